@@ -1,0 +1,21 @@
+// The `gitcanary` command line: builds the commander program. Commands are added here as they land;
+// main.ts only runs it, so tests can drive the program without a process.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  return new Command('gitcanary')
+    .description(
+      'Progressive delivery for Kubernetes Services with git as the only source of truth: ' +
+        'canary analysis whose every step, promotion and rollback is a commit.',
+    )
+    .version(packageVersion(), '-v, --version')
+    .showHelpAfterError();
+}

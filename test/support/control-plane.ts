@@ -1,0 +1,215 @@
+// A real Kubernetes control plane for the integration tests: etcd and kube-apiserver on loopback, RBAC
+// on, an admin identity by static bearer token, the Gateway API standard CRDs installed.
+import { request } from 'node:https';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import type { ControlPlaneBinaries } from './control-plane-binaries.js';
+import { componentVersions } from './component-versions.js';
+import { freePort } from './free-port.js';
+import { downloadGoModule, type Progress } from './go-modules.js';
+import { startOwnedProcess, waitUntil, type OwnedProcess } from './owned-process.js';
+
+/** What a test needs to reach the API server; plain data, so it crosses from global setup to workers. */
+export interface ControlPlaneAccess {
+  server: string;
+  token: string;
+  /** PEM of the certificate the API server serves (self-signed, generated at start). */
+  caCert: string;
+}
+
+export interface ControlPlane extends ControlPlaneAccess {
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(
+  binaries: ControlPlaneBinaries,
+  progress: Progress,
+): Promise<ControlPlane> {
+  const dir = await mkdtemp(join(tmpdir(), 'gitcanary-control-plane-'));
+  const processes: OwnedProcess[] = [];
+  const stop = async () => {
+    for (const p of processes.reverse()) await p.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const etcd = await startEtcd(binaries.etcd, dir);
+    processes.push(etcd.process);
+    const apiserver = await startApiserver(binaries.kubeApiserver, dir, etcd.url);
+    processes.push(apiserver.process);
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfigYaml(apiserver.access), { mode: 0o600 });
+    await installGatewayApiCrds(apiserver.access, progress);
+    return { ...apiserver.access, kubeconfigPath, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startEtcd(binary: string, dir: string) {
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const process = startOwnedProcess(
+    'etcd',
+    binary,
+    [
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
+      // Test data is thrown away with the directory; fsync only slows the suite down.
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ],
+    join(dir, 'etcd.log'),
+  );
+  await waitUntil(
+    'etcd /health',
+    async () => {
+      const response = await fetch(`${url}/health`);
+      return response.ok && ((await response.json()) as { health?: string }).health === 'true';
+    },
+    { timeoutMs: 30_000, process },
+  );
+  return { url, process };
+}
+
+async function startApiserver(binary: string, dir: string, etcdUrl: string) {
+  const port = await freePort();
+  const server = `https://127.0.0.1:${port}`;
+  const token = randomBytes(24).toString('hex');
+  const certDir = join(dir, 'certs');
+  await mkdir(certDir);
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  await writeFile(
+    join(dir, 'tokens.csv'),
+    `${token},gitcanary-test-admin,gitcanary-test-admin,"system:masters"\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  const process = startOwnedProcess(
+    'kube-apiserver',
+    binary,
+    [
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${certDir}`,
+      `--etcd-servers=${etcdUrl}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      // No controller-manager runs, so nothing would create the default ServiceAccount's token.
+      '--disable-admission-plugins=ServiceAccount',
+      '--allow-privileged=true',
+    ],
+    join(dir, 'kube-apiserver.log'),
+  );
+  // With no --tls-cert-file the server writes a self-signed pair into --cert-dir before it listens.
+  const certFile = join(certDir, 'apiserver.crt');
+  await waitUntil('kube-apiserver serving certificate', () => Promise.resolve(existsSync(certFile)), {
+    timeoutMs: 60_000,
+    process,
+  });
+  const access: ControlPlaneAccess = { server, token, caCert: await readFile(certFile, 'utf8') };
+  await waitUntil('kube-apiserver /readyz', async () => (await getStatus(access, '/readyz')) === 200, {
+    timeoutMs: 120_000,
+    intervalMs: 250,
+    process,
+  });
+  return { access, process };
+}
+
+function getStatus(access: ControlPlaneAccess, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${access.server}${path}`,
+      { ca: access.caCert, headers: { authorization: `Bearer ${access.token}` }, timeout: 5_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function kubeConfigFor(access: ControlPlaneAccess): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigYaml(access));
+  return kc;
+}
+
+function kubeconfigYaml(access: ControlPlaneAccess): string {
+  const ca = Buffer.from(access.caCert).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: test\n  cluster:\n    server: ${access.server}\n    certificate-authority-data: ${ca}`,
+    'users:',
+    `- name: admin\n  user:\n    token: ${access.token}`,
+    'contexts:',
+    '- name: test\n  context:\n    cluster: test\n    user: admin',
+    'current-context: test',
+    '',
+  ].join('\n');
+}
+
+/** The CRD files of the Gateway API standard channel, from the Go module (or an override directory). */
+async function gatewayApiCrdFiles(): Promise<string[]> {
+  const dir =
+    process.env.GITCANARY_GATEWAY_API_CRDS ??
+    join(
+      (await downloadGoModule('sigs.k8s.io/gateway-api', componentVersions.gatewayApi)).dir,
+      'config/crd/standard',
+    );
+  const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
+  if (files.length === 0) throw new Error(`no CRD files in ${dir}`);
+  return files.map((name) => join(dir, name));
+}
+
+async function installGatewayApiCrds(access: ControlPlaneAccess, progress: Progress): Promise<void> {
+  const api = kubeConfigFor(access).makeApiClient(ApiextensionsV1Api);
+  const names: string[] = [];
+  for (const file of await gatewayApiCrdFiles()) {
+    for (const doc of loadAll(await readFile(file, 'utf8'))) {
+      const crd = doc as V1CustomResourceDefinition | null;
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      await api.createCustomResourceDefinition({ body: crd });
+      names.push(crd.metadata?.name ?? '');
+    }
+  }
+  await waitUntil(
+    'Gateway API CRDs to be Established',
+    async () => {
+      for (const name of names) {
+        const crd = await api.readCustomResourceDefinition({ name });
+        const established = crd.status?.conditions?.some(
+          (c) => c.type === 'Established' && c.status === 'True',
+        );
+        if (!established) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000 },
+  );
+  progress(`installed ${names.length} Gateway API ${componentVersions.gatewayApi} CRDs`);
+}
