@@ -34,6 +34,18 @@ describe('the test git server', () => {
     return url;
   }
 
+  /** Two clones of one repository; the first has pushed, the second has a commit on the old head. */
+  async function twoWritersDiverged(): Promise<{ url: string; second: string }> {
+    const url = await seededRepository();
+    const [first, second] = [await workdir(), await workdir()];
+    await git.clone({ fs, http, dir: first, url, ref: 'main', singleBranch: true, onAuth });
+    await git.clone({ fs, http, dir: second, url, ref: 'main', singleBranch: true, onAuth });
+    await commitFile(first, 'a.yaml', 'a: 1\n', 'first writer');
+    await git.push({ fs, http, dir: first, url, ref: 'main', onAuth });
+    await commitFile(second, 'b.yaml', 'b: 1\n', 'second writer');
+    return { url, second };
+  }
+
   afterEach(async () => {
     await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   });
@@ -61,13 +73,7 @@ describe('the test git server', () => {
   });
 
   it('rejects a non-fast-forward push on the client side as PushRejectedError', async () => {
-    const url = await seededRepository();
-    const [first, second] = [await workdir(), await workdir()];
-    await git.clone({ fs, http, dir: first, url, ref: 'main', singleBranch: true, onAuth });
-    await git.clone({ fs, http, dir: second, url, ref: 'main', singleBranch: true, onAuth });
-    await commitFile(first, 'a.yaml', 'a: 1\n', 'first writer');
-    await git.push({ fs, http, dir: first, url, ref: 'main', onAuth });
-    await commitFile(second, 'b.yaml', 'b: 1\n', 'second writer');
+    const { url, second } = await twoWritersDiverged();
 
     const push = git.push({ fs, http, dir: second, url, ref: 'main', onAuth });
 
@@ -75,13 +81,7 @@ describe('the test git server', () => {
   });
 
   it('refuses a forced non-fast-forward push on the server side as GitPushError', async () => {
-    const url = await seededRepository();
-    const [first, second] = [await workdir(), await workdir()];
-    await git.clone({ fs, http, dir: first, url, ref: 'main', singleBranch: true, onAuth });
-    await git.clone({ fs, http, dir: second, url, ref: 'main', singleBranch: true, onAuth });
-    await commitFile(first, 'a.yaml', 'a: 1\n', 'first writer');
-    await git.push({ fs, http, dir: first, url, ref: 'main', onAuth });
-    await commitFile(second, 'b.yaml', 'b: 1\n', 'second writer');
+    const { url, second } = await twoWritersDiverged();
 
     const push = git.push({ fs, http, dir: second, url, ref: 'main', force: true, onAuth });
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { stagingModules } from '../../support/control-plane-binaries.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ensureControlPlaneBinaries, stagingModules } from '../../support/control-plane-binaries.js';
 import { stagingVersion } from '../../support/component-versions.js';
 
 describe('stagingModules', () => {
@@ -28,5 +31,40 @@ describe('stagingVersion', () => {
 
   it('refuses a pre-release or malformed version', () => {
     expect(() => stagingVersion('v1.35.0-rc.1')).toThrow(/not a released Kubernetes version/);
+  });
+});
+
+describe('ensureControlPlaneBinaries with KUBEBUILDER_ASSETS', () => {
+  let assets = '';
+  beforeEach(async () => {
+    assets = await mkdtemp(join(tmpdir(), 'kubebuilder-assets-'));
+    vi.stubEnv('KUBEBUILDER_ASSETS', assets);
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await rm(assets, { recursive: true, force: true });
+  });
+
+  it('uses the binaries in that directory and builds nothing', async () => {
+    for (const name of ['etcd', 'kube-apiserver'])
+      await writeFile(join(assets, name), '#!/bin/sh\n', { mode: 0o755 });
+    const progress = vi.fn();
+
+    const binaries = await ensureControlPlaneBinaries(progress);
+
+    expect(binaries).toEqual({
+      etcd: join(assets, 'etcd'),
+      kubeApiserver: join(assets, 'kube-apiserver'),
+      source: 'KUBEBUILDER_ASSETS',
+    });
+    expect(progress).not.toHaveBeenCalled();
+  });
+
+  it('fails with the missing path named when a binary is absent', async () => {
+    await writeFile(join(assets, 'etcd'), '#!/bin/sh\n', { mode: 0o755 });
+
+    await expect(ensureControlPlaneBinaries(() => undefined)).rejects.toThrow(
+      `KUBEBUILDER_ASSETS=${assets} is set but ${join(assets, 'kube-apiserver')} is missing or not executable`,
+    );
   });
 });
