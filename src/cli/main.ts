@@ -1,4 +1,13 @@
-// Process entry of the `gitcanary` binary.
+// Process entry of the `gitcanary` binary: runs the program and turns an error into a one-line message
+// and an exit code (2 for a configuration error, 1 for anything else), never a stack trace for a user.
 import { buildProgram } from './program.js';
+import { ConfigError } from './reconciler-config.js';
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`gitcanary: ${message}\n`);
+  if (process.env.GITCANARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = err instanceof ConfigError ? 2 : 1;
+}

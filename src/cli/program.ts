@@ -2,6 +2,7 @@
 // main.ts only runs it, so tests can drive the program without a process.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { reconcileCommand, runCommand } from './commands/reconcile.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -17,5 +18,7 @@ export function buildProgram(): Command {
         'canary analysis whose every step, promotion and rollback is a commit.',
     )
     .version(packageVersion(), '-v, --version')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addCommand(reconcileCommand())
+    .addCommand(runCommand());
 }

@@ -1,0 +1,68 @@
+// `gitcanary reconcile --once` and `gitcanary run`: the reconciler from the command line.
+import { Command } from 'commander';
+import cron from 'node-cron';
+import type { ReconcileSummary } from '../../reconcile/reconciler.js';
+import { runLoop } from '../../daemon/run-loop.js';
+import {
+  addReconcilerOptions,
+  ConfigError,
+  createLogger,
+  createReconciler,
+  type ReconcilerFlags,
+} from '../reconciler-config.js';
+
+export function reconcileCommand(): Command {
+  return addReconcilerOptions(
+    new Command('reconcile')
+      .description('reconcile once: read the repository, step every due canary, commit, push and apply')
+      .option('--once', 'one pass, then exit (the default; `gitcanary run` keeps going)', true)
+      .option('-o, --output <format>', 'summary format: text or json', 'text'),
+  ).action(async (flags: ReconcilerFlags & { output: string }) => {
+    const logger = createLogger(flags.logLevel);
+    const reconciler = await createReconciler(flags, logger);
+    const summary = await reconciler.reconcileOnce();
+    process.stdout.write(
+      flags.output === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary),
+    );
+    const failed =
+      summary.errors.length > 0 || summary.canaries.some((c) => c.error) || summary.changes.failed.length > 0;
+    process.exitCode = failed ? 1 : 0;
+  });
+}
+
+export function runCommand(): Command {
+  return addReconcilerOptions(
+    new Command('run')
+      .description('run as a daemon: reconcile on a schedule until SIGINT or SIGTERM')
+      .option(
+        '--schedule <cron>',
+        'node-cron expression (seconds field allowed) [GITCANARY_SCHEDULE]',
+        process.env.GITCANARY_SCHEDULE ?? '*/10 * * * * *',
+      ),
+  ).action(async (flags: ReconcilerFlags & { schedule: string }) => {
+    if (!cron.validate(flags.schedule))
+      throw new ConfigError(`--schedule: not a cron expression: "${flags.schedule}"`);
+    const logger = createLogger(flags.logLevel);
+    const reconciler = await createReconciler(flags, logger);
+    const controller = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+    await runLoop({ reconciler, schedule: flags.schedule, logger, signal: controller.signal });
+  });
+}
+
+export function formatSummary(summary: ReconcileSummary): string {
+  const lines = [`head ${summary.head.slice(0, 12)}, ${summary.commits.length} commit(s)`];
+  for (const c of summary.canaries) {
+    if (c.error) lines.push(`  ${c.canary}  ERROR  ${c.error}`);
+    else
+      lines.push(
+        `  ${c.canary}  ${c.phase}  weight ${c.weight}  ${c.revision}${c.waiting ? `  (${c.waiting})` : ''}`,
+      );
+  }
+  for (const error of summary.errors) lines.push(`  ERROR  ${error}`);
+  const { created, configured, unchanged, failed } = summary.changes;
+  lines.push(
+    `cluster: ${created.length} created, ${configured.length} configured, ${unchanged.length} unchanged, ${failed.length} failed`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,154 @@
+// Turns command-line options and environment variables into a Reconciler: the one place where the CLI's
+// configuration is validated, so a bad value stops the command before anything is read or written.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { openRepository } from '../git/repository.js';
+import { Cluster, loadKubeConfig } from '../kube/cluster.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+
+export class ConfigError extends Error {
+  readonly code = 'ConfigInvalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ReconcilerFlags {
+  repo?: string;
+  branch: string;
+  path: string;
+  workdir?: string;
+  kubeconfig?: string;
+  apply: boolean;
+  defaultNamespace: string;
+  namespaces?: string;
+  gitUsername?: string;
+  gitPasswordFile?: string;
+  authorName: string;
+  authorEmail: string;
+  logLevel: string;
+}
+
+/** The options every command that reconciles shares; each can also come from a GITCANARY_* variable. */
+export function addReconcilerOptions(command: Command): Command {
+  const env = process.env;
+  return command
+    .option('--repo <url>', 'http(s) URL of the git repository [GITCANARY_REPO]', env.GITCANARY_REPO)
+    .option(
+      '--branch <name>',
+      'branch to read and commit to [GITCANARY_BRANCH]',
+      env.GITCANARY_BRANCH ?? 'main',
+    )
+    .option(
+      '--path <dir>',
+      'only read manifests under this folder of the repository [GITCANARY_PATH]',
+      env.GITCANARY_PATH ?? '',
+    )
+    .option(
+      '--workdir <dir>',
+      'local git directory (an object store, no checkout) [GITCANARY_WORKDIR]',
+      env.GITCANARY_WORKDIR,
+    )
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, ~/.kube/config, then in-cluster)')
+    .option(
+      '--apply <bool>',
+      'apply to the cluster; false = commit only and let Argo CD / Flux apply',
+      parseBool,
+      env.GITCANARY_APPLY ? parseBool(env.GITCANARY_APPLY) : true,
+    )
+    .option(
+      '--default-namespace <ns>',
+      'namespace of manifests that name none [GITCANARY_DEFAULT_NAMESPACE]',
+      env.GITCANARY_DEFAULT_NAMESPACE ?? 'default',
+    )
+    .option(
+      '--namespaces <list>',
+      'comma-separated namespaces gitcanary may act in (default: all) [GITCANARY_NAMESPACES]',
+      env.GITCANARY_NAMESPACES,
+    )
+    .option(
+      '--git-username <name>',
+      'git user for Basic auth [GITCANARY_GIT_USERNAME]',
+      env.GITCANARY_GIT_USERNAME,
+    )
+    .option(
+      '--git-password-file <file>',
+      'file holding the git password or token (or set GITCANARY_GIT_PASSWORD)',
+      env.GITCANARY_GIT_PASSWORD_FILE,
+    )
+    .option('--author-name <name>', 'author of gitcanary commits', env.GITCANARY_AUTHOR_NAME ?? 'gitcanary')
+    .option(
+      '--author-email <email>',
+      'author email of gitcanary commits',
+      env.GITCANARY_AUTHOR_EMAIL ?? 'gitcanary@localhost',
+    )
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error [GITCANARY_LOG_LEVEL]',
+      env.GITCANARY_LOG_LEVEL ?? 'info',
+    );
+}
+
+export function parseBool(value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new ConfigError(`expected true or false, got "${value}"`);
+}
+
+/** Logs are JSON lines on stderr; credentials never appear in them. */
+export function createLogger(level: string): Logger {
+  return pino(
+    {
+      level,
+      base: { name: 'gitcanary' },
+      redact: ['password', 'token', 'auth', '*.password', '*.token', '*.auth'],
+    },
+    pino.destination(2),
+  );
+}
+
+export async function createReconciler(flags: ReconcilerFlags, logger: Logger): Promise<Reconciler> {
+  if (!flags.repo)
+    throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
+  const password = flags.gitPasswordFile
+    ? readFileSync(flags.gitPasswordFile, 'utf8').trim()
+    : process.env.GITCANARY_GIT_PASSWORD;
+  const auth =
+    flags.gitUsername || password
+      ? { username: flags.gitUsername ?? 'git', password: password ?? '' }
+      : undefined;
+  const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch);
+  const repo = await openRepository({
+    url: flags.repo,
+    branch: flags.branch,
+    dir: workdir,
+    ...(auth ? { auth } : {}),
+  });
+  const cluster = new Cluster(loadKubeConfig(flags.kubeconfig));
+  const namespaces = flags.namespaces
+    ?.split(',')
+    .map((ns) => ns.trim())
+    .filter(Boolean);
+  return new Reconciler({
+    repo,
+    cluster,
+    applies: flags.apply,
+    root: flags.path,
+    defaultNamespace: flags.defaultNamespace,
+    ...(namespaces?.length ? { namespaces } : {}),
+    author: { name: flags.authorName, email: flags.authorEmail },
+    clock: () => new Date(),
+    logger,
+  });
+}
+
+function defaultWorkdir(url: string, branch: string): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const id = createHash('sha256').update(`${url}#${branch}`).digest('hex').slice(0, 16);
+  return join(base, 'gitcanary', 'repos', id);
+}

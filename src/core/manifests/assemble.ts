@@ -1,0 +1,99 @@
+// Joins the parsed files of a repository: each Canary with its target Service. A Canary whose target is
+// missing, ambiguous or claimed by another Canary is reported and left out, so one bad manifest stalls
+// only the canaries it concerns while the others keep going.
+import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
+import { compareManifestErrors, compareText } from './manifest-error.js';
+import type { ManifestError } from './manifest-error.js';
+import type { ParsedFile } from './parse-file.js';
+
+export interface ResolvedCanary {
+  canary: CanarySpec;
+  target: ServiceManifest;
+}
+
+export interface AssembledRepository {
+  /** Sorted by namespace, then name. */
+  canaries: ResolvedCanary[];
+  /** The files' own errors and the cross-file ones, sorted by file and document. */
+  errors: ManifestError[];
+}
+
+export function assembleRepository(files: readonly ParsedFile[]): AssembledRepository {
+  const services = groupBy(
+    files.flatMap((file) => file.services),
+    (service) => objectKey(service.namespace, service.name),
+  );
+  const canaries = files.flatMap((file) => file.canaries);
+  const canariesByName = groupBy(canaries, (canary) => objectKey(canary.namespace, canary.name));
+  const canariesByTarget = groupBy(canaries, (canary) => objectKey(canary.namespace, canary.targetName));
+
+  const errors: ManifestError[] = files.flatMap((file) => file.errors);
+  const resolved: ResolvedCanary[] = [];
+  for (const canary of canaries) {
+    const key = objectKey(canary.namespace, canary.name);
+    const targetKey = objectKey(canary.namespace, canary.targetName);
+    const problem = (field: string, message: string): void => {
+      errors.push({ code: 'ManifestInvalid', ...canary.source, field, message, canary: key });
+    };
+
+    const sameName = canariesByName.get(key) ?? [];
+    const sameTarget = canariesByTarget.get(targetKey) ?? [];
+    const targets = services.get(targetKey) ?? [];
+    const [target] = targets;
+    if (sameName.length > 1) {
+      problem('metadata.name', `Canary ${key} is defined more than once: ${locations(sameName)}`);
+    } else if (sameTarget.length > 1) {
+      const claimants = sameTarget
+        .map((other) => `${objectKey(other.namespace, other.name)} (${location(other.source)})`)
+        .sort(compareText);
+      problem(
+        'spec.targetRef.name',
+        `Service ${targetKey} is the target of several Canaries: ${claimants.join(', ')}`,
+      );
+    } else if (target === undefined) {
+      problem('spec.targetRef.name', `target Service ${targetKey} is not defined in the repository`);
+    } else if (targets.length > 1) {
+      problem(
+        'spec.targetRef.name',
+        `target Service ${targetKey} is defined more than once: ${locations(targets)}`,
+      );
+    } else {
+      resolved.push({ canary, target });
+    }
+  }
+
+  resolved.sort(
+    (a, b) =>
+      compareText(a.canary.namespace, b.canary.namespace) ||
+      compareText(a.canary.name, b.canary.name) ||
+      compareText(a.canary.source.file, b.canary.source.file),
+  );
+  errors.sort(compareManifestErrors);
+  return { canaries: resolved, errors };
+}
+
+function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+function location(source: SourceRef): string {
+  return `${source.file}#${source.document + 1}`;
+}
+
+function locations(items: readonly { source: SourceRef }[]): string {
+  return items
+    .map((item) => location(item.source))
+    .sort(compareText)
+    .join(', ');
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,125 @@
+// Reads one file of the repository (path and text in, data out; no I/O) into the Services and Canaries it
+// defines. Everything else a GitOps repository holds (Deployments, ConfigMaps, kustomization.yaml, READMEs)
+// is passed over silently, and gitcanary's own generated files are never read back as input.
+import { loadAll, YAMLException } from 'js-yaml';
+import { z } from 'zod';
+import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
+import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
+import { formatFieldPath } from './manifest-error.js';
+import type { ManifestError } from './manifest-error.js';
+import { isRecord, normalizeCanary } from './normalize-canary.js';
+
+export interface ParsedFile {
+  services: ServiceManifest[];
+  canaries: CanarySpec[];
+  errors: ManifestError[];
+}
+
+export interface ParseManifestOptions {
+  /** The namespace of objects without `metadata.namespace` (as `kubectl apply -n` would give them). */
+  defaultNamespace: string;
+}
+
+/** The suffix of the files gitcanary writes; they are output, never input. */
+export const GENERATED_FILE_SUFFIX = '.gitcanary.yaml';
+
+// A Canary of one of these groups in an apiVersion we do not read is almost certainly meant as one, so it is
+// reported rather than passed over like an unrelated kind.
+const CANARY_GROUPS = ['gitcanary.dev/', 'flagger.app/'];
+
+export const ServiceDocument = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('Service'),
+  metadata: z.looseObject(ObjectMeta.shape),
+});
+export type ServiceDocument = z.infer<typeof ServiceDocument>;
+
+export function isManifestPath(path: string): boolean {
+  const lower = path.toLowerCase();
+  return (lower.endsWith('.yaml') || lower.endsWith('.yml')) && !path.endsWith(GENERATED_FILE_SUFFIX);
+}
+
+export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
+  const parsed: ParsedFile = { services: [], canaries: [], errors: [] };
+  if (!isManifestPath(path)) return parsed;
+
+  let documents: unknown[];
+  try {
+    documents = loadAll(content, { filename: path });
+  } catch (error) {
+    parsed.errors.push(yamlError(path, error));
+    return parsed;
+  }
+
+  documents.forEach((document, index) => {
+    if (!isRecord(document)) return;
+    const source: SourceRef = { file: path, document: index };
+    const { apiVersion, kind } = document;
+
+    if (apiVersion === 'v1' && kind === 'Service') {
+      const result = parseService(document, source, options.defaultNamespace);
+      if ('errors' in result) parsed.errors.push(...result.errors);
+      else parsed.services.push(result);
+    } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
+      const result = normalizeCanary(document, { source, defaultNamespace: options.defaultNamespace });
+      if (result.ok) parsed.canaries.push(result.canary);
+      else parsed.errors.push(...result.errors);
+    } else if (kind === 'Canary' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
+      parsed.errors.push({
+        code: 'ManifestInvalid',
+        file: path,
+        document: index,
+        field: 'apiVersion',
+        message: `Canary ${apiVersion} is not supported; use gitcanary.dev/v1alpha1, flagger.app/v1beta1 or flagger.app/v1alpha3`,
+      });
+    }
+  });
+  return parsed;
+}
+
+function parseService(
+  document: Record<string, unknown>,
+  source: SourceRef,
+  defaultNamespace: string,
+): ServiceManifest | { errors: ManifestError[] } {
+  const result = ServiceDocument.safeParse(document, {
+    error: (issue) => (issue.input === undefined ? 'required' : undefined),
+  });
+  if (!result.success) {
+    return {
+      errors: result.error.issues.map((issue) => ({
+        code: 'ManifestInvalid',
+        file: source.file,
+        document: source.document,
+        field: formatFieldPath(issue.path),
+        message: issue.message,
+      })),
+    };
+  }
+  const { metadata } = result.data;
+  return {
+    source,
+    namespace: metadata.namespace ?? defaultNamespace,
+    name: metadata.name,
+    // The object as written (not zod's copy), so nothing is dropped or reordered on the way to the planner.
+    object: document as KubeObject,
+  };
+}
+
+function isCanaryGroup(apiVersion: string): boolean {
+  return CANARY_GROUPS.some((group) => apiVersion.startsWith(group));
+}
+
+function yamlError(file: string, error: unknown): ManifestError {
+  if (error instanceof YAMLException) {
+    return {
+      code: 'ManifestInvalid',
+      file,
+      // js-yaml counts lines and columns from 0; editors and people count from 1.
+      ...(error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : {}),
+      message: `invalid YAML: ${error.reason}`,
+    };
+  }
+  // js-yaml documents that other exceptions can escape (e.g. depth limits); they are still the file's fault.
+  return { code: 'ManifestInvalid', file, message: `invalid YAML: ${String(error)}` };
+}

@@ -1,0 +1,54 @@
+// What of a Service's spec is copied to `<svc>-primary` / `<svc>-canary`, and how a spec is normalized for
+// comparison: the fields the API server assigns (cluster IPs, node ports) are dropped, and the ones it
+// defaults are dropped when they hold their default, so a spec written by a person and the same spec read
+// back from the cluster compare equal.
+
+type Json = Record<string, unknown>;
+
+const assignedByServer = ['clusterIP', 'clusterIPs', 'healthCheckNodePort'] as const;
+
+/** The target's spec as it may be copied to another Service: no assigned IPs or node ports. */
+export function portableServiceSpec(spec: unknown): Json {
+  const copy = structuredClone((spec ?? {}) as Json);
+  for (const field of assignedByServer) delete copy[field];
+  if (Array.isArray(copy.ports)) {
+    copy.ports = (copy.ports as Json[]).map((port) => {
+      const rest = { ...port };
+      delete rest.nodePort;
+      return rest;
+    });
+  }
+  return copy;
+}
+
+const specDefaults: Record<string, unknown> = {
+  type: 'ClusterIP',
+  sessionAffinity: 'None',
+  internalTrafficPolicy: 'Cluster',
+  externalTrafficPolicy: 'Cluster',
+  ipFamilyPolicy: 'SingleStack',
+  allocateLoadBalancerNodePorts: true,
+  publishNotReadyAddresses: false,
+};
+
+/** A portable spec with defaulted fields removed where they hold their default. */
+export function normalizedServiceSpec(spec: unknown): Json {
+  const normalized = portableServiceSpec(spec);
+  for (const [field, value] of Object.entries(specDefaults)) {
+    if (normalized[field] === value) delete normalized[field];
+  }
+  // Assigned from the cluster's configuration, never chosen by us.
+  delete normalized.ipFamilies;
+  if (normalized.type === 'ExternalName' || normalized.type === undefined) {
+    delete normalized.ipFamilyPolicy;
+  }
+  if (Array.isArray(normalized.ports)) {
+    normalized.ports = (normalized.ports as Json[]).map((port) => {
+      const copy = { ...port };
+      if (copy.protocol === 'TCP') delete copy.protocol;
+      if (copy.targetPort === copy.port) delete copy.targetPort;
+      return copy;
+    });
+  }
+  return normalized;
+}

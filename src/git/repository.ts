@@ -1,0 +1,186 @@
+// The repository edge: one remote branch over HTTP(S) and a local bare git directory used only as an
+// object store (no working tree, no index). Each verb lives in its own module; this one wires them to a
+// shared context (one isomorphic-git cache, one counting HTTP client, the round-trip counters).
+import fs from 'node:fs';
+import git, { type HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
+import { GitConfigError } from './errors.js';
+import { fetchHead } from './fetch-head.js';
+import { pushCommit } from './push-commit.js';
+import { listFiles, readBlobText, type RepositoryFile } from './read-tree.js';
+import { readRemoteHead } from './remote-head.js';
+import { writeCommit, type CommitInput } from './write-commit.js';
+
+export type { CommitInput, FileChange } from './write-commit.js';
+export type { RepositoryFile } from './read-tree.js';
+
+export interface RepositoryOptions {
+  /** http:// or https:// URL of the repository. */
+  url: string;
+  branch: string;
+  /** Local git directory (bare); created when missing, reused otherwise. */
+  dir: string;
+  auth?: { username: string; password: string };
+  /** Deadline of one HTTP request, body included; a large first fetch needs the most. */
+  timeoutMs?: number;
+  /** Packs kept before a fetch empties the store first (each fetch adds one; see compact-store.ts). */
+  maxPacks?: number;
+  /** Replaces the Node HTTP client, e.g. to observe or delay requests in tests. */
+  http?: HttpClient;
+}
+
+/** Round trips to the server, so a benchmark or a test can see what a poll or a step cost. */
+export interface GitStats {
+  listServerRefs: number;
+  fetches: number;
+  pushes: number;
+  /** HTTP requests behind the operations above (a protocol-v1 ref listing is one request). */
+  httpRequests: number;
+}
+
+export interface Repository {
+  readonly branch: string;
+  /** The URL without credentials, for messages and logs. */
+  readonly displayUrl: string;
+  readonly stats: Readonly<GitStats>;
+  /** The branch's commit on the server: one HTTP request. GitConfigError when the branch does not exist. */
+  remoteHead(): Promise<string>;
+  /** The last head fetched or pushed, without asking the server; undefined before the first fetch. */
+  localHead(): Promise<string | undefined>;
+  /** Shallow single-branch fetch; returns the fetched head and makes it the local head. */
+  fetch(): Promise<string>;
+  /** Blob paths (POSIX, recursive) and oids of a commit's tree, without reading any blob. */
+  listFiles(commitOid: string, filter?: (path: string) => boolean): Promise<RepositoryFile[]>;
+  readBlob(oid: string): Promise<string>;
+  /** Writes a commit on `parent` changing only `changes`; deterministic, no network. */
+  commit(input: CommitInput): Promise<string>;
+  /** Fast-forwards the remote branch to `commitOid`, never forcing; PushConflictError when it moved. */
+  push(commitOid: string): Promise<void>;
+}
+
+/** What every verb needs; built once per Repository. */
+export interface RepositoryContext {
+  readonly gitdir: string;
+  readonly url: string;
+  readonly displayUrl: string;
+  readonly branch: string;
+  /** refs/heads/<branch> in the local store: the last head we fetched or pushed. */
+  readonly localRef: string;
+  readonly remoteRef: string;
+  /**
+   * The shared isomorphic-git cache (parsed pack indexes and pack data); reads without it re-parse them
+   * each time. Replaced when the store is compacted, so always read it from the context.
+   */
+  cache: object;
+  /** Packs the store may hold before the next fetch starts from an empty store. */
+  readonly maxPacks: number;
+  readonly http: HttpClient;
+  readonly stats: GitStats;
+  /** A fresh header object per call: isomorphic-git adds to the object it is given. */
+  headers(): Record<string, string>;
+}
+
+export const defaultTimeoutMs = 120_000;
+export const defaultMaxPacks = 8;
+
+export async function openRepository(options: RepositoryOptions): Promise<Repository> {
+  const { url, branch, dir } = options;
+  const displayUrl = checkUrl(url);
+  const localRef = `refs/heads/${branch}`;
+  if (!isBranchName(branch)) {
+    throw new GitConfigError(`${displayUrl}: invalid branch name ${JSON.stringify(branch)}`);
+  }
+  await git.init({ fs, dir, bare: true, defaultBranch: branch });
+  // fetch writes refs/remotes/origin/<branch> through this refspec and fails without one; the URL itself is
+  // passed on every call rather than stored, so credentials in it never reach the disk.
+  await git.setConfig({
+    fs,
+    gitdir: dir,
+    path: 'remote.origin.fetch',
+    value: `+${localRef}:refs/remotes/origin/${branch}`,
+  });
+
+  const stats: GitStats = { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0 };
+  const authorization = options.auth
+    ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
+    : undefined;
+  const ctx: RepositoryContext = {
+    gitdir: dir,
+    url,
+    displayUrl,
+    branch,
+    localRef,
+    remoteRef: localRef,
+    cache: {},
+    maxPacks: options.maxPacks ?? defaultMaxPacks,
+    http: countingHttpClient(options.http ?? nodeHttp, stats, options.timeoutMs ?? defaultTimeoutMs),
+    stats,
+    // Sent up front, as git does with stored credentials: answering a 401 challenge would double every
+    // round trip, and the poll is meant to be one request.
+    headers: (): Record<string, string> => (authorization ? { Authorization: authorization } : {}),
+  };
+
+  return {
+    branch,
+    displayUrl,
+    stats,
+    remoteHead: () => readRemoteHead(ctx),
+    localHead: () => readLocalHead(ctx),
+    fetch: () => fetchHead(ctx),
+    listFiles: (commitOid, filter) => listFiles(ctx, commitOid, filter),
+    readBlob: (oid) => readBlobText(ctx, oid),
+    commit: (input) => writeCommit(ctx, input),
+    push: (commitOid) => pushCommit(ctx, commitOid),
+  };
+}
+
+async function readLocalHead(ctx: RepositoryContext): Promise<string | undefined> {
+  try {
+    return await git.resolveRef({ fs, gitdir: ctx.gitdir, ref: ctx.localRef });
+  } catch (err) {
+    if (err instanceof git.Errors.NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+function checkUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw new GitConfigError('git: the repository URL is not a URL', { cause: err });
+  }
+  parsed.username = '';
+  parsed.password = '';
+  const displayUrl = parsed.toString();
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new GitConfigError(`${displayUrl}: only http(s) repository URLs are supported`);
+  }
+  return displayUrl;
+}
+
+// The rules of `git check-ref-format --branch`, so a typo fails at start-up, not at the first push.
+const forbiddenInBranch = /[~^:?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.$|\.lock(\/|$)|(^|\/)\./;
+
+function isBranchName(branch: string): boolean {
+  return (
+    branch.length > 0 &&
+    branch !== '@' &&
+    !branch.startsWith('-') &&
+    !forbiddenInBranch.test(branch) &&
+    ![...branch].some((ch) => ch <= ' ' || ch === '\x7f')
+  );
+}
+
+function countingHttpClient(inner: HttpClient, stats: GitStats, timeoutMs: number): HttpClient {
+  return {
+    request(request) {
+      stats.httpRequests += 1;
+      // isomorphic-git's Node client has no deadline of its own; a server that never answers would
+      // otherwise hold the reconcile forever. The abort surfaces as ABORT_ERR, a transient error.
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+      return inner.request({ ...request, signal });
+    },
+  };
+}

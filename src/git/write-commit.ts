@@ -1,0 +1,128 @@
+// Builds a commit straight into the object store: new blobs for the changed files, new trees only along
+// the changed paths (every other subtree keeps its oid), then the commit. No index, no checkout, no
+// clock: the same parent, changes, message, author and timestamp always give the same oid.
+import fs from 'node:fs';
+import git, { type TreeEntry } from 'isomorphic-git';
+import type { RepositoryContext } from './repository.js';
+
+export interface FileChange {
+  /** POSIX path from the repository root. */
+  path: string;
+  /** The new content (utf8), or null to delete the file. */
+  content: string | null;
+}
+
+export interface CommitInput {
+  parent: string;
+  changes: FileChange[];
+  message: string;
+  author: { name: string; email: string };
+  /** Seconds since the epoch, UTC; used for author and committer. */
+  timestamp: number;
+}
+
+interface PendingChange {
+  /** Path segments below the tree being rewritten. */
+  segments: string[];
+  path: string;
+  content: string | null;
+}
+
+export async function writeCommit(ctx: RepositoryContext, input: CommitInput): Promise<string> {
+  if (!Number.isInteger(input.timestamp) || input.timestamp < 0) {
+    throw new RangeError(`commit timestamp must be whole seconds, got ${input.timestamp}`);
+  }
+  const changes = toPendingChanges(input.changes);
+  const { commit: parent } = await git.readCommit({
+    fs,
+    gitdir: ctx.gitdir,
+    oid: input.parent,
+    cache: ctx.cache,
+  });
+  // The root is the one tree that may be empty: a repository whose last file was deleted.
+  const tree =
+    (await rewriteTree(ctx, parent.tree, changes)) ??
+    (await git.writeTree({ fs, gitdir: ctx.gitdir, tree: [] }));
+  const signature = { ...input.author, timestamp: input.timestamp, timezoneOffset: 0 };
+  return git.writeCommit({
+    fs,
+    gitdir: ctx.gitdir,
+    commit: {
+      message: input.message.endsWith('\n') ? input.message : `${input.message}\n`,
+      tree,
+      parent: [input.parent],
+      author: signature,
+      committer: signature,
+    },
+  });
+}
+
+/** Returns the new tree's oid, or undefined when nothing is left in it (git stores no empty trees). */
+async function rewriteTree(
+  ctx: RepositoryContext,
+  treeOid: string | undefined,
+  changes: PendingChange[],
+): Promise<string | undefined> {
+  const entries = new Map<string, TreeEntry>();
+  if (treeOid !== undefined) {
+    const { tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid: treeOid, cache: ctx.cache });
+    for (const entry of tree) entries.set(entry.path, entry);
+  }
+
+  for (const [name, group] of groupByFirstSegment(changes)) {
+    const existing = entries.get(name);
+    const own = group.find((change) => change.segments.length === 1);
+    if (own) {
+      if (group.length > 1) throw new Error(`${own.path}: changed both as a file and as a directory`);
+      if (existing?.type === 'tree') throw new Error(`${own.path}: is a directory in the parent commit`);
+      if (own.content === null) {
+        entries.delete(name);
+        continue;
+      }
+      const oid = await git.writeBlob({ fs, gitdir: ctx.gitdir, blob: Buffer.from(own.content, 'utf8') });
+      // Keep an executable bit someone set on purpose; anything else becomes a regular file.
+      const mode = existing?.mode === '100755' ? '100755' : '100644';
+      entries.set(name, { mode, path: name, oid, type: 'blob' });
+    } else {
+      if (existing !== undefined && existing.type !== 'tree') {
+        const first = group[0]?.path ?? name;
+        throw new Error(`${first}: a parent directory is a file in the parent commit`);
+      }
+      const below = group.map((change) => ({ ...change, segments: change.segments.slice(1) }));
+      const oid = await rewriteTree(ctx, existing?.oid, below);
+      if (oid === undefined) entries.delete(name);
+      else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
+    }
+  }
+
+  if (entries.size === 0) return undefined;
+  // writeTree sorts the entries into git's order, so the oid does not depend on the order of `changes`.
+  return git.writeTree({ fs, gitdir: ctx.gitdir, tree: [...entries.values()] });
+}
+
+function groupByFirstSegment(changes: PendingChange[]): Map<string, PendingChange[]> {
+  const groups = new Map<string, PendingChange[]>();
+  for (const change of changes) {
+    const [first] = change.segments;
+    if (first === undefined) continue;
+    const group = groups.get(first);
+    if (group) group.push(change);
+    else groups.set(first, [change]);
+  }
+  return groups;
+}
+
+function toPendingChanges(changes: FileChange[]): PendingChange[] {
+  const seen = new Set<string>();
+  return changes.map(({ path, content }) => {
+    const segments = path.split('/');
+    const bad = segments.some(
+      (segment) => segment === '' || segment === '.' || segment === '..' || segment.toLowerCase() === '.git',
+    );
+    if (bad || path.includes('\0'))
+      throw new Error(`${JSON.stringify(path)}: not a relative POSIX file path`);
+    if (seen.has(path)) throw new Error(`${path}: changed twice in one commit`);
+    seen.add(path);
+    return { segments, path, content };
+  });
+}

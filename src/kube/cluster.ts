@@ -1,0 +1,81 @@
+// The cluster edge: reads the objects gitcanary generates and writes them by server-side apply with one
+// field manager. Counts its requests so a reconcile can report (and tests can assert) how quiet it was.
+import {
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { KubeObject } from '../core/model.js';
+import { ApplyError, KubeReadError, describeKubeError } from './errors.js';
+
+export const fieldManager = 'gitcanary';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ClusterStats {
+  reads: number;
+  writes: number;
+}
+
+export const describeRef = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
+
+export class Cluster {
+  readonly stats: ClusterStats = { reads: 0, writes: 0 };
+  private readonly api: KubernetesObjectApi;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    this.stats.reads += 1;
+    try {
+      const spec = {
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      };
+      return (await this.api.read<KubernetesObject>(spec)) as unknown as KubeObject;
+    } catch (err) {
+      const { status, detail } = describeKubeError(err);
+      if (status === 404) return undefined;
+      throw new KubeReadError(describeRef(ref), status, detail, { cause: err });
+    }
+  }
+
+  /** Server-side apply as `gitcanary`, taking ownership of the fields it sets. */
+  async apply(object: KubeObject): Promise<void> {
+    this.stats.writes += 1;
+    const ref = refOf(object);
+    try {
+      await this.api.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+    } catch (err) {
+      const { status, detail } = describeKubeError(err);
+      throw new ApplyError(describeRef(ref), status, detail, { cause: err });
+    }
+  }
+}
+
+export function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    namespace: object.metadata.namespace ?? 'default',
+    name: object.metadata.name,
+  };
+}
+
+/** KUBECONFIG or ~/.kube/config, else the in-cluster service account (client-node's default order). */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

@@ -1,0 +1,47 @@
+// Typed errors of the cluster edge. The message of an ApplyError starts with the object it is about.
+import { ApiException } from '@kubernetes/client-node';
+
+export class ApplyError extends Error {
+  readonly code = 'ApplyFailed';
+  constructor(
+    readonly object: string,
+    readonly status: number | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${object}: ${detail}`, options);
+    this.name = 'ApplyError';
+  }
+}
+
+export class KubeReadError extends Error {
+  readonly code = 'KubeReadFailed';
+  constructor(
+    readonly object: string,
+    readonly status: number | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${object}: ${detail}`, options);
+    this.name = 'KubeReadError';
+  }
+}
+
+/** The HTTP status and the API server's own message of a client-node error, when it has them. */
+export function describeKubeError(err: unknown): { status: number | undefined; detail: string } {
+  if (err instanceof ApiException) {
+    const body = err.body as unknown;
+    const parsed = typeof body === 'string' ? safeJson(body) : body;
+    const message = (parsed as { message?: unknown } | undefined)?.message;
+    return { status: err.code, detail: typeof message === 'string' ? message : `HTTP ${err.code}` };
+  }
+  return { status: undefined, detail: err instanceof Error ? err.message : String(err) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

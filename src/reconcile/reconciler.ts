@@ -1,0 +1,335 @@
+// The reconcile pipeline, one linear pass: poll the branch head → fetch when it moved → load manifests
+// (parsed once per blob) → observe the live objects → plan each Canary (pure) → commit and push (git is
+// the truth, so it goes first) → apply what differs → report one change set.
+import type { Logger } from 'pino';
+import {
+  analysisDue,
+  planRollout,
+  type CanaryPlan,
+  type LiveObjects,
+  type PlanResult,
+} from '../core/plan-rollout.js';
+import { diffObject } from '../core/cluster-diff.js';
+import { canaryServiceName, primaryName } from '../core/generated-objects.js';
+import {
+  generatedPath,
+  isGeneratedPath,
+  parseGeneratedFile,
+  type GeneratedFile,
+} from '../core/generated-file.js';
+import { assembleRepository, type ResolvedCanary } from '../core/manifests/assemble.js';
+import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
+import { formatManifestError } from '../core/manifests/manifest-error.js';
+import type { CanarySpec, CheckResult, KubeObject } from '../core/model.js';
+import type { Repository } from '../git/repository.js';
+import { pushWithRetry } from '../git/push-with-retry.js';
+import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
+
+export interface ReconcilerOptions {
+  repo: Repository;
+  cluster: Cluster;
+  /** False: commit only, and let Argo CD / Flux apply the generated files. */
+  applies: boolean;
+  /** Only manifests under this folder of the repository are read ('' for all). */
+  root: string;
+  defaultNamespace: string;
+  /** When set, Canaries in other namespaces are reported and left alone. */
+  namespaces?: readonly string[];
+  author: { name: string; email: string };
+  clock: () => Date;
+  logger: Logger;
+  /** Runs the checks of a due analysis step; without it every step passes (no analysis configured). */
+  runChecks?: (canary: CanarySpec) => Promise<CheckResult[]>;
+}
+
+export interface CanaryOutcome {
+  canary: string;
+  phase?: string;
+  weight?: number;
+  revision?: string;
+  waiting?: string;
+  error?: string;
+}
+
+export interface ChangeSet {
+  created: string[];
+  configured: string[];
+  unchanged: string[];
+  failed: string[];
+}
+
+export interface ReconcileSummary {
+  head: string;
+  commits: string[];
+  changes: ChangeSet;
+  canaries: CanaryOutcome[];
+  /** Manifest errors not tied to one Canary (e.g. a malformed file). */
+  errors: string[];
+}
+
+interface Pass {
+  plans: CanaryPlan[];
+  live: Map<string, LiveObjects>;
+  outcomes: Map<string, CanaryOutcome>;
+  errors: string[];
+}
+
+/** How many promotion-like transitions may chain within one reconcile. */
+const maxChainedPasses = 5;
+
+export class Reconciler {
+  /** Parsed manifests by blob id and path: a poll re-reads only what changed. */
+  private readonly parsed = new Map<string, ParsedFile>();
+  private readonly texts = new Map<string, string>();
+  private head: string | undefined;
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  async reconcileOnce(): Promise<ReconcileSummary> {
+    const { repo, logger } = this.options;
+    const started = this.options.clock();
+    const remote = await repo.remoteHead();
+    if (remote !== this.head) this.head = await repo.fetch();
+    const commits: string[] = [];
+    const changes: ChangeSet = { created: [], configured: [], unchanged: [], failed: [] };
+    let pass: Pass | undefined;
+    for (let round = 0; round < maxChainedPasses; round += 1) {
+      const planned = await this.commitAndPush();
+      pass = planned.pass;
+      commits.push(...planned.commits);
+      if (this.options.applies) await this.apply(pass, changes);
+      const chained = this.options.applies && pass.plans.some((p) => p.continueImmediately);
+      if (!chained) break;
+    }
+    if (!pass || !this.head) throw new Error('unreachable: a reconcile makes at least one pass');
+    const summary: ReconcileSummary = {
+      head: this.head,
+      commits,
+      changes,
+      canaries: [...pass.outcomes.values()],
+      errors: pass.errors,
+    };
+    logger.info(
+      {
+        head: summary.head,
+        commits: commits.length,
+        created: changes.created.length,
+        configured: changes.configured.length,
+        unchanged: changes.unchanged.length,
+        failed: changes.failed.length,
+        canaries: summary.canaries.length,
+        errors: summary.errors.length + summary.canaries.filter((c) => c.error).length,
+        durationMs: this.options.clock().getTime() - started.getTime(),
+      },
+      'reconciled',
+    );
+    return summary;
+  }
+
+  /** Plans on the current head and pushes the commits; on a conflict re-plans on the new head. */
+  private async commitAndPush(): Promise<{ pass: Pass; commits: string[] }> {
+    const { repo, author, clock } = this.options;
+    let pass: Pass | undefined;
+    let commits: string[] = [];
+    const result = await pushWithRetry({
+      repo,
+      ...(this.head ? { head: this.head } : {}),
+      onConflict: ({ attempt, delayMs }) =>
+        this.options.logger.warn({ attempt, delayMs }, 'push rejected, re-planning on the new head'),
+      attempt: async (head) => {
+        this.head = head;
+        pass = await this.plan(head);
+        commits = [];
+        let parent = head;
+        for (const plan of pass.plans) {
+          if (plan.content === undefined || plan.commitMessage === undefined) continue;
+          parent = await repo.commit({
+            parent,
+            changes: [{ path: plan.path, content: plan.content }],
+            message: plan.commitMessage,
+            author,
+            timestamp: Math.floor(clock().getTime() / 1000),
+          });
+          commits.push(parent);
+        }
+        return commits.length > 0 ? parent : undefined;
+      },
+    });
+    this.head = result.pushed ?? result.head;
+    if (!pass) throw new Error('unreachable: pushWithRetry calls attempt at least once');
+    return { pass, commits };
+  }
+
+  private async plan(head: string): Promise<Pass> {
+    const { repo, logger } = this.options;
+    const files = await repo.listFiles(
+      head,
+      (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
+    );
+    const parsedFiles: ParsedFile[] = [];
+    const generated = new Map<string, string>();
+    for (const file of files) {
+      if (isGeneratedPath(file.path)) {
+        generated.set(file.path, file.oid);
+        continue;
+      }
+      parsedFiles.push(await this.parse(file.path, file.oid));
+    }
+    const assembled = assembleRepository(parsedFiles);
+    const outcomes = new Map<string, CanaryOutcome>();
+    const errors: string[] = [];
+    for (const error of assembled.errors) {
+      const message = formatManifestError(error);
+      logger.warn({ canary: error.canary, file: error.file }, message);
+      if (error.canary) outcomes.set(error.canary, { canary: error.canary, error: message });
+      else errors.push(message);
+    }
+
+    const plans: CanaryPlan[] = [];
+    const live = new Map<string, LiveObjects>();
+    const paths = new Map<string, string>();
+    for (const resolved of assembled.canaries) {
+      const key = `${resolved.canary.namespace}/${resolved.canary.name}`;
+      const path = generatedPath(resolved.canary);
+      const clash = paths.get(path);
+      if (clash) {
+        const message = `${path}: generated file of both ${clash} and ${key}; give the Canaries distinct names`;
+        outcomes.set(key, { canary: key, error: message });
+        outcomes.set(clash, { canary: clash, error: message });
+        continue;
+      }
+      paths.set(path, key);
+      const result = await this.planCanary(resolved, generated.get(path), live);
+      outcomes.set(key, outcomeOf(result));
+      if (result.kind === 'plan') plans.push(result);
+      else logger.error({ canary: key, code: result.code }, result.message);
+    }
+    // A clash found after the first Canary was planned leaves both out.
+    const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
+    return { plans: kept, live, outcomes, errors };
+  }
+
+  private async planCanary(
+    { canary, target }: ResolvedCanary,
+    generatedOid: string | undefined,
+    liveByCanary: Map<string, LiveObjects>,
+  ): Promise<PlanResult> {
+    const key = `${canary.namespace}/${canary.name}`;
+    const { namespaces } = this.options;
+    if (namespaces && !namespaces.includes(canary.namespace)) {
+      return {
+        kind: 'error',
+        canary: key,
+        code: 'ForeignObject',
+        message: `namespace ${canary.namespace} is not watched`,
+      };
+    }
+    let previous: { file: GeneratedFile; content: string } | undefined;
+    if (generatedOid) {
+      const content = await this.text(generatedOid);
+      const parsed = parseGeneratedFile(canary, content);
+      if (!parsed.ok) {
+        return {
+          kind: 'error',
+          canary: key,
+          code: 'ForeignObject',
+          message: `${generatedPath(canary)}: ${parsed.message}`,
+        };
+      }
+      previous = { file: parsed.file, content };
+    }
+    const live = await this.observe(canary);
+    liveByCanary.set(key, live);
+    const now = this.options.clock();
+    const due = analysisDue(canary, previous?.file.state, now);
+    const checks = due && this.options.runChecks ? await this.options.runChecks(canary) : [];
+    return planRollout({ now, canary, target, previous, checks, live, applies: this.options.applies });
+  }
+
+  private async observe(canary: CanarySpec): Promise<LiveObjects> {
+    const { cluster } = this.options;
+    const service = (name: string) =>
+      cluster.get({ apiVersion: 'v1', kind: 'Service', namespace: canary.namespace, name });
+    const [primary, canaryService, route] = await Promise.all([
+      service(primaryName(canary)),
+      service(canaryServiceName(canary)),
+      canary.provider === 'gatewayapi'
+        ? cluster.get({
+            apiVersion: 'gateway.networking.k8s.io/v1',
+            kind: 'HTTPRoute',
+            namespace: canary.namespace,
+            name: canary.service.apexName,
+          })
+        : Promise.resolve(undefined),
+    ]);
+    return { primary, canary: canaryService, route };
+  }
+
+  private async apply(pass: Pass, changes: ChangeSet): Promise<void> {
+    const { cluster, logger } = this.options;
+    for (const plan of pass.plans) {
+      const live = pass.live.get(plan.canary) ?? {};
+      const liveByName = new Map<string, KubeObject | undefined>(
+        [live.primary, live.canary, live.route]
+          .filter((o): o is KubeObject => !!o)
+          .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
+      );
+      for (const object of plan.desired) {
+        const name = describeRef(refOf(object));
+        const diff = diffObject(object, liveByName.get(`${object.kind}/${object.metadata.name}`));
+        if (diff.action === 'unchanged') {
+          changes.unchanged.push(name);
+          continue;
+        }
+        try {
+          await cluster.apply(object);
+          (diff.action === 'create' ? changes.created : changes.configured).push(name);
+          logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
+        } catch (err) {
+          changes.failed.push(name);
+          const outcome = pass.outcomes.get(plan.canary);
+          if (outcome) outcome.error = (err as Error).message;
+          logger.error(
+            { canary: plan.canary, object: name, err },
+            'apply failed; the next reconcile retries',
+          );
+        }
+      }
+    }
+  }
+
+  private async parse(path: string, oid: string): Promise<ParsedFile> {
+    const key = `${oid}:${path}`;
+    const cached = this.parsed.get(key);
+    if (cached) return cached;
+    const parsed = parseManifestFile(path, await this.options.repo.readBlob(oid), {
+      defaultNamespace: this.options.defaultNamespace,
+    });
+    this.parsed.set(key, parsed);
+    return parsed;
+  }
+
+  private async text(oid: string): Promise<string> {
+    const cached = this.texts.get(oid);
+    if (cached !== undefined) return cached;
+    const text = await this.options.repo.readBlob(oid);
+    this.texts.set(oid, text);
+    return text;
+  }
+
+  private inRoot(path: string): boolean {
+    const root = this.options.root.replace(/^\/+|\/+$/g, '');
+    return root === '' || path.startsWith(`${root}/`);
+  }
+}
+
+function outcomeOf(result: PlanResult): CanaryOutcome {
+  if (result.kind === 'error') return { canary: result.canary, error: result.message };
+  return {
+    canary: result.canary,
+    phase: result.state.phase,
+    weight: result.state.canaryWeight,
+    revision: result.state.revision,
+    ...(result.waiting ? { waiting: result.waiting } : {}),
+  };
+}

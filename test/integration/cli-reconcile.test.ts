@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { kubeConfigFor } from '../support/control-plane.js';
+import { createBareRepository } from '../support/git-server.js';
+import { HumanClone } from '../support/human-clone.js';
+import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
+
+const execFileAsync = promisify(execFile);
+const server = inject('gitServer');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function gitcanary(args: string[], env: Record<string, string>): Promise<Run> {
+  try {
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('gitcanary reconcile --once', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('initializes the example from the command line and never prints the git password', async () => {
+    const ns = await createTestNamespace(testKubeConfig(), 'cli');
+    const name = `cli-${ns}`;
+    const url = await createBareRepository(server, name);
+    const human = await HumanClone.of(server, name);
+    const example = async (file: string) =>
+      (await readFile(join('examples/podinfo', file), 'utf8')).replaceAll(
+        'namespace: demo',
+        `namespace: ${ns}`,
+      );
+    await human.commitAndPush(
+      {
+        'podinfo/service.yaml': await example('service.yaml'),
+        'podinfo/canary.yaml': await example('canary.yaml'),
+      },
+      'add podinfo',
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'gitcanary-cli-'));
+    dirs.push(dir, human.dir);
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, kubeConfigFor(inject('controlPlane')).exportConfig());
+    const env = {
+      GITCANARY_REPO: url,
+      GITCANARY_GIT_USERNAME: server.username,
+      GITCANARY_GIT_PASSWORD: server.password,
+      GITCANARY_WORKDIR: join(dir, 'workdir'),
+      KUBECONFIG: kubeconfig,
+      GITCANARY_LOG_LEVEL: 'debug',
+    };
+
+    const run = await gitcanary(['reconcile', '--once'], env);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${ns}/podinfo  Initialized  weight 0`);
+    expect(run.stdout).toContain('cluster: 3 created, 0 configured, 0 unchanged, 0 failed');
+    expect(run.stderr).toContain('"msg":"reconciled"');
+    expect(`${run.stdout}${run.stderr}`).not.toContain(server.password);
+    expect((await human.log())[0]).toMatch(/^podinfo: initialized at \w{12}$/);
+
+    const again = await gitcanary(['reconcile', '--once', '--output', 'json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ commits: [], changes: { created: [], configured: [] } });
+  });
+
+  it('stops with exit code 2 and a clear message when the repository is not given', async () => {
+    const run = await gitcanary(['reconcile', '--once'], { GITCANARY_REPO: '' });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'gitcanary: --repo (or GITCANARY_REPO) is required: the http(s) URL of the repository\n',
+    );
+  });
+});

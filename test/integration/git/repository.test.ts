@@ -1,0 +1,385 @@
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
+import { GitConfigError, GitTransientError, PushConflictError } from '../../../src/git/errors.js';
+import { pollHead } from '../../../src/git/poll-head.js';
+import { openRepository, type Repository, type RepositoryOptions } from '../../../src/git/repository.js';
+import { createBareRepository } from '../../support/git-server.js';
+import {
+  cloneOverHttp,
+  commitWithCli,
+  createSeededRepository,
+  filesAtHead,
+  gitCli,
+  logSubjects,
+} from '../../support/git-cli.js';
+import { freePort } from '../../support/free-port.js';
+
+const seed = {
+  'README.md': '# delivery\n',
+  'apps/podinfo/service.yaml': 'kind: Service\nmetadata: {name: podinfo}\n',
+  'apps/podinfo/canary.yaml': 'kind: Canary\nmetadata: {name: podinfo}\n',
+  'apps/podinfo/old.gitcanary.yaml': 'kind: Rollout\n',
+  'apps/other/service.yaml': 'kind: Service\nmetadata: {name: other}\n',
+};
+const author = { name: 'gitcanary', email: 'gitcanary@example.test' };
+
+describe('the git repository edge', () => {
+  const server = inject('gitServer');
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'gitcanary-git-test-'));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function open(url: string, options: Partial<RepositoryOptions> = {}): Promise<Repository> {
+    return openRepository({
+      url,
+      branch: 'main',
+      dir: await mkdtemp(join(scratch, 'store-')),
+      auth: { username: server.username, password: server.password },
+      ...options,
+    });
+  }
+
+  describe('remoteHead', () => {
+    it('gives the head of the branch in one HTTP request', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+
+      const head = await repo.remoteHead();
+
+      expect(head).toBe((await gitCli(['--git-dir', bareDir, 'rev-parse', 'main'])).trim());
+      expect(repo.stats).toEqual({ listServerRefs: 1, fetches: 0, pushes: 0, httpRequests: 1 });
+    });
+
+    it('throws GitConfigError when the repository has no commits', async () => {
+      const url = await createBareRepository(server, `empty-${Math.random().toString(36).slice(2, 8)}`);
+      const repo = await open(url);
+
+      await expect(repo.remoteHead()).rejects.toBeInstanceOf(GitConfigError);
+    });
+
+    it('throws GitConfigError when only a branch with a longer name exists', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url, { branch: 'mai' });
+
+      await expect(repo.remoteHead()).rejects.toThrow(/branch mai does not exist/);
+    });
+
+    it('throws GitConfigError for a wrong password, without the password in the message', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url, { auth: { username: server.username, password: 'wrong-password' } });
+
+      const error = await repo.remoteHead().catch((err: unknown) => err);
+
+      expect(error).toBeInstanceOf(GitConfigError);
+      expect((error as GitConfigError).message).toContain('HTTP 401');
+      expect((error as GitConfigError).message).not.toContain('wrong-password');
+    });
+
+    it('throws GitTransientError when nothing listens on the port', async () => {
+      const repo = await open(`http://127.0.0.1:${await freePort()}/gone.git`);
+
+      await expect(repo.remoteHead()).rejects.toBeInstanceOf(GitTransientError);
+    });
+
+    it('throws GitTransientError when the server never answers', async () => {
+      const silent: Server = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const address = silent.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      try {
+        const repo = await open(`http://127.0.0.1:${port}/silent.git`, { timeoutMs: 200 });
+
+        await expect(repo.remoteHead()).rejects.toBeInstanceOf(GitTransientError);
+      } finally {
+        silent.close();
+      }
+    });
+
+    it('refuses a URL that is not http(s) before any request', async () => {
+      await expect(open('ssh://git@example.test/repo.git')).rejects.toBeInstanceOf(GitConfigError);
+    });
+  });
+
+  describe('fetch, listFiles and readBlob', () => {
+    it('read back every file of a seeded repository', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+
+      const head = await repo.fetch();
+      const files = await repo.listFiles(head);
+      const contents = Object.fromEntries(
+        await Promise.all(files.map(async (f) => [f.path, await repo.readBlob(f.oid)] as const)),
+      );
+
+      expect(contents).toEqual(seed);
+      expect(await repo.localHead()).toBe(head);
+      expect(repo.stats).toMatchObject({ listServerRefs: 0, fetches: 1, pushes: 0 });
+    });
+
+    it('lists only the paths the filter accepts', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const head = await repo.fetch();
+
+      const files = await repo.listFiles(head, (path) => path.startsWith('apps/podinfo/'));
+
+      expect(files.map((f) => f.path).sort()).toEqual([
+        'apps/podinfo/canary.yaml',
+        'apps/podinfo/old.gitcanary.yaml',
+        'apps/podinfo/service.yaml',
+      ]);
+    });
+
+    it('keeps the blob oid of an unchanged file across heads, so callers can cache by oid', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const before = await repo.listFiles(await repo.fetch());
+      await commitWithCli(bareDir, { 'apps/podinfo/service.yaml': 'kind: Service\nspec: {}\n' }, 'edit');
+
+      const after = await repo.listFiles(await repo.fetch());
+
+      const oid = (files: typeof before, path: string) => files.find((f) => f.path === path)?.oid;
+      expect(oid(after, 'apps/other/service.yaml')).toBe(oid(before, 'apps/other/service.yaml'));
+      expect(oid(after, 'apps/podinfo/service.yaml')).not.toBe(oid(before, 'apps/podinfo/service.yaml'));
+    });
+
+    it('throws GitConfigError when the branch does not exist', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url, { branch: 'release' });
+
+      await expect(repo.fetch()).rejects.toBeInstanceOf(GitConfigError);
+    });
+  });
+
+  describe('pollHead', () => {
+    it('costs one ref listing in one HTTP request and no fetch when nothing changed', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const first = await pollHead(repo);
+      const before = { ...repo.stats };
+
+      const second = await pollHead(repo);
+
+      expect(first.moved).toBe(true);
+      expect(second).toEqual({ head: first.head, moved: false });
+      expect(repo.stats.listServerRefs - before.listServerRefs).toBe(1);
+      expect(repo.stats.fetches - before.fetches).toBe(0);
+      expect(repo.stats.httpRequests - before.httpRequests).toBe(1);
+    });
+
+    it('fetches the new head when another writer moved the branch', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      await pollHead(repo);
+      const moved = await commitWithCli(bareDir, { 'apps/new.yaml': 'kind: Service\n' }, 'other writer');
+
+      const polled = await pollHead(repo);
+
+      expect(polled).toEqual({ head: moved, moved: true });
+      expect((await repo.listFiles(moved)).map((f) => f.path)).toContain('apps/new.yaml');
+    });
+
+    it('empties the store before a fetch once it holds maxPacks packs, and still reads and writes', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const dir = await mkdtemp(join(scratch, 'store-'));
+      const repo = await open(url, { dir, maxPacks: 2 });
+      const packCounts: number[] = [];
+      for (let i = 1; i <= 4; i++) {
+        await commitWithCli(
+          bareDir,
+          { 'apps/podinfo/podinfo.gitcanary.yaml': `weight: ${i}\n` },
+          `step ${i}`,
+        );
+        await pollHead(repo);
+        packCounts.push(
+          (await readdir(join(dir, 'objects', 'pack'))).filter((f) => f.endsWith('.pack')).length,
+        );
+      }
+
+      const head = await repo.localHead();
+      const files = await repo.listFiles(head ?? '');
+      const rollout = files.find((f) => f.path === 'apps/podinfo/podinfo.gitcanary.yaml');
+      const oid = await repo.commit({
+        parent: head ?? '',
+        changes: [{ path: 'apps/podinfo/podinfo.gitcanary.yaml', content: 'weight: 5\n' }],
+        message: 'step 5',
+        author,
+        timestamp: 1,
+      });
+      await repo.push(oid);
+
+      expect(packCounts).toEqual([1, 2, 1, 2]);
+      expect(await repo.readBlob(rollout?.oid ?? '')).toBe('weight: 4\n');
+      expect(files).toHaveLength(Object.keys(seed).length + 1);
+      expect(await logSubjects(bareDir)).toEqual(['step 5', 'step 4', 'step 3', 'step 2', 'step 1', 'seed']);
+    });
+
+    it('reuses a local directory and its head after a restart', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const dir = await mkdtemp(join(scratch, 'store-'));
+      const auth = { username: server.username, password: server.password };
+      const head = (await pollHead(await openRepository({ url, branch: 'main', dir, auth }))).head;
+
+      const reopened = await openRepository({ url, branch: 'main', dir, auth });
+
+      expect(await pollHead(reopened)).toEqual({ head, moved: false });
+      expect(reopened.stats.fetches).toBe(0);
+    });
+  });
+
+  describe('commit and push', () => {
+    const changes = [
+      { path: 'apps/podinfo/podinfo.gitcanary.yaml', content: 'kind: Rollout\nweight: 10\n' },
+      { path: 'apps/podinfo/service.yaml', content: 'kind: Service\nmetadata: {name: podinfo}\nspec: {}\n' },
+      { path: 'apps/podinfo/old.gitcanary.yaml', content: null },
+      { path: 'deep/er/still/new.yaml', content: 'a: 1\n' },
+    ];
+
+    it('adds, modifies and deletes nested files and leaves every other file as it was', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const parent = await repo.fetch();
+
+      const oid = await repo.commit({
+        parent,
+        changes,
+        message: 'podinfo: weight 0 → 10',
+        author,
+        timestamp: 1,
+      });
+      await repo.push(oid);
+
+      const clone = await cloneOverHttp(server, url, scratch);
+      expect(await filesAtHead(clone)).toEqual({
+        'README.md': seed['README.md'],
+        'apps/other/service.yaml': seed['apps/other/service.yaml'],
+        'apps/podinfo/canary.yaml': seed['apps/podinfo/canary.yaml'],
+        'apps/podinfo/podinfo.gitcanary.yaml': 'kind: Rollout\nweight: 10\n',
+        'apps/podinfo/service.yaml': 'kind: Service\nmetadata: {name: podinfo}\nspec: {}\n',
+        'deep/er/still/new.yaml': 'a: 1\n',
+      });
+      expect(await logSubjects(clone)).toEqual(['podinfo: weight 0 → 10', 'seed']);
+      expect((await gitCli(['--git-dir', clone, 'rev-parse', 'main'])).trim()).toBe(oid);
+      await gitCli(['--git-dir', bareDir, 'fsck', '--strict', '--no-progress']);
+      expect(await repo.localHead()).toBe(oid);
+      expect(repo.stats).toMatchObject({ fetches: 1, pushes: 1 });
+    });
+
+    it('keeps untouched subtrees by oid and drops a directory whose last file is deleted', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const parent = await repo.fetch();
+
+      const oid = await repo.commit({
+        parent,
+        changes: [{ path: 'apps/other/service.yaml', content: null }],
+        message: 'remove other',
+        author,
+        timestamp: 1,
+      });
+      await repo.push(oid);
+
+      const clone = await cloneOverHttp(server, url, scratch);
+      const tree = async (ref: string) => (await gitCli(['--git-dir', clone, 'rev-parse', ref])).trim();
+      expect(await tree('main:apps/podinfo')).toBe(await tree('main~1:apps/podinfo'));
+      expect(await gitCli(['--git-dir', clone, 'ls-tree', '--name-only', 'main:apps'])).toBe('podinfo\n');
+    });
+
+    it('gives the same oid for the same inputs, whatever the order of the changes', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const [one, two] = [await open(url), await open(url)];
+      const parent = await one.fetch();
+      await two.fetch();
+      const input = { parent, message: 'podinfo: weight 0 → 10', author, timestamp: 1_700_000_000 };
+
+      const first = await one.commit({ ...input, changes });
+      const second = await two.commit({ ...input, changes: [...changes].reverse() });
+
+      expect(second).toBe(first);
+    });
+
+    it('rejects a path that leaves the repository', async () => {
+      const { url } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const parent = await repo.fetch();
+      const commit = (path: string) =>
+        repo.commit({ parent, changes: [{ path, content: 'x' }], message: 'm', author, timestamp: 1 });
+
+      await expect(commit('../escape.yaml')).rejects.toThrow(/not a relative POSIX file path/);
+      await expect(commit('/abs.yaml')).rejects.toThrow(/not a relative POSIX file path/);
+      await expect(commit('a/.git/config')).rejects.toThrow(/not a relative POSIX file path/);
+    });
+
+    // The server in these two tests accepts forced updates, as many forges do by default, so only
+    // gitcanary's own never-force discipline keeps the other writer's commit.
+    it('throws PushConflictError when another writer pushed first, and keeps their commit', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      await allowForcePushes(bareDir);
+      const repo = await open(url);
+      const parent = await repo.fetch();
+      const theirs = await commitWithCli(bareDir, { 'apps/theirs.yaml': 'x: 1\n' }, 'their commit');
+      const ours = await repo.commit({ parent, changes, message: 'our commit', author, timestamp: 1 });
+
+      await expect(repo.push(ours)).rejects.toBeInstanceOf(PushConflictError);
+
+      expect((await gitCli(['--git-dir', bareDir, 'rev-parse', 'main'])).trim()).toBe(theirs);
+      expect(await repo.localHead()).toBe(parent);
+    });
+
+    it('throws PushConflictError when the other writer wins between ref listing and pack upload', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      await allowForcePushes(bareDir);
+      const repo = await open(url, {
+        http: beforeFirstUpload(() => commitWithCli(bareDir, {}, 'their commit')),
+      });
+      const parent = await repo.fetch();
+      const ours = await repo.commit({ parent, changes, message: 'our commit', author, timestamp: 1 });
+
+      const error = await repo.push(ours).catch((err: unknown) => err);
+
+      expect(error).toBeInstanceOf(PushConflictError);
+      expect((error as PushConflictError).cause).toMatchObject({ code: 'GitPushError' });
+      expect(await logSubjects(bareDir)).toEqual(['their commit', 'seed']);
+    });
+
+    it('throws PushConflictError when the server declines the update in a hook', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      await writeFile(join(bareDir, 'hooks', 'pre-receive'), '#!/bin/sh\nexit 1\n');
+      await chmod(join(bareDir, 'hooks', 'pre-receive'), 0o755);
+      const repo = await open(url);
+      const parent = await repo.fetch();
+      const ours = await repo.commit({ parent, changes, message: 'our commit', author, timestamp: 1 });
+
+      await expect(repo.push(ours)).rejects.toBeInstanceOf(PushConflictError);
+      expect(await repo.localHead()).toBe(parent);
+    });
+  });
+});
+
+async function allowForcePushes(bareDir: string): Promise<void> {
+  await gitCli(['--git-dir', bareDir, 'config', 'receive.denyNonFastForwards', 'false']);
+}
+
+/** An HTTP client that runs `action` once, right before the first pack is sent to git-receive-pack. */
+function beforeFirstUpload(action: () => Promise<unknown>): HttpClient {
+  let done = false;
+  return {
+    async request(request) {
+      if (!done && request.method === 'POST' && request.url.endsWith('/git-receive-pack')) {
+        done = true;
+        await action();
+      }
+      return nodeHttp.request(request);
+    },
+  };
+}

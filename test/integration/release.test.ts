@@ -1,0 +1,401 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { openRepository } from '../../src/git/repository.js';
+import { Cluster } from '../../src/kube/cluster.js';
+import { Reconciler, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
+import { createBareRepository } from '../support/git-server.js';
+import { HumanClone } from '../support/human-clone.js';
+import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
+
+const server = inject('gitServer');
+const kc = testKubeConfig();
+const objects = KubernetesObjectApi.makeApiClient(kc);
+
+const service = (ns: string, spec: string) => `apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+  namespace: ${ns}
+  labels:
+    app.kubernetes.io/name: podinfo
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{}'
+spec:
+${spec}`;
+
+const clusterIpSpec = (color: string) => `  selector:
+    app: podinfo-${color}
+  ports:
+    - name: http
+      port: 9898
+      targetPort: http
+`;
+
+const canary = (ns: string, provider = 'gatewayapi') => `apiVersion: gitcanary.dev/v1alpha1
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: ${ns}
+spec:
+  targetRef:
+    apiVersion: v1
+    kind: Service
+    name: podinfo
+  provider: ${provider}
+  service:
+    port: 9898
+    gatewayRefs:
+      - name: public-gateway
+        namespace: ${ns}
+  analysis:
+    interval: 1m
+    threshold: 2
+    maxWeight: 30
+    stepWeight: 10
+`;
+
+interface Setup {
+  ns: string;
+  human: HumanClone;
+  cluster: Cluster;
+  reconciler: Reconciler;
+  clock: { now: Date };
+  reconcile(minutes: number): Promise<ReconcileSummary>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function setup(
+  files: (ns: string) => Record<string, string>,
+  options: { applies?: boolean; runChecks?: () => Promise<[]> } = {},
+): Promise<Setup> {
+  const ns = await createTestNamespace(kc, 'release');
+  const name = `release-${ns}`;
+  const url = await createBareRepository(server, name);
+  const human = await HumanClone.of(server, name);
+  await human.commitAndPush(files(ns), 'add podinfo');
+  const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-workdir-'));
+  cleanups.push(
+    () => human.dispose(),
+    () => rm(workdir, { recursive: true, force: true }),
+  );
+  const repo = await openRepository({
+    url,
+    branch: 'main',
+    dir: workdir,
+    auth: { username: server.username, password: server.password },
+  });
+  const cluster = new Cluster(kc);
+  const start = Date.parse('2026-11-26T10:00:00Z');
+  const clock = { now: new Date(start) };
+  const reconciler = new Reconciler({
+    repo,
+    cluster,
+    applies: options.applies ?? true,
+    root: '',
+    defaultNamespace: 'default',
+    author: { name: 'gitcanary', email: 'gitcanary@test' },
+    clock: () => clock.now,
+    logger: pino({ level: 'silent' }),
+    ...(options.runChecks ? { runChecks: options.runChecks } : {}),
+  });
+  return {
+    ns,
+    human,
+    cluster,
+    reconciler,
+    clock,
+    reconcile: (minutes: number) => {
+      clock.now = new Date(start + minutes * 60_000);
+      return reconciler.reconcileOnce();
+    },
+  };
+}
+
+type Live = KubernetesObject & {
+  spec: {
+    selector?: Record<string, string>;
+    externalName?: string;
+    rules?: { backendRefs: { name: string; weight: number }[] }[];
+  };
+};
+
+async function read(ns: string, kind: 'Service' | 'HTTPRoute', name: string): Promise<Live | undefined> {
+  const apiVersion = kind === 'Service' ? 'v1' : 'gateway.networking.k8s.io/v1';
+  try {
+    return await objects.read<Live>({ apiVersion, kind, metadata: { name, namespace: ns } });
+  } catch {
+    return undefined;
+  }
+}
+
+async function weights(ns: string): Promise<number[] | undefined> {
+  const route = await read(ns, 'HTTPRoute', 'podinfo');
+  return route?.spec.rules?.[0]?.backendRefs.map((b) => b.weight);
+}
+
+async function selectors(ns: string): Promise<[string | undefined, string | undefined]> {
+  const [primary, canaryService] = await Promise.all([
+    read(ns, 'Service', 'podinfo-primary'),
+    read(ns, 'Service', 'podinfo-canary'),
+  ]);
+  return [primary?.spec.selector?.app, canaryService?.spec.selector?.app];
+}
+
+describe('a Service canary released from git', () => {
+  it('initializes, detects a release, steps the weight, promotes, and commits every step', async () => {
+    const s = await setup((ns) => ({
+      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+      'apps/podinfo/canary.yaml': canary(ns),
+      'apps/podinfo/README.md': 'not a manifest',
+    }));
+
+    // 1. Initialize.
+    const init = await s.reconcile(0);
+    expect(init.canaries).toMatchObject([{ canary: `${s.ns}/podinfo`, phase: 'Initialized', weight: 0 }]);
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-blue']);
+    expect(await weights(s.ns)).toEqual([100, 0]);
+    expect(await read(s.ns, 'Service', 'podinfo')).toBeUndefined();
+    const primary = await read(s.ns, 'Service', 'podinfo-primary');
+    expect(primary?.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/name': 'podinfo',
+      'app.kubernetes.io/managed-by': 'gitcanary',
+    });
+    expect(
+      primary?.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
+    ).toBeUndefined();
+    const generated = loadAll(
+      await s.human.show('apps/podinfo/podinfo.gitcanary.yaml'),
+    ) as KubernetesObject[];
+    expect(generated.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'CanaryState/podinfo',
+      'Service/podinfo-primary',
+      'Service/podinfo-canary',
+      'HTTPRoute/podinfo',
+    ]);
+
+    // 2. Nothing to do: no commit, no Kubernetes write.
+    const writes = s.cluster.stats.writes;
+    const quiet = await s.reconcile(0.5);
+    expect(quiet.commits).toEqual([]);
+    expect(quiet.changes.unchanged).toHaveLength(3);
+    expect(s.cluster.stats.writes).toBe(writes);
+
+    // 3. A release: the target's selector moves to green.
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    const detected = await s.reconcile(1);
+    expect(detected.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 0 });
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-green']);
+
+    // 4. Steps, once per interval; a second pass within the interval does nothing.
+    await s.reconcile(2);
+    expect(await weights(s.ns)).toEqual([90, 10]);
+    expect((await s.reconcile(2.5)).commits).toEqual([]);
+
+    // 5. Git is the truth: the cluster side is rebuilt from it mid-rollout.
+    for (const [kind, name] of [
+      ['Service', 'podinfo-primary'],
+      ['Service', 'podinfo-canary'],
+      ['HTTPRoute', 'podinfo'],
+    ] as const) {
+      const apiVersion = kind === 'Service' ? 'v1' : 'gateway.networking.k8s.io/v1';
+      await objects.delete({ apiVersion, kind, metadata: { name, namespace: s.ns } });
+    }
+    const rebuilt = await s.reconcile(2.6);
+    expect(rebuilt.commits).toEqual([]);
+    expect(rebuilt.changes.created).toHaveLength(3);
+    expect(await weights(s.ns)).toEqual([90, 10]);
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-green']);
+
+    await s.reconcile(3);
+    expect(await weights(s.ns)).toEqual([80, 20]);
+    await s.reconcile(4);
+    expect(await weights(s.ns)).toEqual([70, 30]);
+
+    // 6. Promotion: Promoting, Finalising and Succeeded, each a commit, in one pass.
+    const promoted = await s.reconcile(5);
+    expect(promoted.commits).toHaveLength(3);
+    expect(promoted.canaries[0]).toMatchObject({ phase: 'Succeeded', weight: 0 });
+    expect(await selectors(s.ns)).toEqual(['podinfo-green', 'podinfo-green']);
+    expect(await weights(s.ns)).toEqual([100, 0]);
+
+    const subjects = await s.human.log();
+    expect(subjects.map((line) => line.replace(/[0-9a-f]{12}/g, 'REV'))).toEqual([
+      'podinfo: promoted REV',
+      'podinfo: weight 30 → 0, finalising',
+      'podinfo: promoting REV',
+      'podinfo: weight 20 → 30',
+      'podinfo: weight 10 → 20',
+      'podinfo: weight 0 → 10',
+      'podinfo: new revision REV, analysis started',
+      'release green',
+      'podinfo: initialized at REV',
+      'add podinfo',
+    ]);
+    const [trailers] = await s.human.log('%(trailers:only,unfold)');
+    expect(trailers).toBe(`Canary: ${s.ns}/podinfo`);
+    const stepMessage = (await s.human.log('%B')).join('\n');
+    expect(stepMessage).toContain(`Canary: ${s.ns}/podinfo\nCanary-Phase: Progressing\nCanary-Weight: 30\n`);
+  });
+
+  it('keeps the other writer’s commit when a push is rejected, and commits again on the new head', async () => {
+    let interfered = false;
+    const people: { human?: HumanClone } = {};
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns),
+      }),
+      {
+        runChecks: async () => {
+          // Someone pushes while gitcanary is between its fetch and its push.
+          if (!interfered && people.human) {
+            interfered = true;
+            await people.human.commitAndPush(
+              { 'docs/notes.md': 'a concurrent change\n' },
+              'concurrent change',
+            );
+          }
+          return [];
+        },
+      },
+    );
+    people.human = s.human;
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    await s.reconcile(1);
+
+    const step = await s.reconcile(2);
+
+    expect(interfered).toBe(true);
+    expect(step.commits).toHaveLength(1);
+    expect((await s.human.log()).slice(0, 3)).toEqual([
+      'podinfo: weight 0 → 10',
+      'concurrent change',
+      expect.stringMatching(/new revision/),
+    ]);
+    expect(await weights(s.ns)).toEqual([90, 10]);
+  });
+
+  it('releases an ExternalName target and copies its spec, not the target itself', async () => {
+    const external = (host: string) =>
+      `  type: ExternalName\n  externalName: ${host}\n  ports:\n    - port: 9898\n`;
+    const s = await setup((ns) => ({
+      'podinfo.yaml': `${service(ns, external('podinfo.blue.example.com'))}---\n${canary(ns)}`,
+    }));
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'podinfo.yaml': `${service(s.ns, external('podinfo.green.example.com'))}---\n${canary(s.ns)}` },
+      'to green',
+    );
+
+    for (const minute of [1, 2, 3, 4, 5]) await s.reconcile(minute);
+
+    const [primary, canaryService] = await Promise.all([
+      read(s.ns, 'Service', 'podinfo-primary'),
+      read(s.ns, 'Service', 'podinfo-canary'),
+    ]);
+    expect([primary?.spec.externalName, canaryService?.spec.externalName]).toEqual([
+      'podinfo.green.example.com',
+      'podinfo.green.example.com',
+    ]);
+    expect((await s.human.log())[0]).toMatch(/^podinfo: promoted \w{12}$/);
+    expect((await s.reconcile(5.5)).commits).toEqual([]);
+    expect(s.cluster.stats.writes).toBeGreaterThan(0);
+  });
+
+  it('in commit-only mode commits and waits for the cluster to match before stepping', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns),
+      }),
+      { applies: false },
+    );
+    const gitopsApply = async () => {
+      for (const doc of loadAll(
+        await s.human.show('apps/podinfo/podinfo.gitcanary.yaml'),
+      ) as KubernetesObject[]) {
+        if (doc.kind === 'CanaryState') continue;
+        await objects.patch(doc, undefined, undefined, 'argocd', true, PatchStrategy.ServerSideApply);
+      }
+    };
+
+    await s.reconcile(0);
+    expect(await read(s.ns, 'Service', 'podinfo-primary')).toBeUndefined();
+    await gitopsApply();
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    await s.reconcile(1);
+
+    const waiting = await s.reconcile(2);
+    expect(waiting.commits).toEqual([]);
+    expect(waiting.canaries[0]?.waiting).toBe('waiting for the cluster to match the committed objects');
+    await gitopsApply();
+    const stepped = await s.reconcile(2.1);
+
+    expect(stepped.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
+    expect(s.cluster.stats.writes).toBe(0);
+  });
+
+  it('reports a bad Canary by file and field, writes nothing for it, and keeps the good one going', async () => {
+    const s = await setup((ns) => ({
+      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+      'apps/podinfo/canary.yaml': canary(ns),
+      'apps/broken/service.yaml': service(ns, clusterIpSpec('blue')).replace('name: podinfo', 'name: broken'),
+      'apps/broken/canary.yaml': canary(ns)
+        .replace('name: podinfo', 'name: broken')
+        .replace('stepWeight: 10', 'stepWeight: 40'),
+      'apps/garbled/canary.yaml': 'apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata: [unclosed\n',
+    }));
+
+    const summary = await s.reconcile(0);
+
+    expect(summary.canaries.find((c) => c.canary === `${s.ns}/podinfo`)).toMatchObject({
+      phase: 'Initialized',
+    });
+    expect(summary.canaries.find((c) => c.canary === `${s.ns}/broken`)?.error).toMatch(
+      /^apps\/broken\/canary\.yaml#1: spec\.analysis\.stepWeight: /,
+    );
+    expect(summary.errors.join('\n')).toMatch(/^apps\/garbled\/canary\.yaml:\d+/);
+    await expect(s.human.show('apps/broken/broken.gitcanary.yaml')).rejects.toThrow();
+    expect(await read(s.ns, 'Service', 'broken-primary')).toBeUndefined();
+  });
+
+  it('never takes over a primary Service that it did not create', async () => {
+    const s = await setup((ns) => ({
+      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+      'apps/podinfo/canary.yaml': canary(ns),
+    }));
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'podinfo-primary', namespace: s.ns },
+      spec: { ports: [{ port: 80 }] },
+    } as KubernetesObject);
+
+    const summary = await s.reconcile(0);
+
+    expect(summary.canaries[0]?.error).toBe(
+      `Service/${s.ns}/podinfo-primary exists and is not managed by gitcanary; rename it or delete it`,
+    );
+    expect(summary.commits).toEqual([]);
+    expect(await read(s.ns, 'Service', 'podinfo-canary')).toBeUndefined();
+  });
+});

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import type { CanarySpec, ServiceManifest } from '../../../src/core/model.js';
+import { assembleRepository } from '../../../src/core/manifests/assemble.js';
+import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
+import type { ParsedFile } from '../../../src/core/manifests/parse-file.js';
+
+function service(file: string, name: string, namespace = 'apps'): ServiceManifest {
+  return {
+    source: { file, document: 0 },
+    namespace,
+    name,
+    object: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace } },
+  };
+}
+
+function canary(file: string, name: string, targetName = name, namespace = 'apps'): CanarySpec {
+  return {
+    source: { file, document: 1 },
+    apiVersion: 'gitcanary.dev/v1alpha1',
+    namespace,
+    name,
+    targetName,
+    provider: 'kubernetes',
+    service: { port: 80, apexName: targetName, gatewayRefs: [], hosts: [] },
+    analysis: { intervalSeconds: 60, threshold: 1, stepWeight: 10, maxWeight: 100 },
+    skipAnalysis: false,
+    suspend: false,
+    annotations: {},
+  };
+}
+
+function file(contents: {
+  services?: ServiceManifest[];
+  canaries?: CanarySpec[];
+  errors?: ManifestError[];
+}): ParsedFile {
+  return { services: [], canaries: [], errors: [], ...contents };
+}
+
+const resolvedNames = (files: ParsedFile[]): string[] =>
+  assembleRepository(files).canaries.map(
+    ({ canary: c, target }) => `${c.namespace}/${c.name}→${target.name}`,
+  );
+
+describe('assembleRepository', () => {
+  it('joins each Canary with its target Service across files', () => {
+    const files = [
+      file({ services: [service('a/svc.yaml', 'podinfo')] }),
+      file({ canaries: [canary('a/canary.yaml', 'podinfo')] }),
+    ];
+
+    const assembled = assembleRepository(files);
+
+    expect(assembled.errors).toEqual([]);
+    expect(assembled.canaries).toEqual([
+      { canary: canary('a/canary.yaml', 'podinfo'), target: service('a/svc.yaml', 'podinfo') },
+    ]);
+  });
+
+  it('finds the target by targetName, not by the Canary name or the apex name', () => {
+    const files = [
+      file({ services: [service('s.yaml', 'backend')], canaries: [canary('c.yaml', 'release', 'backend')] }),
+    ];
+
+    const names = resolvedNames(files);
+
+    expect(names).toEqual(['apps/release→backend']);
+  });
+
+  it('sorts canaries by namespace and name whatever the order of the files', () => {
+    const canaries = [canary('1.yaml', 'b'), canary('2.yaml', 'a', 'a', 'zeta'), canary('3.yaml', 'a')];
+    const services = [service('s.yaml', 'a'), service('s.yaml', 'b'), service('s.yaml', 'a', 'zeta')];
+
+    const forward = resolvedNames([file({ services, canaries })]);
+    const backward = resolvedNames([
+      file({ services: [...services].reverse(), canaries: [...canaries].reverse() }),
+    ]);
+
+    expect(forward).toEqual(['apps/a→a', 'apps/b→b', 'zeta/a→a']);
+    expect(backward).toEqual(forward);
+  });
+
+  it.each<
+    [string, ParsedFile[], { canary: string; file: string; field: string; message: string }[], string[]]
+  >([
+    [
+      'a Canary whose target Service is missing',
+      [
+        file({
+          services: [service('s.yaml', 'other')],
+          canaries: [canary('c.yaml', 'podinfo'), canary('d.yaml', 'other')],
+        }),
+      ],
+      [
+        {
+          canary: 'apps/podinfo',
+          file: 'c.yaml',
+          field: 'spec.targetRef.name',
+          message: 'target Service apps/podinfo is not defined in the repository',
+        },
+      ],
+      ['apps/other→other'],
+    ],
+    [
+      'a Canary whose target is in another namespace',
+      [file({ services: [service('s.yaml', 'podinfo', 'prod')], canaries: [canary('c.yaml', 'podinfo')] })],
+      [
+        {
+          canary: 'apps/podinfo',
+          file: 'c.yaml',
+          field: 'spec.targetRef.name',
+          message: 'target Service apps/podinfo is not defined in the repository',
+        },
+      ],
+      [],
+    ],
+    [
+      'two Canaries for the same target',
+      [
+        file({ services: [service('s.yaml', 'podinfo'), service('s.yaml', 'other')] }),
+        file({ canaries: [canary('one.yaml', 'first', 'podinfo'), canary('two.yaml', 'second', 'podinfo')] }),
+        file({ canaries: [canary('three.yaml', 'other')] }),
+      ],
+      [
+        {
+          canary: 'apps/first',
+          file: 'one.yaml',
+          field: 'spec.targetRef.name',
+          message:
+            'Service apps/podinfo is the target of several Canaries: apps/first (one.yaml#2), apps/second (two.yaml#2)',
+        },
+        {
+          canary: 'apps/second',
+          file: 'two.yaml',
+          field: 'spec.targetRef.name',
+          message:
+            'Service apps/podinfo is the target of several Canaries: apps/first (one.yaml#2), apps/second (two.yaml#2)',
+        },
+      ],
+      ['apps/other→other'],
+    ],
+    [
+      'a target Service defined in two places',
+      [
+        file({ services: [service('base/svc.yaml', 'podinfo')] }),
+        file({ services: [service('copy/svc.yaml', 'podinfo')], canaries: [canary('c.yaml', 'podinfo')] }),
+      ],
+      [
+        {
+          canary: 'apps/podinfo',
+          file: 'c.yaml',
+          field: 'spec.targetRef.name',
+          message: 'target Service apps/podinfo is defined more than once: base/svc.yaml#1, copy/svc.yaml#1',
+        },
+      ],
+      [],
+    ],
+    [
+      'a Canary name defined twice',
+      [
+        file({ services: [service('s.yaml', 'a'), service('s.yaml', 'b')] }),
+        file({ canaries: [canary('x.yaml', 'podinfo', 'a'), canary('y.yaml', 'podinfo', 'b')] }),
+      ],
+      [
+        {
+          canary: 'apps/podinfo',
+          file: 'x.yaml',
+          field: 'metadata.name',
+          message: 'Canary apps/podinfo is defined more than once: x.yaml#2, y.yaml#2',
+        },
+        {
+          canary: 'apps/podinfo',
+          file: 'y.yaml',
+          field: 'metadata.name',
+          message: 'Canary apps/podinfo is defined more than once: x.yaml#2, y.yaml#2',
+        },
+      ],
+      [],
+    ],
+  ])('reports %s and keeps the other canaries going', (_case, files, expectedErrors, expectedCanaries) => {
+    const assembled = assembleRepository(files);
+
+    expect(assembled.errors).toEqual(
+      expectedErrors.map((error) => ({ code: 'ManifestInvalid', document: 1, ...error })),
+    );
+    expect(resolvedNames(files)).toEqual(expectedCanaries);
+  });
+
+  it('does not mind a duplicated Service that no Canary targets', () => {
+    const files = [file({ services: [service('a.yaml', 'db'), service('b.yaml', 'db')] })];
+
+    const assembled = assembleRepository(files);
+
+    expect(assembled).toEqual({ canaries: [], errors: [] });
+  });
+
+  it('passes on the errors of the files, sorted by file and document', () => {
+    const later: ManifestError = { code: 'ManifestInvalid', file: 'b.yaml', document: 2, message: 'late' };
+    const earlier: ManifestError = { code: 'ManifestInvalid', file: 'b.yaml', document: 0, message: 'early' };
+    const syntax: ManifestError = {
+      code: 'ManifestInvalid',
+      file: 'a.yaml',
+      line: 4,
+      message: 'invalid YAML',
+    };
+    const files = [file({ errors: [later, earlier] }), file({ errors: [syntax] })];
+
+    const assembled = assembleRepository(files);
+
+    expect(assembled.errors).toEqual([syntax, earlier, later]);
+  });
+});

@@ -1,0 +1,398 @@
+import { describe, expect, it } from 'vitest';
+import type { CanarySpec } from '../../../src/core/model.js';
+import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
+import { normalizeCanary } from '../../../src/core/manifests/normalize-canary.js';
+
+type Fields = Record<string, unknown>;
+
+/** A Canary document and handles on its parts, so a test can change one field with no casts. */
+interface CanaryParts {
+  document: Fields;
+  metadata: Fields;
+  spec: Fields;
+  targetRef: Fields;
+  service: Fields;
+  analysis: Fields;
+}
+
+const source = { file: 'apps/podinfo/canary.yaml', document: 1 };
+const context = { source, defaultNamespace: 'default' };
+
+/** A valid Canary of the given apiVersion, with the analysis under the key that apiVersion uses. */
+function canaryParts(apiVersion = 'gitcanary.dev/v1alpha1', analysisChanges: Fields = {}): CanaryParts {
+  const metadata: Fields = {
+    name: 'podinfo',
+    namespace: 'test',
+    annotations: { 'gitcanary.dev/paused': 'true' },
+  };
+  const targetRef: Fields = { apiVersion: 'v1', kind: 'Service', name: 'podinfo' };
+  const service: Fields = {
+    port: 9898,
+    name: 'podinfo-apex',
+    targetPort: 'http',
+    gatewayRefs: [{ name: 'public', namespace: 'infra', sectionName: 'https' }],
+    hosts: ['app.example.com'],
+  };
+  const analysis: Fields = {
+    interval: '30s',
+    threshold: 3,
+    maxWeight: 40,
+    stepWeight: 10,
+    metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }],
+    webhooks: [{ name: 'load-test', url: 'http://flagger-loadtester.test/' }],
+    ...analysisChanges,
+  };
+  const analysisKey = apiVersion === 'flagger.app/v1alpha3' ? 'canaryAnalysis' : 'analysis';
+  const spec: Fields = {
+    provider: 'gatewayapi:v1',
+    targetRef,
+    service,
+    [analysisKey]: analysis,
+    progressDeadlineSeconds: 120,
+  };
+  const document: Fields = { apiVersion, kind: 'Canary', metadata, spec };
+  return { document, metadata, spec, targetRef, service, analysis };
+}
+
+function normalized(document: unknown): CanarySpec {
+  const result = normalizeCanary(document, context);
+  if (!result.ok) throw new Error(`expected a valid Canary, got ${JSON.stringify(result.errors)}`);
+  return result.canary;
+}
+
+function errorsOf(document: unknown): ManifestError[] {
+  const result = normalizeCanary(document, context);
+  return result.ok ? [] : result.errors;
+}
+
+describe('normalizeCanary', () => {
+  it('reads every field of a gitcanary.dev/v1alpha1 Canary', () => {
+    const { document } = canaryParts();
+
+    const canary = normalized(document);
+
+    expect(canary).toEqual({
+      source,
+      apiVersion: 'gitcanary.dev/v1alpha1',
+      namespace: 'test',
+      name: 'podinfo',
+      targetName: 'podinfo',
+      provider: 'gatewayapi',
+      service: {
+        port: 9898,
+        apexName: 'podinfo-apex',
+        gatewayRefs: [{ name: 'public', namespace: 'infra', sectionName: 'https' }],
+        hosts: ['app.example.com'],
+      },
+      analysis: {
+        intervalSeconds: 30,
+        threshold: 3,
+        maxWeight: 40,
+        stepWeight: 10,
+        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }],
+        webhooks: [{ name: 'load-test', url: 'http://flagger-loadtester.test/' }],
+      },
+      skipAnalysis: false,
+      suspend: false,
+      progressDeadlineSeconds: 120,
+      annotations: { 'gitcanary.dev/paused': 'true' },
+    } satisfies CanarySpec);
+  });
+
+  it.each(['flagger.app/v1beta1', 'flagger.app/v1alpha3'])(
+    'gives a %s Canary the same meaning as the equivalent gitcanary Canary',
+    (apiVersion) => {
+      const expected = normalized(canaryParts().document);
+
+      const canary = normalized(canaryParts(apiVersion).document);
+
+      expect(canary).toEqual({ ...expected, apiVersion });
+    },
+  );
+
+  it('reads the deprecated canaryAnalysis of a flagger.app/v1beta1 Canary that has no analysis', () => {
+    const { document, spec, analysis } = canaryParts('flagger.app/v1beta1');
+    spec.canaryAnalysis = { ...analysis, stepWeight: 5 };
+    delete spec.analysis;
+
+    const canary = normalized(document);
+
+    expect(canary.analysis.stepWeight).toBe(5);
+  });
+
+  it('fills in Flagger defaults for what a minimal Canary leaves out', () => {
+    const document = {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'podinfo' },
+      spec: {
+        targetRef: { kind: 'Service', name: 'podinfo' },
+        service: { port: 80 },
+        analysis: { stepWeight: 10 },
+      },
+    };
+
+    const canary = normalized(document);
+
+    expect(canary).toMatchObject({
+      namespace: 'default',
+      provider: 'kubernetes',
+      service: { apexName: 'podinfo', gatewayRefs: [], hosts: [] },
+      analysis: { intervalSeconds: 60, threshold: 1, maxWeight: 100, stepWeight: 10 },
+      skipAnalysis: false,
+      suspend: false,
+      annotations: {},
+    });
+    expect(canary).not.toHaveProperty('progressDeadlineSeconds');
+    expect(canary.analysis).not.toHaveProperty('metrics');
+  });
+
+  it('keeps the apex name and the target name apart', () => {
+    const { document, service } = canaryParts();
+    service.name = 'www';
+
+    const canary = normalized(document);
+
+    expect(canary.service.apexName).toBe('www');
+    expect(canary.targetName).toBe('podinfo');
+  });
+
+  it.each([
+    ['gatewayapi', 'gatewayapi'],
+    ['gatewayapi:v1', 'gatewayapi'],
+    ['gatewayapi:v1beta1', 'gatewayapi'],
+    ['kubernetes', 'kubernetes'],
+    [null, 'kubernetes'],
+  ])('maps provider %j to %s', (provider, expected) => {
+    const { document, spec } = canaryParts();
+    spec.provider = provider;
+
+    const canary = normalized(document);
+
+    expect(canary.provider).toBe(expected);
+  });
+
+  it.each([
+    ['stepWeights', { stepWeight: null, maxWeight: null, stepWeights: [5, 10, 30] }, 30],
+    [
+      'stepWeights under a larger maxWeight',
+      { stepWeight: null, maxWeight: 80, stepWeights: [5, 10, 30] },
+      30,
+    ],
+    ['stepWeight', { stepWeight: 10, maxWeight: null }, 100],
+    ['stepWeight and maxWeight', { stepWeight: 10, maxWeight: 40 }, 40],
+    ['iterations and maxWeight', { stepWeight: null, maxWeight: 50, iterations: 10 }, 50],
+    ['iterations', { stepWeight: null, maxWeight: null, iterations: 10 }, undefined],
+  ])('sets maxWeight from %s', (_case, analysis, maxWeight) => {
+    const { document } = canaryParts('gitcanary.dev/v1alpha1', analysis);
+
+    const canary = normalized(document);
+
+    expect(canary.analysis.maxWeight).toBe(maxWeight);
+  });
+
+  it.each<[string, (parts: CanaryParts) => unknown, string, string]>([
+    [
+      'a stepWeight above maxWeight',
+      ({ analysis }) => (analysis.stepWeight = 50),
+      'spec.analysis.stepWeight',
+      'above maxWeight',
+    ],
+    [
+      'a stepWeight of 0',
+      ({ analysis }) => (analysis.stepWeight = 0),
+      'spec.analysis.stepWeight',
+      'from 1 to 100',
+    ],
+    [
+      'a maxWeight above 100',
+      ({ analysis }) => (analysis.maxWeight = 101),
+      'spec.analysis.maxWeight',
+      'from 1 to 100',
+    ],
+    [
+      'a fractional stepWeight',
+      ({ analysis }) => (analysis.stepWeight = 2.5),
+      'spec.analysis.stepWeight',
+      'from 1 to 100',
+    ],
+    [
+      'stepWeights that go down',
+      ({ analysis }) => Object.assign(analysis, { stepWeight: null, stepWeights: [10, 20, 15] }),
+      'spec.analysis.stepWeights',
+      'strictly increasing: step 2 (15) follows 20',
+    ],
+    [
+      'stepWeights that repeat',
+      ({ analysis }) => Object.assign(analysis, { stepWeight: null, stepWeights: [10, 10] }),
+      'spec.analysis.stepWeights',
+      'strictly increasing',
+    ],
+    [
+      'stepWeights above 100',
+      ({ analysis }) =>
+        Object.assign(analysis, { stepWeight: null, maxWeight: null, stepWeights: [50, 150] }),
+      'spec.analysis.stepWeights',
+      'step 1 (150) must be from 1 to 100',
+    ],
+    [
+      'stepWeights above an explicit maxWeight',
+      ({ analysis }) => Object.assign(analysis, { stepWeight: null, stepWeights: [10, 60] }),
+      'spec.analysis.stepWeights',
+      'step 1 (60) is above maxWeight (40)',
+    ],
+    [
+      'both stepWeight and stepWeights',
+      ({ analysis }) => (analysis.stepWeights = [10, 20]),
+      'spec.analysis.stepWeights',
+      'either stepWeight or stepWeights',
+    ],
+    [
+      'iterations with stepWeight',
+      ({ analysis }) => (analysis.iterations = 5),
+      'spec.analysis.iterations',
+      'cannot be combined',
+    ],
+    [
+      'none of stepWeight, stepWeights or iterations',
+      ({ analysis }) => (analysis.stepWeight = null),
+      'spec.analysis',
+      'one of stepWeight, stepWeights or iterations is required',
+    ],
+    ['no analysis', ({ spec }) => delete spec.analysis, 'spec.analysis', 'required'],
+    ['a threshold of 0', ({ analysis }) => (analysis.threshold = 0), 'spec.analysis.threshold', 'at least 1'],
+    [
+      'an unreadable interval',
+      ({ analysis }) => (analysis.interval = '1 minute'),
+      'spec.analysis.interval',
+      'invalid duration',
+    ],
+    [
+      'a zero interval',
+      ({ analysis }) => (analysis.interval = '0s'),
+      'spec.analysis.interval',
+      'longer than zero',
+    ],
+    [
+      'an interval given as a number',
+      ({ analysis }) => (analysis.interval = 60),
+      'spec.analysis.interval',
+      'duration',
+    ],
+    [
+      'a provider gitcanary cannot route',
+      ({ spec }) => (spec.provider = 'istio'),
+      'spec.provider',
+      'must be one of',
+    ],
+    [
+      'provider gatewayapi without gatewayRefs',
+      ({ service }) => (service.gatewayRefs = []),
+      'spec.service.gatewayRefs',
+      'at least one gateway',
+    ],
+    ['a missing service port', ({ service }) => delete service.port, 'spec.service.port', 'required'],
+    ['a service port of 0', ({ service }) => (service.port = 0), 'spec.service.port', 'from 1 to 65535'],
+    [
+      'a service port given as text',
+      ({ service }) => (service.port = '80'),
+      'spec.service.port',
+      'port number',
+    ],
+    [
+      'a Deployment target',
+      ({ targetRef }) => (targetRef.kind = 'Deployment'),
+      'spec.targetRef.kind',
+      'must be Service',
+    ],
+    [
+      'a target without kind',
+      ({ targetRef }) => delete targetRef.kind,
+      'spec.targetRef.kind',
+      'must be Service',
+    ],
+    [
+      'a target Service of another API group',
+      ({ targetRef }) => (targetRef.apiVersion = 'serving.knative.dev/v1'),
+      'spec.targetRef.apiVersion',
+      'must be v1',
+    ],
+    ['a target without name', ({ targetRef }) => delete targetRef.name, 'spec.targetRef.name', 'required'],
+    [
+      'a gatewayRef without name',
+      ({ service }) => (service.gatewayRefs = [{}]),
+      'spec.service.gatewayRefs[0].name',
+      'required',
+    ],
+    ['suspend given as text', ({ spec }) => (spec.suspend = 'yes'), 'spec.suspend', 'boolean'],
+  ])('rejects %s, naming the field', (_case, change, field, message) => {
+    const parts = canaryParts();
+    change(parts);
+
+    const errors = errorsOf(parts.document);
+
+    expect(errors).toEqual([
+      {
+        code: 'ManifestInvalid',
+        file: source.file,
+        document: source.document,
+        field,
+        message: expect.stringContaining(message) as string,
+        canary: 'test/podinfo',
+      },
+    ]);
+  });
+
+  it('names the fields of a v1alpha3 Canary under canaryAnalysis', () => {
+    const { document } = canaryParts('flagger.app/v1alpha3', { stepWeight: 90 });
+
+    const errors = errorsOf(document);
+
+    expect(errors.map((error) => error.field)).toEqual(['spec.canaryAnalysis.stepWeight']);
+  });
+
+  it('reports every problem of a Canary at once', () => {
+    const { document, targetRef, service, analysis } = canaryParts();
+    targetRef.kind = 'Deployment';
+    service.port = -1;
+    analysis.threshold = 0;
+
+    const errors = errorsOf(document);
+
+    expect(errors.map((error) => error.field)).toEqual([
+      'spec.targetRef.kind',
+      'spec.service.port',
+      'spec.analysis.threshold',
+    ]);
+  });
+
+  it('quotes annotation keys that are not plain names in the field path', () => {
+    const { document, metadata } = canaryParts();
+    metadata.annotations = { 'gitcanary.dev/abort': true };
+
+    const errors = errorsOf(document);
+
+    expect(errors.map((error) => error.field)).toEqual(['metadata.annotations["gitcanary.dev/abort"]']);
+  });
+
+  it('names the canary in the default namespace when the document gives none', () => {
+    const { document, metadata, service } = canaryParts();
+    delete metadata.namespace;
+    service.port = 0;
+
+    const errors = errorsOf(document);
+
+    expect(errors[0]?.canary).toBe('default/podinfo');
+  });
+
+  it('leaves the canary unnamed when the document has no name', () => {
+    const { document, metadata } = canaryParts();
+    delete metadata.name;
+
+    const errors = errorsOf(document);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ field: 'metadata.name', message: 'required' });
+    expect(errors[0]).not.toHaveProperty('canary');
+  });
+});

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { formatManifestError } from '../../../src/core/manifests/manifest-error.js';
+import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
+
+const options = { defaultNamespace: 'apps' };
+
+const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+  labels:
+    app: podinfo
+spec:
+  selector:
+    app: podinfo
+  ports:
+    - port: 80
+      targetPort: http
+`;
+
+function canary(apiVersion: string, name = 'podinfo', extra = ''): string {
+  const analysisKey = apiVersion === 'flagger.app/v1alpha3' ? 'canaryAnalysis' : 'analysis';
+  return `apiVersion: ${apiVersion}
+kind: Canary
+metadata:
+  name: ${name}
+${extra}spec:
+  targetRef:
+    kind: Service
+    name: podinfo
+  service:
+    port: 80
+  ${analysisKey}:
+    interval: 1m
+    stepWeight: 10
+`;
+}
+
+describe('parseManifestFile', () => {
+  it('reads a Service and a Canary from one multi-document file', () => {
+    const content = `${service}---\n${canary('gitcanary.dev/v1alpha1')}`;
+
+    const parsed = parseManifestFile('apps/podinfo.yaml', content, options);
+
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.services).toEqual([
+      {
+        source: { file: 'apps/podinfo.yaml', document: 0 },
+        namespace: 'apps',
+        name: 'podinfo',
+        object: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'podinfo', labels: { app: 'podinfo' } },
+          spec: { selector: { app: 'podinfo' }, ports: [{ port: 80, targetPort: 'http' }] },
+        },
+      },
+    ]);
+    expect(parsed.canaries).toMatchObject([
+      { source: { file: 'apps/podinfo.yaml', document: 1 }, namespace: 'apps', name: 'podinfo' },
+    ]);
+  });
+
+  it.each(['gitcanary.dev/v1alpha1', 'flagger.app/v1beta1', 'flagger.app/v1alpha3'])(
+    'reads a %s Canary',
+    (apiVersion) => {
+      const content = canary(apiVersion);
+
+      const parsed = parseManifestFile('canary.yaml', content, options);
+
+      expect(parsed.canaries.map((c) => c.apiVersion)).toEqual([apiVersion]);
+    },
+  );
+
+  it('gives a Service the namespace it names over the default one', () => {
+    const content = service.replace('  name: podinfo\n', '  name: podinfo\n  namespace: prod\n');
+
+    const parsed = parseManifestFile('svc.yml', content, options);
+
+    expect(parsed.services.map((s) => `${s.namespace}/${s.name}`)).toEqual(['prod/podinfo']);
+  });
+
+  it('counts documents as js-yaml does, empty ones included, so errors point at the right one', () => {
+    const content = `---\n# nothing here\n---\n${service}---\n---\n${canary('flagger.app/v1beta1', 'broken').replace('port: 80', 'port: 0')}`;
+
+    const parsed = parseManifestFile('multi.yaml', content, options);
+
+    expect(parsed.services.map((s) => s.source.document)).toEqual([1]);
+    expect(parsed.errors).toMatchObject([{ document: 3, field: 'spec.service.port', canary: 'apps/broken' }]);
+  });
+
+  it.each([
+    ['a Deployment', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\n'],
+    ['a ConfigMap', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n'],
+    ['a kustomization', 'resources:\n  - service.yaml\n  - canary.yaml\n'],
+    ['a Knative Service', 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: podinfo\n'],
+    [
+      'a List',
+      `apiVersion: v1\nkind: List\nitems:\n  - ${JSON.stringify({ apiVersion: 'v1', kind: 'Service' })}\n`,
+    ],
+    ['a Canary of another group', 'apiVersion: example.com/v1\nkind: Canary\nmetadata:\n  name: x\n'],
+    ['a scalar document', 'just text\n'],
+    ['a sequence document', '- a\n- b\n'],
+    ['an empty file', ''],
+    ['only comments', '# nothing\n'],
+  ])('passes over %s silently', (_case, content) => {
+    const parsed = parseManifestFile('misc.yaml', content, options);
+
+    expect(parsed).toEqual({ services: [], canaries: [], errors: [] });
+  });
+
+  it.each([
+    ['README.md', '# Podinfo\n'],
+    ['charts/podinfo/values.json', '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}}'],
+    ['apps/podinfo.gitcanary.yaml', `${service}---\n${canary('gitcanary.dev/v1alpha1')}`],
+  ])('does not read %s as input', (path, content) => {
+    const parsed = parseManifestFile(path, content, options);
+
+    expect(parsed).toEqual({ services: [], canaries: [], errors: [] });
+  });
+
+  it('reads .yml and upper-case extensions as manifests', () => {
+    const parsed = [
+      parseManifestFile('a.yml', service, options),
+      parseManifestFile('b.YAML', service, options),
+    ];
+
+    expect(parsed.map((file) => file.services.length)).toEqual([1, 1]);
+  });
+
+  it('reports malformed YAML once for the file, with the line js-yaml found it on', () => {
+    const content = `${service}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: broken\n    namespace: x\n`;
+
+    const parsed = parseManifestFile('apps/bad.yaml', content, options);
+
+    expect(parsed.services).toEqual([]);
+    expect(parsed.errors).toEqual([
+      {
+        code: 'ManifestInvalid',
+        file: 'apps/bad.yaml',
+        line: 18,
+        column: 14,
+        message: 'invalid YAML: bad indentation of a mapping entry',
+      },
+    ]);
+  });
+
+  it('reports a duplicated key as malformed YAML', () => {
+    const content = 'apiVersion: v1\nkind: Service\nkind: Service\n';
+
+    const parsed = parseManifestFile('dup.yaml', content, options);
+
+    expect(parsed.errors).toMatchObject([{ line: 3, message: 'invalid YAML: duplicated mapping key' }]);
+  });
+
+  it('requires a name on a Service', () => {
+    const content = 'apiVersion: v1\nkind: Service\nmetadata:\n  namespace: prod\nspec: {}\n';
+
+    const parsed = parseManifestFile('svc.yaml', content, options);
+
+    expect(parsed.services).toEqual([]);
+    expect(parsed.errors).toEqual([
+      { code: 'ManifestInvalid', file: 'svc.yaml', document: 0, field: 'metadata.name', message: 'required' },
+    ]);
+  });
+
+  it('reports a Canary in an apiVersion it does not read instead of passing over it', () => {
+    const content = canary('flagger.app/v1alpha2');
+
+    const parsed = parseManifestFile('old.yaml', content, options);
+
+    expect(parsed.canaries).toEqual([]);
+    expect(parsed.errors).toMatchObject([
+      { field: 'apiVersion', message: expect.stringContaining('not supported') as string },
+    ]);
+  });
+
+  it('keeps the valid documents of a file when another one is invalid', () => {
+    const content = `${canary('gitcanary.dev/v1alpha1', 'bad').replace('kind: Service', 'kind: Deployment')}---\n${canary('gitcanary.dev/v1alpha1', 'good')}`;
+
+    const parsed = parseManifestFile('two.yaml', content, options);
+
+    expect(parsed.canaries.map((c) => c.name)).toEqual(['good']);
+    expect(parsed.errors.map((e) => e.canary)).toEqual(['apps/bad']);
+  });
+});
+
+describe('formatManifestError', () => {
+  it.each([
+    [
+      {
+        file: 'a.yaml',
+        document: 1,
+        field: 'spec.analysis.stepWeight',
+        message: '50 is above maxWeight (40)',
+      },
+      'a.yaml#2: spec.analysis.stepWeight: 50 is above maxWeight (40)',
+    ],
+    [
+      { file: 'a.yaml', line: 3, column: 5, message: 'invalid YAML: bad indentation' },
+      'a.yaml:3:5: invalid YAML: bad indentation',
+    ],
+    [{ file: 'a.yaml', document: 0, message: 'something' }, 'a.yaml#1: something'],
+  ])('formats %j as one line', (error, text) => {
+    const line = formatManifestError({ code: 'ManifestInvalid', ...error });
+
+    expect(line).toBe(text);
+  });
+});
