@@ -23,6 +23,7 @@ import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanarySpec, CheckResult, KubeObject } from '../core/model.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
+import { pollHead } from '../git/poll-head.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 
 export interface ReconcilerOptions {
@@ -88,8 +89,8 @@ export class Reconciler {
   async reconcileOnce(): Promise<ReconcileSummary> {
     const { repo, logger } = this.options;
     const started = this.options.clock();
-    const remote = await repo.remoteHead();
-    if (remote !== this.head) this.head = await repo.fetch();
+    // One ref listing; a fetch only when the head moved (also after a restart, thanks to the local store).
+    this.head = (await pollHead(repo)).head;
     const commits: string[] = [];
     const changes: ChangeSet = { created: [], configured: [], unchanged: [], failed: [] };
     let pass: Pass | undefined;

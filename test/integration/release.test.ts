@@ -5,7 +5,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
-import { openRepository } from '../../src/git/repository.js';
+import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
 import { Reconciler, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
 import { createBareRepository } from '../support/git-server.js';
@@ -61,6 +61,7 @@ spec:
 
 interface Setup {
   ns: string;
+  repo: Repository;
   human: HumanClone;
   cluster: Cluster;
   reconciler: Reconciler;
@@ -109,6 +110,7 @@ async function setup(
   });
   return {
     ns,
+    repo,
     human,
     cluster,
     reconciler,
@@ -182,12 +184,17 @@ describe('a Service canary released from git', () => {
       'HTTPRoute/podinfo',
     ]);
 
-    // 2. Nothing to do: no commit, no Kubernetes write.
-    const writes = s.cluster.stats.writes;
+    // 2. Nothing to do: one git round-trip (the ref listing), three Kubernetes reads, no write, no commit.
+    const before = { kube: { ...s.cluster.stats }, git: { ...s.repo.stats } };
     const quiet = await s.reconcile(0.5);
     expect(quiet.commits).toEqual([]);
     expect(quiet.changes.unchanged).toHaveLength(3);
-    expect(s.cluster.stats.writes).toBe(writes);
+    expect(s.cluster.stats).toEqual({ reads: before.kube.reads + 3, writes: before.kube.writes });
+    expect(s.repo.stats).toEqual({
+      ...before.git,
+      listServerRefs: before.git.listServerRefs + 1,
+      httpRequests: before.git.httpRequests + 1,
+    });
 
     // 3. A release: the target's selector moves to green.
     await s.human.commitAndPush(

@@ -8,6 +8,7 @@ import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
 import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import { isRecord, normalizeCanary } from './normalize-canary.js';
+import { isGeneratedPath } from '../generated-file.js';
 
 export interface ParsedFile {
   services: ServiceManifest[];
@@ -19,9 +20,6 @@ export interface ParseManifestOptions {
   /** The namespace of objects without `metadata.namespace` (as `kubectl apply -n` would give them). */
   defaultNamespace: string;
 }
-
-/** The suffix of the files gitcanary writes; they are output, never input. */
-export const GENERATED_FILE_SUFFIX = '.gitcanary.yaml';
 
 // A Canary of one of these groups in an apiVersion we do not read is almost certainly meant as one, so it is
 // reported rather than passed over like an unrelated kind.
@@ -36,7 +34,7 @@ export type ServiceDocument = z.infer<typeof ServiceDocument>;
 
 export function isManifestPath(path: string): boolean {
   const lower = path.toLowerCase();
-  return (lower.endsWith('.yaml') || lower.endsWith('.yml')) && !path.endsWith(GENERATED_FILE_SUFFIX);
+  return (lower.endsWith('.yaml') || lower.endsWith('.yml')) && !isGeneratedPath(path);
 }
 
 export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
