@@ -2,7 +2,8 @@
 // main.ts only runs it, so tests can drive the program without a process.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { reconcileCommand, runCommand } from './commands/reconcile.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { runCommand } from './commands/run.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -1,11 +1,8 @@
-// `gitcanary reconcile --once` and `gitcanary run`: the reconciler from the command line.
+// `gitcanary reconcile --once`: one pass of the reconciler from the command line, with a summary.
 import { Command } from 'commander';
-import cron from 'node-cron';
 import type { ReconcileSummary } from '../../reconcile/reconciler.js';
-import { runLoop } from '../../daemon/run-loop.js';
 import {
   addReconcilerOptions,
-  ConfigError,
   createLogger,
   createReconciler,
   type ReconcilerFlags,
@@ -27,26 +24,6 @@ export function reconcileCommand(): Command {
     const failed =
       summary.errors.length > 0 || summary.canaries.some((c) => c.error) || summary.changes.failed.length > 0;
     process.exitCode = failed ? 1 : 0;
-  });
-}
-
-export function runCommand(): Command {
-  return addReconcilerOptions(
-    new Command('run')
-      .description('run as a daemon: reconcile on a schedule until SIGINT or SIGTERM')
-      .option(
-        '--schedule <cron>',
-        'node-cron expression (seconds field allowed) [GITCANARY_SCHEDULE]',
-        process.env.GITCANARY_SCHEDULE ?? '*/10 * * * * *',
-      ),
-  ).action(async (flags: ReconcilerFlags & { schedule: string }) => {
-    if (!cron.validate(flags.schedule))
-      throw new ConfigError(`--schedule: not a cron expression: "${flags.schedule}"`);
-    const logger = createLogger(flags.logLevel);
-    const reconciler = await createReconciler(flags, logger);
-    const controller = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
-    await runLoop({ reconciler, schedule: flags.schedule, logger, signal: controller.signal });
   });
 }
 
