@@ -1,7 +1,9 @@
 // The decision of one reconcile for one Canary, as a pure function: from the target in git, the state in
-// the generated file, the live objects, the check results and `now`, it returns the new generated file,
+// the generated file, the live objects, the analysis report and `now`, it returns the new generated file,
 // the commit message and the objects the cluster should hold. It performs no I/O and reads no clock.
+import type { AnalysisReport } from './analysis-report.js';
 import { diffObject } from './cluster-diff.js';
+import { replaceSpec } from './edit-manifest.js';
 import {
   canaryServiceName,
   derivedService,
@@ -10,9 +12,12 @@ import {
   trafficRoute,
 } from './generated-objects.js';
 import { generatedPath, renderGeneratedFile, type GeneratedFile } from './generated-file.js';
-import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
+import { revertsOnFailure } from './gates.js';
+import type { CanarySpec, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
-import { isBlueGreen, nextWeight, readyToPromote } from './weights.js';
+import { decide } from './rollout-transitions.js';
+
+export { analysisDue, analysisNeeds } from './rollout-transitions.js';
 
 export interface LiveObjects {
   primary?: KubeObject | undefined;
@@ -24,10 +29,12 @@ export interface PlanInput {
   now: Date;
   canary: CanarySpec;
   target: ServiceManifest;
+  /** The text of the target's file, for a revert on failure (gitcanary.dev/revert-on-failure). */
+  targetFile?: string | undefined;
   /** The generated file as committed, parsed, and its text; both absent before the first reconcile. */
   previous?: { file: GeneratedFile; content: string } | undefined;
-  /** Results of this step's checks, run by the shell when `analysisDue`; empty means no checks configured. */
-  checks: CheckResult[];
+  /** What the shell collected for `analysisNeeds`: check results and gates. */
+  analysis: AnalysisReport;
   live: LiveObjects;
   /** False in commit-only mode (a GitOps tool applies): steps then wait for the cluster to catch up. */
   applies: boolean;
@@ -38,6 +45,11 @@ export interface PlanEvent {
   message: string;
 }
 
+export interface FileChange {
+  path: string;
+  content: string;
+}
+
 export interface CanaryPlan {
   kind: 'plan';
   canary: string;
@@ -45,6 +57,8 @@ export interface CanaryPlan {
   /** The new text of the generated file, when git needs a write. */
   content?: string;
   commitMessage?: string;
+  /** Other files of the same commit: the target reverted after a failed release, when asked for. */
+  otherChanges: FileChange[];
   state: RolloutState;
   /** What the cluster should hold after this step, in apply order. */
   desired: KubeObject[];
@@ -58,27 +72,13 @@ export interface CanaryPlan {
 export interface PlanError {
   kind: 'error';
   canary: string;
-  code: 'ForeignObject';
+  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid';
   message: string;
 }
 
 export type PlanResult = CanaryPlan | PlanError;
 
 export const canaryKey = (canary: CanarySpec) => `${canary.namespace}/${canary.name}`;
-
-/** True when a Progressing canary's next analysis step is due at `now`. */
-export function analysisDue(canary: CanarySpec, state: RolloutState | undefined, now: Date): boolean {
-  if (!state || state.phase !== 'Progressing') return false;
-  return now.getTime() >= Date.parse(state.lastStepTime) + canary.analysis.intervalSeconds * 1000;
-}
-
-interface Transition {
-  state: RolloutState;
-  primarySpec: unknown;
-  canarySpec: unknown;
-  title: string;
-  continueImmediately?: boolean;
-}
 
 export function planRollout(input: PlanInput): PlanResult {
   const { canary } = input;
@@ -93,6 +93,7 @@ export function planRollout(input: PlanInput): PlanResult {
       kind: 'plan',
       canary: key,
       path,
+      otherChanges: [],
       state: previous.state,
       desired: [],
       events: [],
@@ -101,8 +102,16 @@ export function planRollout(input: PlanInput): PlanResult {
     };
   }
 
-  const outcome = decide(input, revisionOf(input.target.object));
-  const transition: Transition | undefined = 'state' in outcome ? outcome : undefined;
+  const outcome = decide({
+    now: input.now,
+    canary,
+    targetSpec: input.target.object.spec,
+    revision: revisionOf(input.target.object),
+    previous,
+    analysis: input.analysis,
+    clusterMatches: input.applies || !previous || clusterMatches(previous, input.live),
+  });
+  const transition = 'state' in outcome ? outcome : undefined;
   const state = transition?.state ?? previous?.state;
   const primarySpec = transition?.primarySpec ?? previous?.primary.spec;
   const canarySpec = transition?.canarySpec ?? previous?.canary.spec;
@@ -112,11 +121,23 @@ export function planRollout(input: PlanInput): PlanResult {
   const content = renderGeneratedFile(canary, file);
   const changed = content !== input.previous?.content;
   const title = transition?.title ?? `${canary.name}: generated objects updated`;
+  const otherChanges: FileChange[] =
+    transition?.rolledBack && revertsOnFailure(canary) && input.targetFile !== undefined
+      ? [
+          {
+            path: input.target.source.file,
+            content: replaceSpec(input.targetFile, input.target.source.document, primarySpec),
+          },
+        ]
+      : [];
+  const reverted =
+    otherChanges.length > 0 ? `\n\nThe target ${input.target.name} is reverted to the promoted spec.` : '';
   return {
     kind: 'plan',
     canary: key,
     path,
-    ...(changed ? { content, commitMessage: commitMessage(title, key, state) } : {}),
+    ...(changed ? { content, commitMessage: commitMessage(title + reverted, key, state) } : {}),
+    otherChanges,
     state,
     desired: [file.primary, file.canary, ...(file.route ? [file.route] : [])],
     events: changed ? [{ reason: transition ? state.phase : 'Synced', message: title }] : [],
@@ -124,191 +145,6 @@ export function planRollout(input: PlanInput): PlanResult {
     ...('waiting' in outcome && !changed ? { waiting: outcome.waiting } : {}),
   };
 }
-
-/** The next transition of the state machine, or why there is none. */
-function decide(input: PlanInput, revision: string): Transition | { waiting: string } {
-  const { canary, now } = input;
-  const target = input.target.object.spec;
-  const previous = input.previous?.file;
-  const at = now.toISOString();
-  if (!previous) {
-    return {
-      state: restingState('Initialized', revision, at, `initialized at ${revision}`),
-      primarySpec: target,
-      canarySpec: target,
-      title: `${canary.name}: initialized at ${revision}`,
-    };
-  }
-  const s = previous.state;
-  if (revision !== s.revision) {
-    if (revision === s.lastPromotedRevision) {
-      return {
-        state: restingState('Initialized', revision, at, `reverted to ${revision}; ${s.revision} abandoned`),
-        primarySpec: previous.primary.spec,
-        canarySpec: target,
-        title: `${canary.name}: reverted to promoted ${revision}, ${s.revision} abandoned`,
-      };
-    }
-    if (canary.skipAnalysis) return promotedWithoutAnalysis(canary.name, s, revision, target, at);
-    const restarted = isActive(s.phase);
-    return {
-      state: {
-        ...restingState('Progressing', revision, at, ''),
-        lastPromotedRevision: s.lastPromotedRevision,
-        message: restarted
-          ? `analysis restarted for ${revision} (was ${s.revision})`
-          : `analysing ${revision}`,
-      },
-      primarySpec: previous.primary.spec,
-      canarySpec: target,
-      title: restarted
-        ? `${canary.name}: new revision ${revision}, analysis restarted (was ${s.revision})`
-        : `${canary.name}: new revision ${revision}, analysis started`,
-    };
-  }
-
-  if (!isActive(s.phase)) return { waiting: `at rest (${s.phase})` };
-  if (!input.applies && !clusterMatches(previous, input.live)) {
-    return { waiting: 'waiting for the cluster to match the committed objects' };
-  }
-  if (s.phase === 'Promoting') {
-    return {
-      state: {
-        ...s,
-        phase: 'Finalising',
-        canaryWeight: 0,
-        lastStepTime: at,
-        message: `routing all traffic to primary`,
-      },
-      primarySpec: previous.primary.spec,
-      canarySpec: previous.canary.spec,
-      title: `${canary.name}: weight ${s.canaryWeight} → 0, finalising`,
-      continueImmediately: true,
-    };
-  }
-  if (s.phase === 'Finalising') {
-    return {
-      state: { ...restingState('Succeeded', revision, at, `promoted ${revision}`) },
-      primarySpec: previous.primary.spec,
-      canarySpec: previous.canary.spec,
-      title: `${canary.name}: promoted ${revision}`,
-    };
-  }
-  if (canary.skipAnalysis) return promotedWithoutAnalysis(canary.name, s, revision, target, at);
-  if (!analysisDue(canary, s, now)) {
-    const next = new Date(Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000);
-    return { waiting: `next analysis at ${next.toISOString()}` };
-  }
-  return analysisStep(input, s, previous, at);
-}
-
-function analysisStep(input: PlanInput, s: RolloutState, previous: GeneratedFile, at: string): Transition {
-  const { canary, checks } = input;
-  const { analysis } = canary;
-  const specs = { primarySpec: previous.primary.spec, canarySpec: previous.canary.spec };
-  const failed = checks.filter((c) => !c.passed);
-  if (failed.length > 0) {
-    const failedChecks = s.failedChecks + 1;
-    const reasons = failed.map((c) => `${c.name}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
-    if (failedChecks >= analysis.threshold) {
-      return {
-        ...specs,
-        state: {
-          ...s,
-          phase: 'Failed',
-          canaryWeight: 0,
-          failedChecks,
-          lastStepTime: at,
-          lastChecks: checks,
-          message: `rolled back: ${reasons}`,
-        },
-        title: `${canary.name}: rolled back ${s.revision}, weight ${s.canaryWeight} → 0`,
-      };
-    }
-    return {
-      ...specs,
-      state: {
-        ...s,
-        failedChecks,
-        lastStepTime: at,
-        lastChecks: checks,
-        message: `check failed: ${reasons}`,
-      },
-      title: `${canary.name}: check failed (${failedChecks} of ${analysis.threshold})`,
-    };
-  }
-  if (readyToPromote(analysis, s.canaryWeight, s.iteration)) {
-    return {
-      primarySpec: previous.canary.spec,
-      canarySpec: previous.canary.spec,
-      state: {
-        ...s,
-        phase: 'Promoting',
-        lastStepTime: at,
-        lastChecks: checks,
-        message: `promoting ${s.revision}`,
-      },
-      title: `${canary.name}: promoting ${s.revision}`,
-      continueImmediately: true,
-    };
-  }
-  if (isBlueGreen(analysis)) {
-    const iteration = s.iteration + 1;
-    return {
-      ...specs,
-      state: {
-        ...s,
-        iteration,
-        lastStepTime: at,
-        lastChecks: checks,
-        message: `iteration ${iteration} of ${analysis.iterations}`,
-      },
-      title: `${canary.name}: iteration ${s.iteration} → ${iteration}`,
-    };
-  }
-  const weight = nextWeight(analysis, s.canaryWeight);
-  return {
-    ...specs,
-    state: { ...s, canaryWeight: weight, lastStepTime: at, lastChecks: checks, message: `weight ${weight}` },
-    title: `${canary.name}: weight ${s.canaryWeight} → ${weight}`,
-  };
-}
-
-function promotedWithoutAnalysis(
-  name: string,
-  s: RolloutState,
-  revision: string,
-  target: unknown,
-  at: string,
-): Transition {
-  return {
-    state: restingState('Succeeded', revision, at, `promoted ${revision} without analysis (skipAnalysis)`),
-    primarySpec: target,
-    canarySpec: target,
-    title: `${name}: promoted ${revision} without analysis (was ${s.lastPromotedRevision})`,
-  };
-}
-
-function restingState(phase: Phase, revision: string, at: string, message: string): RolloutState {
-  return {
-    phase,
-    canaryWeight: 0,
-    iteration: 0,
-    failedChecks: 0,
-    revision,
-    lastPromotedRevision: revision,
-    lastStepTime: at,
-    lastChecks: [],
-    ...(message ? { message } : {}),
-  };
-}
-
-const isActive = (phase: Phase) =>
-  phase === 'Progressing' ||
-  phase === 'Promoting' ||
-  phase === 'Finalising' ||
-  phase === 'Waiting' ||
-  phase === 'WaitingPromotion';
 
 function generatedFile(
   input: PlanInput,

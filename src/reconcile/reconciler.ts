@@ -3,7 +3,7 @@
 // the truth, so it goes first) → apply what differs → report one change set.
 import type { Logger } from 'pino';
 import {
-  analysisDue,
+  analysisNeeds,
   planRollout,
   type CanaryPlan,
   type LiveObjects,
@@ -20,7 +20,10 @@ import {
 import { assembleRepository, type ResolvedCanary } from '../core/manifests/assemble.js';
 import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
-import type { CanarySpec, CheckResult, KubeObject } from '../core/model.js';
+import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
+import { emptyReport, type AnalysisNeeds, type AnalysisReport } from '../core/analysis-report.js';
+import { revertsOnFailure } from '../core/gates.js';
+import { revisionOf } from '../core/revision.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
@@ -39,8 +42,15 @@ export interface ReconcilerOptions {
   author: { name: string; email: string };
   clock: () => Date;
   logger: Logger;
-  /** Runs the checks of a due analysis step; without it every step passes (no analysis configured). */
-  runChecks?: (canary: CanarySpec) => Promise<CheckResult[]>;
+  /** Collects what `analysisNeeds` asks for (webhooks, metrics); without it every check passes. */
+  analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
+}
+
+export interface AnalysisRequest {
+  resolved: ResolvedCanary;
+  needs: AnalysisNeeds;
+  state: RolloutState;
+  revision: string;
 }
 
 export interface CanaryOutcome {
@@ -146,7 +156,7 @@ export class Reconciler {
           if (plan.content === undefined || plan.commitMessage === undefined) continue;
           parent = await repo.commit({
             parent,
-            changes: [{ path: plan.path, content: plan.content }],
+            changes: [{ path: plan.path, content: plan.content }, ...plan.otherChanges],
             message: plan.commitMessage,
             author,
             timestamp: Math.floor(clock().getTime() / 1000),
@@ -167,14 +177,10 @@ export class Reconciler {
       head,
       (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
     );
+    const oids = new Map(files.map((file) => [file.path, file.oid]));
     const parsedFiles: ParsedFile[] = [];
-    const generated = new Map<string, string>();
     for (const file of files) {
-      if (isGeneratedPath(file.path)) {
-        generated.set(file.path, file.oid);
-        continue;
-      }
-      parsedFiles.push(await this.parse(file.path, file.oid));
+      if (!isGeneratedPath(file.path)) parsedFiles.push(await this.parse(file.path, file.oid));
     }
     const assembled = assembleRepository(parsedFiles);
     const outcomes = new Map<string, CanaryOutcome>();
@@ -200,7 +206,7 @@ export class Reconciler {
         continue;
       }
       paths.set(path, key);
-      const result = await this.planCanary(resolved, generated.get(path), live);
+      const result = await this.planCanary(resolved, oids, live);
       outcomes.set(key, outcomeOf(result));
       if (result.kind === 'plan') plans.push(result);
       else logger.error({ canary: key, code: result.code }, result.message);
@@ -211,17 +217,19 @@ export class Reconciler {
   }
 
   private async planCanary(
-    { canary, target }: ResolvedCanary,
-    generatedOid: string | undefined,
+    resolved: ResolvedCanary,
+    oids: ReadonlyMap<string, string>,
     liveByCanary: Map<string, LiveObjects>,
   ): Promise<PlanResult> {
+    const { canary, target } = resolved;
+    const generatedOid = oids.get(generatedPath(canary));
     const key = `${canary.namespace}/${canary.name}`;
     const { namespaces } = this.options;
     if (namespaces && !namespaces.includes(canary.namespace)) {
       return {
         kind: 'error',
         canary: key,
-        code: 'ForeignObject',
+        code: 'NotWatched',
         message: `namespace ${canary.namespace} is not watched`,
       };
     }
@@ -233,7 +241,7 @@ export class Reconciler {
         return {
           kind: 'error',
           canary: key,
-          code: 'ForeignObject',
+          code: 'GeneratedFileInvalid',
           message: `${generatedPath(canary)}: ${parsed.message}`,
         };
       }
@@ -242,9 +250,27 @@ export class Reconciler {
     const live = await this.observe(canary);
     liveByCanary.set(key, live);
     const now = this.options.clock();
-    const due = analysisDue(canary, previous?.file.state, now);
-    const checks = due && this.options.runChecks ? await this.options.runChecks(canary) : [];
-    return planRollout({ now, canary, target, previous, checks, live, applies: this.options.applies });
+    const state = previous?.file.state;
+    const revision = revisionOf(target.object);
+    const needs = analysisNeeds(canary, state, revision, now);
+    const { analyze } = this.options;
+    const analysis =
+      state && analyze && (needs.metrics || needs.webhooks.length > 0)
+        ? await analyze({ resolved, needs, state, revision })
+        : emptyReport;
+    const targetFile = revertsOnFailure(canary)
+      ? await this.text(oids.get(target.source.file) ?? '')
+      : undefined;
+    return planRollout({
+      now,
+      canary,
+      target,
+      targetFile,
+      previous,
+      analysis,
+      live,
+      applies: this.options.applies,
+    });
   }
 
   private async observe(canary: CanarySpec): Promise<LiveObjects> {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
+import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
 import { Reconciler, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
@@ -76,7 +77,7 @@ afterEach(async () => {
 
 async function setup(
   files: (ns: string) => Record<string, string>,
-  options: { applies?: boolean; runChecks?: () => Promise<[]> } = {},
+  options: { applies?: boolean; analyze?: () => Promise<AnalysisReport> } = {},
 ): Promise<Setup> {
   const ns = await createTestNamespace(kc, 'release');
   const name = `release-${ns}`;
@@ -106,7 +107,7 @@ async function setup(
     author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => clock.now,
     logger: pino({ level: 'silent' }),
-    ...(options.runChecks ? { runChecks: options.runChecks } : {}),
+    ...(options.analyze ? { analyze: options.analyze } : {}),
   });
   return {
     ns,
@@ -265,7 +266,7 @@ describe('a Service canary released from git', () => {
         'apps/podinfo/canary.yaml': canary(ns),
       }),
       {
-        runChecks: async () => {
+        analyze: async () => {
           // Someone pushes while gitcanary is between its fetch and its push.
           if (!interfered && people.human) {
             interfered = true;
@@ -274,7 +275,7 @@ describe('a Service canary released from git', () => {
               'concurrent change',
             );
           }
-          return [];
+          return { checks: [], gates: {} };
         },
       },
     );

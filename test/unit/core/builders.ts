@@ -1,7 +1,12 @@
 // Small builders for the pure core's inputs: a Canary, a target Service, and the previous generated file.
 import type { CanarySpec, KubeObject, ServiceManifest } from '../../../src/core/model.js';
 import { parseGeneratedFile } from '../../../src/core/generated-file.js';
-import type { CanaryPlan, PlanInput } from '../../../src/core/plan-rollout.js';
+import {
+  planRollout,
+  type CanaryPlan,
+  type PlanInput,
+  type PlanResult,
+} from '../../../src/core/plan-rollout.js';
 
 export function aCanary(overrides: Partial<CanarySpec> = {}): CanarySpec {
   return {
@@ -50,3 +55,38 @@ export function after(plan: CanaryPlan, input: PlanInput): PlanInput['previous']
 }
 
 export const minutes = (n: number, from = Date.parse('2026-11-26T10:00:00Z')) => new Date(from + n * 60_000);
+
+export function expectPlan(result: PlanResult): CanaryPlan {
+  if (result.kind !== 'plan') throw new Error(`expected a plan, got ${result.message}`);
+  return result;
+}
+
+/** Drives reconciles one after another, each seeing the previous one's committed file and applied objects. */
+export class Rollout {
+  input: PlanInput;
+  constructor(canary: CanarySpec = aCanary(), target: ServiceManifest = aTarget('blue')) {
+    this.input = {
+      now: minutes(0),
+      canary,
+      target,
+      analysis: { checks: [], gates: {} },
+      live: {},
+      applies: true,
+    };
+  }
+  reconcile(at: Date, changes: Partial<PlanInput> = {}): CanaryPlan {
+    this.input = { ...this.input, ...changes, now: at };
+    const plan = expectPlan(planRollout(this.input));
+    const [primary, canary, route] = plan.desired;
+    this.input = { ...this.input, previous: after(plan, this.input), live: { primary, canary, route } };
+    return plan;
+  }
+}
+
+export const weightOf = (plan: CanaryPlan, service: string) => {
+  const route = plan.desired.find((o) => o.kind === 'HTTPRoute') as
+    (KubeObject & { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } }) | undefined;
+  return route?.spec.rules[0]?.backendRefs.find((b) => b.name === service)?.weight;
+};
+export const specOf = (plan: CanaryPlan, name: string) =>
+  plan.desired.find((o) => o.metadata.name === name)?.spec;

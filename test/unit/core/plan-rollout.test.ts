@@ -1,40 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CanarySpec, CheckResult, KubeObject, ServiceManifest } from '../../../src/core/model.js';
-import {
-  planRollout,
-  type CanaryPlan,
-  type PlanInput,
-  type PlanResult,
-} from '../../../src/core/plan-rollout.js';
+import type { CheckResult, KubeObject } from '../../../src/core/model.js';
+import { planRollout, type CanaryPlan } from '../../../src/core/plan-rollout.js';
 import { revisionOf } from '../../../src/core/revision.js';
-import { aCanary, after, aTarget, minutes } from './builders.js';
-
-function expectPlan(result: PlanResult): CanaryPlan {
-  if (result.kind !== 'plan') throw new Error(`expected a plan, got ${result.message}`);
-  return result;
-}
-
-/** Drives reconciles one after another, each seeing the previous one's committed file and applied objects. */
-class Rollout {
-  input: PlanInput;
-  constructor(canary: CanarySpec = aCanary(), target: ServiceManifest = aTarget('blue')) {
-    this.input = { now: minutes(0), canary, target, checks: [], live: {}, applies: true };
-  }
-  reconcile(at: Date, changes: Partial<PlanInput> = {}): CanaryPlan {
-    this.input = { ...this.input, ...changes, now: at };
-    const plan = expectPlan(planRollout(this.input));
-    const [primary, canary, route] = plan.desired;
-    this.input = { ...this.input, previous: after(plan, this.input), live: { primary, canary, route } };
-    return plan;
-  }
-}
-
-const weightOf = (plan: CanaryPlan, service: string) => {
-  const route = plan.desired.find((o) => o.kind === 'HTTPRoute') as
-    (KubeObject & { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } }) | undefined;
-  return route?.spec.rules[0]?.backendRefs.find((b) => b.name === service)?.weight;
-};
-const specOf = (plan: CanaryPlan, name: string) => plan.desired.find((o) => o.metadata.name === name)?.spec;
+import { aCanary, aTarget, minutes, Rollout, specOf, weightOf } from './builders.js';
 
 describe('planRollout', () => {
   it('initializes primary, canary and a route sending everything to primary', () => {
@@ -210,8 +178,8 @@ describe('planRollout', () => {
     rollout.reconcile(minutes(2));
     const failing: CheckResult[] = [{ name: 'request-success-rate', value: 80, min: 99, passed: false }];
 
-    const first = rollout.reconcile(minutes(3), { checks: failing });
-    const second = rollout.reconcile(minutes(4), { checks: failing });
+    const first = rollout.reconcile(minutes(3), { analysis: { checks: failing, gates: {} } });
+    const second = rollout.reconcile(minutes(4), { analysis: { checks: failing, gates: {} } });
 
     expect(first.state).toMatchObject({ phase: 'Progressing', failedChecks: 1, canaryWeight: 10 });
     expect(second.state).toMatchObject({ phase: 'Failed', failedChecks: 2, canaryWeight: 0 });
@@ -245,7 +213,7 @@ describe('planRollout', () => {
       now: minutes(0),
       canary: aCanary(),
       target: aTarget(),
-      checks: [],
+      analysis: { checks: [], gates: {} },
       live: { primary: foreign },
       applies: true,
     });
