@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
-import { Reconciler, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
+import { Reconciler, type AnalysisRequest, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
 import { createBareRepository } from '../support/git-server.js';
 import { HumanClone } from '../support/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
@@ -77,7 +77,7 @@ afterEach(async () => {
 
 async function setup(
   files: (ns: string) => Record<string, string>,
-  options: { applies?: boolean; analyze?: () => Promise<AnalysisReport> } = {},
+  options: { applies?: boolean; analyze?: (request: AnalysisRequest) => Promise<AnalysisReport> } = {},
 ): Promise<Setup> {
   const ns = await createTestNamespace(kc, 'release');
   const name = `release-${ns}`;
@@ -266,9 +266,9 @@ describe('a Service canary released from git', () => {
         'apps/podinfo/canary.yaml': canary(ns),
       }),
       {
-        analyze: async () => {
-          // Someone pushes while gitcanary is between its fetch and its push.
-          if (!interfered && people.human) {
+        analyze: async ({ needs }) => {
+          // Someone pushes while gitcanary is between its fetch and its push (at the first weight step).
+          if (needs.metrics && !interfered && people.human) {
             interfered = true;
             await people.human.commitAndPush(
               { 'docs/notes.md': 'a concurrent change\n' },
