@@ -2,6 +2,7 @@
 // main.ts only runs it, so tests can drive the program without a process.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { gateCommands } from './commands/gates.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
 
@@ -13,7 +14,7 @@ export function packageVersion(): string {
 }
 
 export function buildProgram(): Command {
-  return new Command('gitcanary')
+  const program = new Command('gitcanary')
     .description(
       'Progressive delivery for Kubernetes Services with git as the only source of truth: ' +
         'canary analysis whose every step, promotion and rollback is a commit.',
@@ -22,4 +23,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(reconcileCommand())
     .addCommand(runCommand());
+  for (const command of gateCommands()) program.addCommand(command);
+  return program;
 }

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { openRepository } from '../git/repository.js';
+import { openRepository, type Repository } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 
@@ -112,7 +112,10 @@ export function createLogger(level: string): Logger {
   );
 }
 
-export async function createReconciler(flags: ReconcilerFlags, logger: Logger): Promise<Reconciler> {
+/** The repository of `--repo`, with credentials from a file or the environment (never from a flag). */
+export async function createRepository(
+  flags: Pick<ReconcilerFlags, 'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile'>,
+): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
   const password = flags.gitPasswordFile
@@ -129,13 +132,23 @@ export async function createReconciler(flags: ReconcilerFlags, logger: Logger): 
     dir: workdir,
     ...(auth ? { auth } : {}),
   });
+  return repo;
+}
+
+/** `wrapRepository` lets the daemon meter git operations (src/daemon/metered-repository.ts). */
+export async function createReconciler(
+  flags: ReconcilerFlags,
+  logger: Logger,
+  wrapRepository: (repo: Repository) => Repository = (repo) => repo,
+): Promise<Reconciler> {
+  const repo = await createRepository(flags);
   const cluster = new Cluster(loadKubeConfig(flags.kubeconfig));
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
     .filter(Boolean);
   return new Reconciler({
-    repo,
+    repo: wrapRepository(repo),
     cluster,
     applies: flags.apply,
     root: flags.path,

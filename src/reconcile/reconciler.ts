@@ -11,14 +11,8 @@ import {
 } from '../core/plan-rollout.js';
 import { diffObject } from '../core/cluster-diff.js';
 import { canaryServiceName, primaryName } from '../core/generated-objects.js';
-import {
-  generatedPath,
-  isGeneratedPath,
-  parseGeneratedFile,
-  type GeneratedFile,
-} from '../core/generated-file.js';
-import { assembleRepository, type ResolvedCanary } from '../core/manifests/assemble.js';
-import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
+import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
+import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
 import { emptyReport, type AnalysisNeeds, type AnalysisReport } from '../core/analysis-report.js';
@@ -27,6 +21,7 @@ import { revisionOf } from '../core/revision.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
+import { ManifestLoader } from './manifest-loader.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 
 export interface ReconcilerOptions {
@@ -89,12 +84,12 @@ interface Pass {
 const maxChainedPasses = 5;
 
 export class Reconciler {
-  /** Parsed manifests by blob id and path: a poll re-reads only what changed. */
-  private readonly parsed = new Map<string, ParsedFile>();
-  private readonly texts = new Map<string, string>();
+  private readonly loader: ManifestLoader;
   private head: string | undefined;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.loader = new ManifestLoader(options.repo, options.root, options.defaultNamespace);
+  }
 
   async reconcileOnce(): Promise<ReconcileSummary> {
     const { repo, logger } = this.options;
@@ -172,17 +167,8 @@ export class Reconciler {
   }
 
   private async plan(head: string): Promise<Pass> {
-    const { repo, logger } = this.options;
-    const files = await repo.listFiles(
-      head,
-      (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
-    );
-    const oids = new Map(files.map((file) => [file.path, file.oid]));
-    const parsedFiles: ParsedFile[] = [];
-    for (const file of files) {
-      if (!isGeneratedPath(file.path)) parsedFiles.push(await this.parse(file.path, file.oid));
-    }
-    const assembled = assembleRepository(parsedFiles);
+    const { logger } = this.options;
+    const { oids, assembled } = await this.loader.load(head);
     const outcomes = new Map<string, CanaryOutcome>();
     const errors: string[] = [];
     for (const error of assembled.errors) {
@@ -235,7 +221,7 @@ export class Reconciler {
     }
     let previous: { file: GeneratedFile; content: string } | undefined;
     if (generatedOid) {
-      const content = await this.text(generatedOid);
+      const content = await this.loader.text(generatedOid);
       const parsed = parseGeneratedFile(canary, content);
       if (!parsed.ok) {
         return {
@@ -259,7 +245,7 @@ export class Reconciler {
         ? await analyze({ resolved, needs, state, revision })
         : emptyReport;
     const targetFile = revertsOnFailure(canary)
-      ? await this.text(oids.get(target.source.file) ?? '')
+      ? await this.loader.text(oids.get(target.source.file) ?? '')
       : undefined;
     return planRollout({
       now,
@@ -323,30 +309,6 @@ export class Reconciler {
         }
       }
     }
-  }
-
-  private async parse(path: string, oid: string): Promise<ParsedFile> {
-    const key = `${oid}:${path}`;
-    const cached = this.parsed.get(key);
-    if (cached) return cached;
-    const parsed = parseManifestFile(path, await this.options.repo.readBlob(oid), {
-      defaultNamespace: this.options.defaultNamespace,
-    });
-    this.parsed.set(key, parsed);
-    return parsed;
-  }
-
-  private async text(oid: string): Promise<string> {
-    const cached = this.texts.get(oid);
-    if (cached !== undefined) return cached;
-    const text = await this.options.repo.readBlob(oid);
-    this.texts.set(oid, text);
-    return text;
-  }
-
-  private inRoot(path: string): boolean {
-    const root = this.options.root.replace(/^\/+|\/+$/g, '');
-    return root === '' || path.startsWith(`${root}/`);
   }
 }
 

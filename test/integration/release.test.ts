@@ -1,157 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
-import type { AnalysisReport } from '../../src/core/analysis-report.js';
-import { openRepository, type Repository } from '../../src/git/repository.js';
-import { Cluster } from '../../src/kube/cluster.js';
-import { Reconciler, type AnalysisRequest, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
-import { createBareRepository } from '../support/git-server.js';
-import { HumanClone } from '../support/human-clone.js';
-import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
+import type { HumanClone } from '../support/human-clone.js';
+import {
+  canary,
+  clusterIpSpec,
+  objects,
+  read,
+  releaseCleanup,
+  selectors,
+  service,
+  setup,
+  weights,
+} from '../support/release-fixture.js';
 
-const server = inject('gitServer');
-const kc = testKubeConfig();
-const objects = KubernetesObjectApi.makeApiClient(kc);
-
-const service = (ns: string, spec: string) => `apiVersion: v1
-kind: Service
-metadata:
-  name: podinfo
-  namespace: ${ns}
-  labels:
-    app.kubernetes.io/name: podinfo
-  annotations:
-    kubectl.kubernetes.io/last-applied-configuration: '{}'
-spec:
-${spec}`;
-
-const clusterIpSpec = (color: string) => `  selector:
-    app: podinfo-${color}
-  ports:
-    - name: http
-      port: 9898
-      targetPort: http
-`;
-
-const canary = (ns: string, provider = 'gatewayapi') => `apiVersion: gitcanary.dev/v1alpha1
-kind: Canary
-metadata:
-  name: podinfo
-  namespace: ${ns}
-spec:
-  targetRef:
-    apiVersion: v1
-    kind: Service
-    name: podinfo
-  provider: ${provider}
-  service:
-    port: 9898
-    gatewayRefs:
-      - name: public-gateway
-        namespace: ${ns}
-  analysis:
-    interval: 1m
-    threshold: 2
-    maxWeight: 30
-    stepWeight: 10
-`;
-
-interface Setup {
-  ns: string;
-  repo: Repository;
-  human: HumanClone;
-  cluster: Cluster;
-  reconciler: Reconciler;
-  clock: { now: Date };
-  reconcile(minutes: number): Promise<ReconcileSummary>;
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function setup(
-  files: (ns: string) => Record<string, string>,
-  options: { applies?: boolean; analyze?: (request: AnalysisRequest) => Promise<AnalysisReport> } = {},
-): Promise<Setup> {
-  const ns = await createTestNamespace(kc, 'release');
-  const name = `release-${ns}`;
-  const url = await createBareRepository(server, name);
-  const human = await HumanClone.of(server, name);
-  await human.commitAndPush(files(ns), 'add podinfo');
-  const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-workdir-'));
-  cleanups.push(
-    () => human.dispose(),
-    () => rm(workdir, { recursive: true, force: true }),
-  );
-  const repo = await openRepository({
-    url,
-    branch: 'main',
-    dir: workdir,
-    auth: { username: server.username, password: server.password },
-  });
-  const cluster = new Cluster(kc);
-  const start = Date.parse('2026-11-26T10:00:00Z');
-  const clock = { now: new Date(start) };
-  const reconciler = new Reconciler({
-    repo,
-    cluster,
-    applies: options.applies ?? true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
-    clock: () => clock.now,
-    logger: pino({ level: 'silent' }),
-    ...(options.analyze ? { analyze: options.analyze } : {}),
-  });
-  return {
-    ns,
-    repo,
-    human,
-    cluster,
-    reconciler,
-    clock,
-    reconcile: (minutes: number) => {
-      clock.now = new Date(start + minutes * 60_000);
-      return reconciler.reconcileOnce();
-    },
-  };
-}
-
-type Live = KubernetesObject & {
-  spec: {
-    selector?: Record<string, string>;
-    externalName?: string;
-    rules?: { backendRefs: { name: string; weight: number }[] }[];
-  };
-};
-
-async function read(ns: string, kind: 'Service' | 'HTTPRoute', name: string): Promise<Live | undefined> {
-  const apiVersion = kind === 'Service' ? 'v1' : 'gateway.networking.k8s.io/v1';
-  try {
-    return await objects.read<Live>({ apiVersion, kind, metadata: { name, namespace: ns } });
-  } catch {
-    return undefined;
-  }
-}
-
-async function weights(ns: string): Promise<number[] | undefined> {
-  const route = await read(ns, 'HTTPRoute', 'podinfo');
-  return route?.spec.rules?.[0]?.backendRefs.map((b) => b.weight);
-}
-
-async function selectors(ns: string): Promise<[string | undefined, string | undefined]> {
-  const [primary, canaryService] = await Promise.all([
-    read(ns, 'Service', 'podinfo-primary'),
-    read(ns, 'Service', 'podinfo-canary'),
-  ]);
-  return [primary?.spec.selector?.app, canaryService?.spec.selector?.app];
-}
+afterEach(releaseCleanup);
 
 describe('a Service canary released from git', () => {
   it('initializes, detects a release, steps the weight, promotes, and commits every step', async () => {
