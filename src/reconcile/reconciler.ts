@@ -9,7 +9,7 @@ import {
   type LiveObjects,
   type PlanResult,
 } from '../core/plan-rollout.js';
-import { diffObject } from '../core/cluster-diff.js';
+import { diffObject, type ObjectDiff } from '../core/cluster-diff.js';
 import { canaryServiceName, primaryName } from '../core/generated-objects.js';
 import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
@@ -70,6 +70,27 @@ export interface ReconcileSummary {
   changes: ChangeSet;
   canaries: CanaryOutcome[];
   /** Manifest errors not tied to one Canary (e.g. a malformed file). */
+  errors: string[];
+}
+
+export interface FilePreview {
+  path: string;
+  before: string;
+  after: string;
+}
+
+export interface CanaryPreview {
+  canary: string;
+  commitMessage?: string;
+  files: FilePreview[];
+  /** Objects that a reconcile would create or change (none in commit-only mode). */
+  cluster: ObjectDiff[];
+}
+
+export interface ReconcilePreview {
+  head: string;
+  canaries: CanaryPreview[];
+  outcomes: CanaryOutcome[];
   errors: string[];
 }
 
@@ -166,7 +187,44 @@ export class Reconciler {
     return { pass, commits };
   }
 
-  private async plan(head: string): Promise<Pass> {
+  /**
+   * What a reconcile would do now, without doing it: the commit, the file changes and the cluster patches.
+   * No webhook or query is run (a dry run must not trigger side effects), so a due step shows as passing.
+   */
+  async preview(): Promise<ReconcilePreview> {
+    const head = (await pollHead(this.options.repo)).head;
+    const pass = await this.plan(head, false);
+    const { oids } = await this.loader.load(head);
+    const canaries: CanaryPreview[] = [];
+    for (const plan of pass.plans) {
+      const files: FilePreview[] = [];
+      for (const change of plan.content === undefined
+        ? []
+        : [{ path: plan.path, content: plan.content }, ...plan.otherChanges]) {
+        const oid = oids.get(change.path);
+        files.push({
+          path: change.path,
+          before: oid ? await this.loader.text(oid) : '',
+          after: change.content,
+        });
+      }
+      const live = pass.live.get(plan.canary) ?? {};
+      const byName = liveByName(live);
+      canaries.push({
+        canary: plan.canary,
+        ...(plan.commitMessage ? { commitMessage: plan.commitMessage } : {}),
+        files,
+        cluster: this.options.applies
+          ? plan.desired
+              .map((object) => diffObject(object, byName.get(`${object.kind}/${object.metadata.name}`)))
+              .filter((diff) => diff.action !== 'unchanged')
+          : [],
+      });
+    }
+    return { head, canaries, outcomes: [...pass.outcomes.values()], errors: pass.errors };
+  }
+
+  private async plan(head: string, analyzing = true): Promise<Pass> {
     const { logger } = this.options;
     const { oids, assembled } = await this.loader.load(head);
     const outcomes = new Map<string, CanaryOutcome>();
@@ -192,7 +250,7 @@ export class Reconciler {
         continue;
       }
       paths.set(path, key);
-      const result = await this.planCanary(resolved, oids, live);
+      const result = await this.planCanary(resolved, oids, live, analyzing);
       outcomes.set(key, outcomeOf(result));
       if (result.kind === 'plan') plans.push(result);
       else logger.error({ canary: key, code: result.code }, result.message);
@@ -206,6 +264,7 @@ export class Reconciler {
     resolved: ResolvedCanary,
     oids: ReadonlyMap<string, string>,
     liveByCanary: Map<string, LiveObjects>,
+    analyzing: boolean,
   ): Promise<PlanResult> {
     const { canary, target } = resolved;
     const generatedOid = oids.get(generatedPath(canary));
@@ -241,7 +300,7 @@ export class Reconciler {
     const needs = analysisNeeds(canary, state, revision, now);
     const { analyze } = this.options;
     const analysis =
-      state && analyze && (needs.metrics || needs.webhooks.length > 0)
+      state && analyze && analyzing && (needs.metrics || needs.webhooks.length > 0)
         ? await analyze({ resolved, needs, state, revision })
         : emptyReport;
     const targetFile = revertsOnFailure(canary)
@@ -282,14 +341,10 @@ export class Reconciler {
     const { cluster, logger } = this.options;
     for (const plan of pass.plans) {
       const live = pass.live.get(plan.canary) ?? {};
-      const liveByName = new Map<string, KubeObject | undefined>(
-        [live.primary, live.canary, live.route]
-          .filter((o): o is KubeObject => !!o)
-          .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
-      );
+      const byName = liveByName(live);
       for (const object of plan.desired) {
         const name = describeRef(refOf(object));
-        const diff = diffObject(object, liveByName.get(`${object.kind}/${object.metadata.name}`));
+        const diff = diffObject(object, byName.get(`${object.kind}/${object.metadata.name}`));
         if (diff.action === 'unchanged') {
           changes.unchanged.push(name);
           continue;
@@ -310,6 +365,14 @@ export class Reconciler {
       }
     }
   }
+}
+
+function liveByName(live: LiveObjects): Map<string, KubeObject> {
+  return new Map(
+    [live.primary, live.canary, live.route]
+      .filter((o): o is KubeObject => !!o)
+      .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
+  );
 }
 
 function outcomeOf(result: PlanResult): CanaryOutcome {

@@ -80,6 +80,26 @@ describe('gitcanary reconcile --once', () => {
     const again = await gitcanary(['reconcile', '--once', '--output', 'json'], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ commits: [], changes: { created: [], configured: [] } });
+
+    const status = await gitcanary(['status'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`^CANARY\\s+PHASE\\s+WEIGHT.*\\n${ns}/podinfo\\s+Initialized\\s+0%\\s+\\w{12}`),
+    );
+
+    await human.commitAndPush(
+      {
+        'podinfo/service.yaml': (await example('service.yaml')).replace('podinfo-blue', 'podinfo-green'),
+      },
+      'release green',
+    );
+    const diff = await gitcanary(['diff'], env);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain(`# ${ns}/podinfo`);
+    expect(diff.stdout).toMatch(/## git: podinfo: new revision \w{12}, analysis started/);
+    expect(diff.stdout).toContain('-    app: podinfo-blue\n+    app: podinfo-green');
+    expect(diff.stdout).toContain(`## cluster: update Service/${ns}/podinfo-canary`);
+    expect((await human.log())[0]).toBe('release green');
   });
 
   it('stops with exit code 2 and a clear message when the repository is not given', async () => {

@@ -1,0 +1,95 @@
+// `gitcanary status` and `gitcanary diff`: what the repository says, and what a reconcile would change.
+import { Command } from 'commander';
+import { createTwoFilesPatch } from 'diff';
+import type { ReconcilePreview } from '../../reconcile/reconciler.js';
+import { readStatus, type RepositoryStatus } from '../../reconcile/read-status.js';
+import {
+  addReconcilerOptions,
+  createLogger,
+  createReconciler,
+  createRepository,
+  type ReconcilerFlags,
+} from '../reconciler-config.js';
+
+type OutputFlags = ReconcilerFlags & { output: string };
+
+export function statusCommand(): Command {
+  return addReconcilerOptions(
+    new Command('status')
+      .description('the phase, weight and last step of every Canary, from git alone')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (flags: OutputFlags) => {
+    const status = await readStatus(await createRepository(flags), flags.path, flags.defaultNamespace);
+    process.stdout.write(
+      flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status),
+    );
+    process.exitCode = status.errors.length > 0 || status.canaries.some((c) => c.error) ? 1 : 0;
+  });
+}
+
+export function diffCommand(): Command {
+  return addReconcilerOptions(
+    new Command('diff')
+      .description(
+        'what a reconcile would change now, in git and in the cluster, as patches (changes nothing)',
+      )
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (flags: OutputFlags) => {
+    const reconciler = await createReconciler(
+      flags,
+      createLogger(flags.logLevel === 'info' ? 'warn' : flags.logLevel),
+    );
+    const preview = await reconciler.preview();
+    process.stdout.write(
+      flags.output === 'json' ? `${JSON.stringify(preview, null, 2)}\n` : formatPreview(preview),
+    );
+  });
+}
+
+export function formatStatus(status: RepositoryStatus): string {
+  const rows = [['CANARY', 'PHASE', 'WEIGHT', 'REVISION', 'PROMOTED', 'LAST STEP', 'MESSAGE']];
+  for (const c of status.canaries) {
+    const s = c.state;
+    if (c.error) rows.push([c.canary, 'Error', '', '', '', '', c.error]);
+    else if (!s) rows.push([c.canary, '(not reconciled yet)', '', '', '', '', '']);
+    else
+      rows.push([
+        c.canary,
+        s.phase,
+        `${s.canaryWeight}%`,
+        s.revision,
+        s.lastPromotedRevision,
+        s.lastStepTime,
+        s.message ?? '',
+      ]);
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+  for (const error of status.errors) lines.push(`ERROR  ${error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatPreview(preview: ReconcilePreview): string {
+  const out: string[] = [];
+  for (const c of preview.canaries) {
+    if (!c.commitMessage && c.cluster.length === 0) continue;
+    out.push(`# ${c.canary}`);
+    if (c.commitMessage) out.push(`## git: ${c.commitMessage.split('\n')[0]}`);
+    for (const file of c.files)
+      out.push(createTwoFilesPatch(`a/${file.path}`, `b/${file.path}`, file.before, file.after).trimEnd());
+    for (const diff of c.cluster) {
+      const { kind, metadata } = diff.object;
+      out.push(`## cluster: ${diff.action} ${kind}/${metadata.namespace}/${metadata.name}`);
+      if (diff.patch.length > 0) out.push(JSON.stringify(diff.patch, null, 2));
+    }
+  }
+  for (const o of preview.outcomes) if (o.error) out.push(`ERROR ${o.canary}: ${o.error}`);
+  for (const error of preview.errors) out.push(`ERROR ${error}`);
+  if (out.length === 0) out.push(`nothing to do at ${preview.head.slice(0, 12)}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,56 @@
+// `gitcanary status`: the rollout state of every Canary, read from git alone (the state documents), so it
+// answers the same on any machine, with or without cluster access.
+import { generatedPath, parseGeneratedFile } from '../core/generated-file.js';
+import { formatManifestError } from '../core/manifests/manifest-error.js';
+import type { RolloutState } from '../core/model.js';
+import { pollHead } from '../git/poll-head.js';
+import type { Repository } from '../git/repository.js';
+import { ManifestLoader } from './manifest-loader.js';
+
+export interface CanaryStatus {
+  canary: string;
+  file: string;
+  /** Absent before the first reconcile. */
+  state?: RolloutState;
+  error?: string;
+}
+
+export interface RepositoryStatus {
+  head: string;
+  canaries: CanaryStatus[];
+  errors: string[];
+}
+
+export async function readStatus(
+  repo: Repository,
+  root: string,
+  defaultNamespace: string,
+): Promise<RepositoryStatus> {
+  const { head } = await pollHead(repo);
+  const loader = new ManifestLoader(repo, root, defaultNamespace);
+  const { oids, assembled } = await loader.load(head);
+  const canaries: CanaryStatus[] = [];
+  const errors: string[] = [];
+  for (const error of assembled.errors) {
+    if (error.canary)
+      canaries.push({ canary: error.canary, file: error.file, error: formatManifestError(error) });
+    else errors.push(formatManifestError(error));
+  }
+  for (const { canary } of assembled.canaries) {
+    const key = `${canary.namespace}/${canary.name}`;
+    const path = generatedPath(canary);
+    const oid = oids.get(path);
+    if (!oid) {
+      canaries.push({ canary: key, file: canary.source.file });
+      continue;
+    }
+    const parsed = parseGeneratedFile(canary, await loader.text(oid));
+    canaries.push(
+      parsed.ok
+        ? { canary: key, file: canary.source.file, state: parsed.file.state }
+        : { canary: key, file: canary.source.file, error: `${path}: ${parsed.message}` },
+    );
+  }
+  canaries.sort((a, b) => (a.canary < b.canary ? -1 : a.canary > b.canary ? 1 : 0));
+  return { head, canaries, errors };
+}
