@@ -6,6 +6,7 @@ import { gateCommands } from './commands/gates.js';
 import { diffCommand, statusCommand } from './commands/inspect.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -23,7 +24,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-v, --version')
     .showHelpAfterError()
     .addCommand(reconcileCommand())
-    .addCommand(runCommand());
+    .addCommand(runCommand())
+    .addCommand(validateCommand());
   for (const command of [statusCommand(), diffCommand(), ...gateCommands()]) program.addCommand(command);
   return program;
 }

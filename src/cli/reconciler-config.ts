@@ -9,6 +9,8 @@ import { pino, type Logger } from 'pino';
 import { openRepository, type Repository } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { Reconciler } from '../reconcile/reconciler.js';
+import { runAnalysis } from '../analysis/run-analysis.js';
+import { webhookNotifier } from '../reconcile/webhook-notifier.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -32,6 +34,8 @@ export interface ReconcilerFlags {
   authorName: string;
   authorEmail: string;
   logLevel: string;
+  metricsServer?: string;
+  metricsCredentialsDir?: string;
 }
 
 /** The options every command that reconciles shares; each can also come from a GITCANARY_* variable. */
@@ -91,6 +95,16 @@ export function addReconcilerOptions(command: Command): Command {
       '--log-level <level>',
       'trace, debug, info, warn, error [GITCANARY_LOG_LEVEL]',
       env.GITCANARY_LOG_LEVEL ?? 'info',
+    )
+    .option(
+      '--metrics-server <url>',
+      'Prometheus for the built-in metrics and inline queries [GITCANARY_METRICS_SERVER]',
+      env.GITCANARY_METRICS_SERVER,
+    )
+    .option(
+      '--metrics-credentials-dir <dir>',
+      'where MetricTemplate secretRefs are mounted: <dir>/<namespace>/<secret>/{token|username,password} [GITCANARY_METRICS_CREDENTIALS_DIR]',
+      env.GITCANARY_METRICS_CREDENTIALS_DIR,
     );
 }
 
@@ -147,6 +161,7 @@ export async function createReconciler(
     ?.split(',')
     .map((ns) => ns.trim())
     .filter(Boolean);
+  const clock = () => new Date();
   return new Reconciler({
     repo: wrapRepository(repo),
     cluster,
@@ -155,8 +170,18 @@ export async function createReconciler(
     defaultNamespace: flags.defaultNamespace,
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
-    clock: () => new Date(),
+    clock,
     logger,
+    analyze: ({ resolved, needs, state, revision }) =>
+      runAnalysis({
+        ...resolved,
+        needs,
+        phase: state.phase,
+        revision,
+        ...(flags.metricsServer ? { metricsServer: flags.metricsServer } : {}),
+        ...(flags.metricsCredentialsDir ? { credentialsDir: flags.metricsCredentialsDir } : {}),
+      }),
+    notify: webhookNotifier(logger, clock),
   });
 }
 

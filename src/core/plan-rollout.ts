@@ -195,8 +195,13 @@ function commitMessage(title: string, key: string, state: RolloutState): string 
     `Canary-Revision: ${state.revision}`,
     ...state.lastChecks.map(
       (c) =>
-        `Analysis: ${c.name}=${c.value ?? 'none'}${c.min !== undefined ? ` min=${c.min}` : ''}${c.max !== undefined ? ` max=${c.max}` : ''} ${c.passed ? 'pass' : 'fail'}`,
+        `Analysis: ${c.name}=${c.value === undefined ? 'none' : roundForMessage(c.value)}${c.min !== undefined ? ` min=${c.min}` : ''}${c.max !== undefined ? ` max=${c.max}` : ''} ${c.passed ? 'pass' : 'fail'}`,
     ),
   ];
   return `${title}\n\n${trailers.join('\n')}\n`;
+}
+
+/** Three decimals are plenty for a person reading `git log`; the state document keeps the full value. */
+function roundForMessage(value: number): string {
+  return Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : String(value);
 }

@@ -1,35 +1,58 @@
-// `gitcanary run`: reconciles on a node-cron schedule, never two passes at once, until SIGINT/SIGTERM.
-// A pass that fails is logged and the next tick tries again; git holds the state, so nothing is lost.
+// The reconcile schedule of `gitcanary run`: a pass at start, one per node-cron tick, and one per nudge (a
+// verified push webhook), never two at once. A pass that fails is logged and the next tick tries again; git
+// holds the state, so nothing is lost.
 import cron from 'node-cron';
 import type { Logger } from 'pino';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import type { Reconciler, ReconcileSummary } from '../reconcile/reconciler.js';
+import { PassQueue, type PassTrigger } from './pass-queue.js';
 
-export interface RunLoopOptions {
-  reconciler: Reconciler;
-  schedule: string;
-  logger: Logger;
-  signal: AbortSignal;
+/** Told about every pass, e.g. to update metrics and readiness. */
+export interface PassObserver {
+  passSucceeded(summary: ReconcileSummary, seconds: number): void;
+  passFailed(err: unknown, seconds: number): void;
 }
 
-export async function runLoop({ reconciler, schedule, logger, signal }: RunLoopOptions): Promise<void> {
-  let running: Promise<void> | undefined;
-  const pass = async () => {
+export interface RunLoopOptions {
+  reconciler: Pick<Reconciler, 'reconcileOnce'>;
+  schedule: string;
+  logger: Logger;
+  observer?: PassObserver;
+}
+
+export interface RunLoop {
+  /** Asks for a pass now; coalesced with one in flight. False once stopping. */
+  nudge(): boolean;
+  /** Stops the schedule and takes no more nudges, then waits for the pass in flight. */
+  stop(): Promise<void>;
+}
+
+export function startRunLoop({ reconciler, schedule, logger, observer }: RunLoopOptions): RunLoop {
+  const queue = new PassQueue(async (trigger: PassTrigger) => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      await reconciler.reconcileOnce();
+      const summary = await reconciler.reconcileOnce();
+      observer?.passSucceeded(summary, seconds());
     } catch (err) {
-      logger.error({ err }, 'reconcile failed; retrying at the next tick');
+      observer?.passFailed(err, seconds());
+      logger.error({ err, trigger }, 'reconcile failed; retrying at the next tick');
     }
+  });
+  const task = cron.schedule(schedule, () => void queue.request('schedule'), {
+    noOverlap: true,
+    name: 'gitcanary-reconcile',
+  });
+  logger.info({ schedule }, 'reconcile loop started');
+  queue.request('start');
+  let stopping: Promise<void> | undefined;
+  return {
+    nudge: () => queue.request('nudge'),
+    stop: () =>
+      (stopping ??= (async () => {
+        await task.destroy();
+        // Finish the pass in flight: a commit is either pushed or never made, never half-done.
+        await queue.close();
+        logger.info('reconcile loop stopped');
+      })()),
   };
-  const tick = () => {
-    if (running || signal.aborted) return;
-    running = pass().finally(() => (running = undefined));
-  };
-  const task = cron.schedule(schedule, tick, { noOverlap: true, name: 'gitcanary-reconcile' });
-  logger.info({ schedule }, 'started');
-  tick();
-  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  await task.destroy();
-  // Finish the pass in flight: a commit is either pushed or never made, never half-done.
-  await running;
-  logger.info('stopped');
 }

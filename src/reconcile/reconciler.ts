@@ -39,6 +39,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** Collects what `analysisNeeds` asks for (webhooks, metrics); without it every check passes. */
   analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
+  /** Told of each pushed step (event and post-rollout webhooks); its failures are its own to log. */
+  notify?: (resolved: ResolvedCanary, plan: CanaryPlan) => Promise<void>;
 }
 
 export interface AnalysisRequest {
@@ -96,6 +98,7 @@ export interface ReconcilePreview {
 
 interface Pass {
   plans: CanaryPlan[];
+  resolved: Map<string, ResolvedCanary>;
   live: Map<string, LiveObjects>;
   outcomes: Map<string, CanaryOutcome>;
   errors: string[];
@@ -125,6 +128,7 @@ export class Reconciler {
       pass = planned.pass;
       commits.push(...planned.commits);
       if (this.options.applies) await this.apply(pass, changes);
+      if (planned.commits.length > 0) await this.notify(pass);
       const chained = this.options.applies && pass.plans.some((p) => p.continueImmediately);
       if (!chained) break;
     }
@@ -237,6 +241,7 @@ export class Reconciler {
     }
 
     const plans: CanaryPlan[] = [];
+    const byKey = new Map<string, ResolvedCanary>();
     const live = new Map<string, LiveObjects>();
     const paths = new Map<string, string>();
     for (const resolved of assembled.canaries) {
@@ -250,6 +255,7 @@ export class Reconciler {
         continue;
       }
       paths.set(path, key);
+      byKey.set(key, resolved);
       const result = await this.planCanary(resolved, oids, live, analyzing);
       outcomes.set(key, outcomeOf(result));
       if (result.kind === 'plan') plans.push(result);
@@ -257,7 +263,7 @@ export class Reconciler {
     }
     // A clash found after the first Canary was planned leaves both out.
     const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
-    return { plans: kept, live, outcomes, errors };
+    return { plans: kept, resolved: byKey, live, outcomes, errors };
   }
 
   private async planCanary(
@@ -335,6 +341,20 @@ export class Reconciler {
         : Promise.resolve(undefined),
     ]);
     return { primary, canary: canaryService, route };
+  }
+
+  /** After the push: the steps are facts now, so webhooks hear of them (never before). */
+  private async notify(pass: Pass): Promise<void> {
+    const { notify } = this.options;
+    if (!notify) return;
+    await Promise.all(
+      pass.plans
+        .filter((plan) => plan.content !== undefined && plan.events.length > 0)
+        .map((plan) => {
+          const resolved = pass.resolved.get(plan.canary);
+          return resolved ? notify(resolved, plan) : Promise.resolve();
+        }),
+    );
   }
 
   private async apply(pass: Pass, changes: ChangeSet): Promise<void> {

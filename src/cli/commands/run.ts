@@ -1,31 +1,137 @@
-// `gitcanary run`: the daemon. Reconciles on a schedule until SIGINT or SIGTERM.
+// `gitcanary run`: the daemon. Reconciles on a schedule and on verified push webhooks, serves /healthz,
+// /readyz and /metrics, optionally elects a leader among replicas, and shuts down gracefully on SIGTERM.
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import cron from 'node-cron';
-import { runLoop } from '../../daemon/run-loop.js';
+import { startDaemon } from '../../daemon/daemon.js';
+import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
+import { LeaseLock } from '../../daemon/lease-lock.js';
+import { meterRepository } from '../../daemon/metered-repository.js';
+import { DaemonMetrics } from '../../daemon/metrics.js';
+import { loadKubeConfig } from '../../kube/cluster.js';
 import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
   createReconciler,
+  parseBool,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
+interface RunFlags extends ReconcilerFlags {
+  schedule: string;
+  listen: string;
+  webhookSecretFile?: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionName: string;
+}
+
+/** Where a pod's service account namespace is mounted. */
+export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
 export function runCommand(): Command {
+  const env = process.env;
   return addReconcilerOptions(
     new Command('run')
-      .description('run as a daemon: reconcile on a schedule until SIGINT or SIGTERM')
+      .description('run as a daemon: reconcile on a schedule and on push webhooks until SIGINT or SIGTERM')
       .option(
         '--schedule <cron>',
         'node-cron expression (seconds field allowed) [GITCANARY_SCHEDULE]',
-        process.env.GITCANARY_SCHEDULE ?? '*/10 * * * * *',
+        env.GITCANARY_SCHEDULE ?? '*/10 * * * * *',
+      )
+      .option(
+        '--listen <address>',
+        'host:port of /healthz, /readyz, /metrics and /hooks/git; ":8080" for all interfaces [GITCANARY_LISTEN]',
+        env.GITCANARY_LISTEN ?? '127.0.0.1:8080',
+      )
+      .option(
+        '--webhook-secret-file <file>',
+        'secret of the push webhook (or set GITCANARY_WEBHOOK_SECRET); without one /hooks/git is off',
+        env.GITCANARY_WEBHOOK_SECRET_FILE,
+      )
+      .option(
+        '--leader-elect <bool>',
+        'elect one leader among replicas through a Lease [GITCANARY_LEADER_ELECT]',
+        parseBool,
+        env.GITCANARY_LEADER_ELECT ? parseBool(env.GITCANARY_LEADER_ELECT) : false,
+      )
+      .option(
+        '--leader-election-namespace <ns>',
+        "namespace of the Lease (default: the pod's own) [GITCANARY_LEADER_ELECTION_NAMESPACE]",
+        env.GITCANARY_LEADER_ELECTION_NAMESPACE,
+      )
+      .option(
+        '--leader-election-name <name>',
+        'name of the Lease [GITCANARY_LEADER_ELECTION_NAME]',
+        env.GITCANARY_LEADER_ELECTION_NAME ?? 'gitcanary-leader',
       ),
-  ).action(async (flags: ReconcilerFlags & { schedule: string }) => {
+  ).action(async (flags: RunFlags) => {
     if (!cron.validate(flags.schedule))
       throw new ConfigError(`--schedule: not a cron expression: "${flags.schedule}"`);
+    const { host, port } = parseListen(flags.listen);
+    const webhookSecret = readWebhookSecret(flags.webhookSecretFile, env.GITCANARY_WEBHOOK_SECRET);
     const logger = createLogger(flags.logLevel);
-    const reconciler = await createReconciler(flags, logger);
-    const controller = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
-    await runLoop({ reconciler, schedule: flags.schedule, logger, signal: controller.signal });
+    const metrics = new DaemonMetrics();
+    const reconciler = await createReconciler(flags, logger, (repo) => meterRepository(repo, metrics));
+    const elector = flags.leaderElect
+      ? new LeaderElector({
+          lock: new LeaseLock(
+            loadKubeConfig(flags.kubeconfig),
+            leaseNamespace(flags.leaderElectionNamespace),
+            flags.leaderElectionName,
+          ),
+          identity: defaultIdentity(),
+          logger,
+          releaseOnCancel: true,
+        })
+      : undefined;
+    if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+    });
+    const daemon = await startDaemon({
+      reconciler,
+      schedule: flags.schedule,
+      logger,
+      metrics,
+      host,
+      port,
+      ...(webhookSecret ? { webhookSecret } : {}),
+      ...(elector ? { elector } : {}),
+    });
+    logger.info({ signal: await stopSignal }, 'shutting down');
+    await daemon.stop();
   });
+}
+
+/** `host:port`, `[v6]:port` or `:port`; an empty host listens on every interface (IPv6 and IPv4). */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535)
+    throw new ConfigError(`--listen: expected host:port, [ipv6]:port or :port, got "${value}"`);
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** The secret from a file (one trailing newline dropped, as `echo` adds it), else the variable's value. */
+export function readWebhookSecret(file: string | undefined, fromEnv: string | undefined): Buffer | undefined {
+  if (!file) return fromEnv ? Buffer.from(fromEnv, 'utf8') : undefined;
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new ConfigError(`--webhook-secret-file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (secret === '') throw new ConfigError(`--webhook-secret-file: ${file} is empty`);
+  return Buffer.from(secret, 'utf8');
+}
+
+/** The flag, else the namespace of the pod's service account. */
+export function leaseNamespace(flag: string | undefined, saFile = serviceAccountNamespaceFile): string {
+  if (flag) return flag;
+  if (existsSync(saFile)) return readFileSync(saFile, 'utf8').trim();
+  throw new ConfigError(
+    '--leader-election-namespace is required outside a pod (no service account namespace is mounted)',
+  );
 }

@@ -1,7 +1,11 @@
-// Joins the parsed files of a repository: each Canary with its target Service. A Canary whose target is
-// missing, ambiguous or claimed by another Canary is reported and left out, so one bad manifest stalls
-// only the canaries it concerns while the others keep going.
+// Joins the parsed files of a repository: each Canary with its target Service and the MetricTemplates its
+// metrics refer to. A Canary whose target is missing, ambiguous or claimed by another Canary, or whose
+// template is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
+// while the others keep going.
 import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
+import type { MetricTemplate } from '../analysis/metric-template.js';
+import { noChecks, type CanaryChecks } from '../analysis/parse-checks.js';
+import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { ParsedFile } from './parse-file.js';
@@ -9,6 +13,10 @@ import type { ParsedFile } from './parse-file.js';
 export interface ResolvedCanary {
   canary: CanarySpec;
   target: ServiceManifest;
+  /** `analysis.metrics` and `analysis.webhooks`, parsed. */
+  checks: CanaryChecks;
+  /** The MetricTemplate of each metric with a `templateRef`, by metric name. */
+  templates: Record<string, MetricTemplate>;
 }
 
 export interface AssembledRepository {
@@ -26,6 +34,13 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
   const canaries = files.flatMap((file) => file.canaries);
   const canariesByName = groupBy(canaries, (canary) => objectKey(canary.namespace, canary.name));
   const canariesByTarget = groupBy(canaries, (canary) => objectKey(canary.namespace, canary.targetName));
+  const templates = groupBy(
+    files.flatMap((file) => file.metricTemplates),
+    ({ template }) => objectKey(template.namespace, template.name),
+  );
+  const checksBySource = new Map(
+    files.flatMap((file) => file.canaryChecks).map(({ source, checks }) => [location(source), checks]),
+  );
 
   const errors: ManifestError[] = files.flatMap((file) => file.errors);
   const resolved: ResolvedCanary[] = [];
@@ -58,7 +73,10 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
         `target Service ${targetKey} is defined more than once: ${locations(targets)}`,
       );
     } else {
-      resolved.push({ canary, target });
+      const checks = checksBySource.get(location(canary.source)) ?? noChecks;
+      const analysis = resolveTemplates(canary, checks, target, templates);
+      if (analysis.ok) resolved.push({ canary, target, checks, templates: analysis.templates });
+      else for (const issue of analysis.issues) problem(issue.field, issue.message);
     }
   }
 

@@ -1,6 +1,7 @@
-// Reads one file of the repository (path and text in, data out; no I/O) into the Services and Canaries it
-// defines. Everything else a GitOps repository holds (Deployments, ConfigMaps, kustomization.yaml, READMEs)
-// is passed over silently, and gitcanary's own generated files are never read back as input.
+// Reads one file of the repository (path and text in, data out; no I/O) into the Services, Canaries and
+// MetricTemplates it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
+// kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
+// back as input.
 import { loadAll, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
@@ -9,10 +10,19 @@ import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import { isRecord, normalizeCanary } from './normalize-canary.js';
 import { isGeneratedPath } from '../generated-file.js';
+import {
+  isMetricTemplateApiVersion,
+  parseMetricTemplate,
+  type MetricTemplateManifest,
+} from '../analysis/metric-template.js';
+import { analysisFieldOf, parseCanaryChecks, type CanaryChecks } from '../analysis/parse-checks.js';
 
 export interface ParsedFile {
   services: ServiceManifest[];
   canaries: CanarySpec[];
+  /** The parsed `analysis.metrics` / `webhooks` of each Canary above, found by its source. */
+  canaryChecks: { source: SourceRef; checks: CanaryChecks }[];
+  metricTemplates: MetricTemplateManifest[];
   errors: ManifestError[];
 }
 
@@ -38,7 +48,13 @@ export function isManifestPath(path: string): boolean {
 }
 
 export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
-  const parsed: ParsedFile = { services: [], canaries: [], errors: [] };
+  const parsed: ParsedFile = {
+    services: [],
+    canaries: [],
+    canaryChecks: [],
+    metricTemplates: [],
+    errors: [],
+  };
   if (!isManifestPath(path)) return parsed;
 
   let documents: unknown[];
@@ -60,8 +76,38 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       else parsed.services.push(result);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
       const result = normalizeCanary(document, { source, defaultNamespace: options.defaultNamespace });
-      if (result.ok) parsed.canaries.push(result.canary);
-      else parsed.errors.push(...result.errors);
+      if (!result.ok) {
+        parsed.errors.push(...result.errors);
+        return;
+      }
+      const { canary } = result;
+      const checks = parseCanaryChecks(canary, analysisFieldOf(document));
+      if (checks.ok) {
+        parsed.canaries.push(canary);
+        parsed.canaryChecks.push({ source, checks: checks.checks });
+      } else {
+        const key = `${canary.namespace}/${canary.name}`;
+        parsed.errors.push(
+          ...checks.issues.map((issue) => ({
+            code: 'ManifestInvalid' as const,
+            ...source,
+            ...issue,
+            canary: key,
+          })),
+        );
+      }
+    } else if (kind === 'MetricTemplate' && isMetricTemplateApiVersion(apiVersion)) {
+      const result = parseMetricTemplate(document, source, options.defaultNamespace);
+      if ('errors' in result) parsed.errors.push(...result.errors);
+      else parsed.metricTemplates.push(result);
+    } else if (kind === 'MetricTemplate' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
+      parsed.errors.push({
+        code: 'ManifestInvalid',
+        file: path,
+        document: index,
+        field: 'apiVersion',
+        message: `MetricTemplate ${apiVersion} is not supported; use flagger.app/v1beta1 or gitcanary.dev/v1alpha1`,
+      });
     } else if (kind === 'Canary' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
       parsed.errors.push({
         code: 'ManifestInvalid',

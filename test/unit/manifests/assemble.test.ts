@@ -34,7 +34,7 @@ function file(contents: {
   canaries?: CanarySpec[];
   errors?: ManifestError[];
 }): ParsedFile {
-  return { services: [], canaries: [], errors: [], ...contents };
+  return { services: [], canaries: [], canaryChecks: [], metricTemplates: [], errors: [], ...contents };
 }
 
 const resolvedNames = (files: ParsedFile[]): string[] =>
@@ -53,7 +53,12 @@ describe('assembleRepository', () => {
 
     expect(assembled.errors).toEqual([]);
     expect(assembled.canaries).toEqual([
-      { canary: canary('a/canary.yaml', 'podinfo'), target: service('a/svc.yaml', 'podinfo') },
+      {
+        canary: canary('a/canary.yaml', 'podinfo'),
+        target: service('a/svc.yaml', 'podinfo'),
+        checks: { metrics: [], webhooks: [] },
+        templates: {},
+      },
     ]);
   });
 

@@ -3,6 +3,7 @@ import { formatManifestError } from '../../../src/core/manifests/manifest-error.
 import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
 
 const options = { defaultNamespace: 'apps' };
+const nothing = { services: [], canaries: [], canaryChecks: [], metricTemplates: [], errors: [] };
 
 const service = `apiVersion: v1
 kind: Service
@@ -106,7 +107,7 @@ describe('parseManifestFile', () => {
   ])('passes over %s silently', (_case, content) => {
     const parsed = parseManifestFile('misc.yaml', content, options);
 
-    expect(parsed).toEqual({ services: [], canaries: [], errors: [] });
+    expect(parsed).toEqual(nothing);
   });
 
   it.each([
@@ -116,7 +117,7 @@ describe('parseManifestFile', () => {
   ])('does not read %s as input', (path, content) => {
     const parsed = parseManifestFile(path, content, options);
 
-    expect(parsed).toEqual({ services: [], canaries: [], errors: [] });
+    expect(parsed).toEqual(nothing);
   });
 
   it('reads .yml and upper-case extensions as manifests', () => {

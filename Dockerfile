@@ -1,0 +1,36 @@
+# gitcanary's container image: `docker build -t gitcanary .`, then `docker run gitcanary run --repo …`.
+# Two stages: the first compiles TypeScript with the dev dependencies, the second holds only the compiled
+# code and the production dependencies, and runs as an unprivileged user.
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are here; the build is its own step below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-slim
+# tini as PID 1 forwards SIGTERM to node (whose handler drains the pass in flight and releases the Lease)
+# and reaps zombies; `docker run --init` would do the same, but Kubernetes has no such switch.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/* \
+  && groupadd --system --gid 10001 gitcanary \
+  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/gitcanary --shell /usr/sbin/nologin gitcanary \
+  && install -d -o 10001 -g 10001 /var/lib/gitcanary
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY --from=build /app/dist ./dist
+# The git object store is a cache (git holds the state); in Kubernetes an emptyDir is mounted here.
+ENV GITCANARY_WORKDIR=/var/lib/gitcanary/repo \
+    GITCANARY_LISTEN=:8080
+EXPOSE 8080
+# Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
+USER 10001:10001
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/gitcanary.js"]
+CMD ["run"]

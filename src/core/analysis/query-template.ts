@@ -1,0 +1,145 @@
+// Flagger's metric queries are Go text/template, run with one function per model field and no data. The
+// templates people write use only `{{ name }}`-style calls and `{{ variables.key }}`, so that is what this
+// reads (with Go's whitespace and `{{- -}}` trim rules); anything else is an error, never a half-rendered query.
+import type { CanarySpec } from '../model.js';
+
+/** The template variables, as Flagger names them (pkg/apis/flagger/v1beta1 MetricTemplateModel). */
+export const QUERY_FIELDS = [
+  'name',
+  'namespace',
+  'target',
+  'service',
+  'ingress',
+  'route',
+  'interval',
+] as const;
+export type QueryField = (typeof QUERY_FIELDS)[number];
+
+export type QueryModel = Record<QueryField, string> & {
+  /** The metric's `templateVariables`. */
+  variables: Readonly<Record<string, string>>;
+};
+
+type Part =
+  { kind: 'text'; text: string } | { kind: 'field'; field: QueryField } | { kind: 'variable'; key: string };
+
+export interface QueryTemplate {
+  readonly parts: readonly Part[];
+}
+
+export type ParseTemplateResult = { ok: true; template: QueryTemplate } | { ok: false; message: string };
+export type RenderResult = { ok: true; query: string } | { ok: false; message: string };
+
+const SUPPORTED = `use {{ ${QUERY_FIELDS.join(' }}, {{ ')} }}, {{ variables.KEY }} or {{ index variables "KEY" }}`;
+// Go allows a trim marker only when a space, tab or newline separates it from the action.
+const TRIM_LEFT = /^-[ \t\r\n]/u;
+const TRIM_RIGHT = /[ \t\r\n]-$/u;
+const IDENTIFIER = /^[A-Za-z_]\w*$/u;
+const VARIABLE_FIELD = /^variables\.([A-Za-z_]\w*)$/u;
+const VARIABLE_INDEX = /^index\s+variables\s+("(?:[^"\\]|\\.)*"|`[^`]*`)$/u;
+
+export function parseQueryTemplate(text: string): ParseTemplateResult {
+  const parts: Part[] = [];
+  let rest = text;
+  let trimNext = false;
+  for (;;) {
+    const open = rest.indexOf('{{');
+    let literal = open === -1 ? rest : rest.slice(0, open);
+    if (trimNext) literal = literal.trimStart();
+    if (open === -1) {
+      if (literal !== '') parts.push({ kind: 'text', text: literal });
+      return { ok: true, template: { parts } };
+    }
+    const close = rest.indexOf('}}', open + 2);
+    if (close === -1) return { ok: false, message: `unclosed action at "${excerpt(rest.slice(open))}"` };
+    let action = rest.slice(open + 2, close);
+    const trimBefore = TRIM_LEFT.test(action);
+    trimNext = TRIM_RIGHT.test(action);
+    if (trimBefore) {
+      action = action.slice(1);
+      literal = literal.trimEnd();
+    }
+    if (trimNext) action = action.slice(0, -1);
+    if (literal !== '') parts.push({ kind: 'text', text: literal });
+
+    const part = readAction(action.trim());
+    if (typeof part === 'string') return { ok: false, message: part };
+    if (part) parts.push(part);
+    rest = rest.slice(close + 2);
+  }
+}
+
+/** Fills the template in; a `variables.KEY` the metric does not set is an error, as in Flagger. */
+export function renderQuery(template: QueryTemplate, model: QueryModel): RenderResult {
+  let query = '';
+  for (const part of template.parts) {
+    if (part.kind === 'text') query += part.text;
+    else if (part.kind === 'field') query += model[part.field];
+    else {
+      const value = Object.hasOwn(model.variables, part.key) ? model.variables[part.key] : undefined;
+      if (value === undefined) return { ok: false, message: missingVariable(part.key) };
+      query += value;
+    }
+  }
+  return { ok: true, query };
+}
+
+/**
+ * The values Flagger gives a Canary's queries, for a Service target: `target` is `targetRef.name` (the
+ * target Service, whose name the primary and canary Services carry), `service` is `service.name` (the apex)
+ * or else the target, and `ingress` and `route` are the target (no ingressRef or routeRef here).
+ */
+export function queryModel(
+  canary: CanarySpec,
+  metric: { interval: string; variables: Readonly<Record<string, string>> },
+): QueryModel {
+  return {
+    name: canary.name,
+    namespace: canary.namespace,
+    target: canary.targetName,
+    service: canary.service.apexName,
+    ingress: canary.targetName,
+    route: canary.targetName,
+    interval: metric.interval,
+    variables: metric.variables,
+  };
+}
+
+/** The `variables.KEY` keys a template reads, in order of first use. */
+export function templateVariableKeys(template: QueryTemplate): string[] {
+  const keys = template.parts.flatMap((part) => (part.kind === 'variable' ? [part.key] : []));
+  return [...new Set(keys)];
+}
+
+export function missingVariable(key: string): string {
+  return `the query uses variables.${key}, which the metric's templateVariables do not set`;
+}
+
+/** One action's contents, trimmed: a part, nothing (a comment), or why it cannot be rendered. */
+function readAction(expression: string): Part | undefined | string {
+  if (expression.startsWith('/*') && expression.endsWith('*/')) return undefined;
+  if (IDENTIFIER.test(expression)) {
+    if ((QUERY_FIELDS as readonly string[]).includes(expression)) {
+      return { kind: 'field', field: expression as QueryField };
+    }
+    return `unknown template variable "${expression}": ${SUPPORTED}`;
+  }
+  const field = VARIABLE_FIELD.exec(expression);
+  if (field?.[1] !== undefined) return { kind: 'variable', key: field[1] };
+  const index = VARIABLE_INDEX.exec(expression);
+  if (index?.[1] !== undefined) {
+    const literal = index[1];
+    if (literal.startsWith('`')) return { kind: 'variable', key: literal.slice(1, -1) };
+    try {
+      return { kind: 'variable', key: JSON.parse(literal) as string };
+    } catch {
+      return `unsupported escape in ${literal}: write the key plainly`;
+    }
+  }
+  return `unsupported template action "{{ ${excerpt(expression)} }}": ${SUPPORTED}`;
+}
+
+function excerpt(text: string): string {
+  const line = text.replace(/\s+/gu, ' ');
+  return line.length > 40 ? `${line.slice(0, 40)}…` : line;
+}

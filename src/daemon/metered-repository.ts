@@ -1,0 +1,42 @@
+// Wraps a Repository so that every operation against the remote (poll, fetch, push) is counted and timed
+// for /metrics, without a hook in the reconciler. Local operations (read, commit) pass straight through.
+import { PushConflictError } from '../git/errors.js';
+import type { Repository } from '../git/repository.js';
+import type { DaemonMetrics, GitOperation, GitResult } from './metrics.js';
+
+export function meterRepository(repo: Repository, metrics: Pick<DaemonMetrics, 'gitOperation'>): Repository {
+  const timed = async <T>(operation: GitOperation, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const requestsBefore = repo.stats.httpRequests;
+    let result: GitResult = 'error';
+    try {
+      const value = await run();
+      result = 'success';
+      return value;
+    } catch (err) {
+      if (err instanceof PushConflictError) result = 'conflict';
+      throw err;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.gitOperation(operation, result, seconds, repo.stats.httpRequests - requestsBefore);
+    }
+  };
+  return {
+    get branch() {
+      return repo.branch;
+    },
+    get displayUrl() {
+      return repo.displayUrl;
+    },
+    get stats() {
+      return repo.stats;
+    },
+    remoteHead: () => timed('poll', () => repo.remoteHead()),
+    localHead: () => repo.localHead(),
+    fetch: () => timed('fetch', () => repo.fetch()),
+    listFiles: (commitOid, filter) => repo.listFiles(commitOid, filter),
+    readBlob: (oid) => repo.readBlob(oid),
+    commit: (input) => repo.commit(input),
+    push: (commitOid) => timed('push', () => repo.push(commitOid)),
+  };
+}

@@ -1,0 +1,151 @@
+// The daemon's Prometheus metrics, on a registry of its own (not prom-client's global one, so tests and
+// embedders can run several). Per-canary series come from each ReconcileSummary; git series from the
+// metered repository wrapper.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Phase } from '../core/model.js';
+import type { ReconcileSummary } from '../reconcile/reconciler.js';
+
+// Like kube-state-metrics' kube_pod_status_phase: one series per phase, 1 for the current one, so
+// `gitcanary_canary_phase{phase="Failed"} == 1` is an alert rule.
+export const phases: readonly Phase[] = [
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+];
+
+export type GitOperation = 'poll' | 'fetch' | 'push';
+export type GitResult = 'success' | 'conflict' | 'error';
+export type WebhookResult = 'accepted' | 'ignored' | 'unauthorized' | 'rejected';
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly canaries = new Set<string>();
+
+  private readonly weight = new Gauge({
+    name: 'gitcanary_canary_weight',
+    help: 'Traffic weight of the canary Service in percent, as committed to git.',
+    labelNames: ['namespace', 'name'] as const,
+    registers: [this.registry],
+  });
+  private readonly phase = new Gauge({
+    name: 'gitcanary_canary_phase',
+    help: 'Phase of the Canary: 1 for the current phase, 0 for the others.',
+    labelNames: ['namespace', 'name', 'phase'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'gitcanary_reconcile_duration_seconds',
+    help: 'Wall time of one reconcile pass, failed passes included.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'gitcanary_reconcile_errors_total',
+    help: 'Reconcile passes that failed as a whole (git or cluster unreachable, bad configuration).',
+    registers: [this.registry],
+  });
+  private readonly lastSuccess = new Gauge({
+    name: 'gitcanary_reconcile_last_success_timestamp_seconds',
+    help: 'Unix time at which the last reconcile pass completed.',
+    registers: [this.registry],
+  });
+  private readonly commits = new Counter({
+    name: 'gitcanary_commits_total',
+    help: 'Commits gitcanary pushed (one per state change).',
+    registers: [this.registry],
+  });
+  private readonly gitOperations = new Counter({
+    name: 'gitcanary_git_operations_total',
+    help: 'Git operations against the remote: poll (ref listing), fetch and push, by result.',
+    labelNames: ['operation', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly gitDuration = new Histogram({
+    name: 'gitcanary_git_operation_duration_seconds',
+    help: 'Wall time of one git operation against the remote.',
+    labelNames: ['operation'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly pushConflicts = new Counter({
+    name: 'gitcanary_git_push_conflicts_total',
+    help: 'Pushes rejected because another writer moved the branch first (gitcanary then re-plans).',
+    registers: [this.registry],
+  });
+  private readonly httpRequests = new Counter({
+    name: 'gitcanary_git_http_requests_total',
+    help: 'HTTP requests made to the git server.',
+    registers: [this.registry],
+  });
+  private readonly leader = new Gauge({
+    name: 'gitcanary_leader',
+    help: '1 while this replica holds the leader election Lease (or runs without leader election).',
+    registers: [this.registry],
+  });
+  private readonly webhooks = new Counter({
+    name: 'gitcanary_webhook_requests_total',
+    help: 'Push webhook requests by result: accepted, ignored (e.g. a ping), unauthorized, rejected.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const result of ['accepted', 'ignored', 'unauthorized', 'rejected'] as const)
+      this.webhooks.inc({ result }, 0);
+  }
+
+  passSucceeded(summary: ReconcileSummary, seconds: number, now = Date.now()): void {
+    this.duration.observe(seconds);
+    this.lastSuccess.set(now / 1000);
+    this.commits.inc(summary.commits.length);
+    const seen = new Set<string>();
+    for (const outcome of summary.canaries) {
+      seen.add(outcome.canary);
+      // A Canary in error keeps its last known series: its state in git did not change.
+      if (outcome.phase === undefined || outcome.weight === undefined) continue;
+      const labels = splitKey(outcome.canary);
+      this.weight.set(labels, outcome.weight);
+      for (const phase of phases) this.phase.set({ ...labels, phase }, phase === outcome.phase ? 1 : 0);
+      this.canaries.add(outcome.canary);
+    }
+    // A Canary removed from the repository leaves no stale series behind.
+    for (const key of [...this.canaries].filter((k) => !seen.has(k))) {
+      const labels = splitKey(key);
+      this.weight.remove(labels);
+      for (const phase of phases) this.phase.remove({ ...labels, phase });
+      this.canaries.delete(key);
+    }
+  }
+
+  passFailed(seconds: number): void {
+    this.duration.observe(seconds);
+    this.errors.inc();
+  }
+
+  gitOperation(operation: GitOperation, result: GitResult, seconds: number, httpRequests: number): void {
+    this.gitOperations.inc({ operation, result });
+    this.gitDuration.observe({ operation }, seconds);
+    if (result === 'conflict') this.pushConflicts.inc();
+    if (httpRequests > 0) this.httpRequests.inc(httpRequests);
+  }
+
+  setLeader(leading: boolean): void {
+    this.leader.set(leading ? 1 : 0);
+  }
+
+  webhook(result: WebhookResult): void {
+    this.webhooks.inc({ result });
+  }
+}
+
+function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

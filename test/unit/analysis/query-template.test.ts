@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parseQueryTemplate,
+  queryModel,
+  renderQuery,
+  templateVariableKeys,
+  type QueryModel,
+} from '../../../src/core/analysis/query-template.js';
+import { aCanary } from '../core/builders.js';
+
+const model: QueryModel = {
+  name: 'podinfo-canary-spec',
+  namespace: 'apps',
+  target: 'podinfo',
+  service: 'www',
+  ingress: 'podinfo',
+  route: 'podinfo',
+  interval: '2m',
+  variables: { direction: 'inbound', 'odd-key': 'x' },
+};
+
+function render(text: string): string {
+  const parsed = parseQueryTemplate(text);
+  if (!parsed.ok) throw new Error(parsed.message);
+  const rendered = renderQuery(parsed.template, model);
+  if (!rendered.ok) throw new Error(rendered.message);
+  return rendered.query;
+}
+
+function parseError(text: string): string {
+  const parsed = parseQueryTemplate(text);
+  return parsed.ok ? 'parsed' : parsed.message;
+}
+
+describe('renderQuery', () => {
+  it.each([
+    ['{{ name }}', 'podinfo-canary-spec'],
+    ['{{ namespace }}', 'apps'],
+    ['{{ target }}', 'podinfo'],
+    ['{{ service }}', 'www'],
+    ['{{ ingress }}', 'podinfo'],
+    ['{{ route }}', 'podinfo'],
+    ['{{ interval }}', '2m'],
+    ['{{ variables.direction }}', 'inbound'],
+    ['{{ index variables "odd-key" }}', 'x'],
+    ['{{ index variables `odd-key` }}', 'x'],
+  ])('replaces %s with its value', (text, expected) => {
+    expect(render(text)).toBe(expected);
+  });
+
+  it.each([
+    ['no spaces', '{{namespace}}', 'apps'],
+    ['tabs and newlines', 'a{{\n\tnamespace\n}}b', 'aappsb'],
+    ['left trim', 'rate(x[ \n {{- interval }}])', 'rate(x[2m])'],
+    ['right trim', 'a {{ namespace -}}  \n b', 'a appsb'],
+    ['both trims', 'x = \n{{- target -}}\n ;', 'x =podinfo;'],
+    ['a comment', 'a{{/* why */}}b', 'ab'],
+  ])('accepts Go template whitespace: %s', (_, text, expected) => {
+    expect(render(text)).toBe(expected);
+  });
+
+  it('renders a Flagger template as Flagger would', () => {
+    const text = `sum(rate(http_requests_total{namespace="{{ namespace }}",job="{{ target }}-canary"}[{{ interval }}]))`;
+
+    expect(render(text)).toBe('sum(rate(http_requests_total{namespace="apps",job="podinfo-canary"}[2m]))');
+  });
+
+  it('fails when the metric does not set a variable the query uses', () => {
+    const parsed = parseQueryTemplate('x{dir="{{ variables.missing }}"}');
+    if (!parsed.ok) throw new Error(parsed.message);
+
+    expect(renderQuery(parsed.template, model)).toEqual({
+      ok: false,
+      message: "the query uses variables.missing, which the metric's templateVariables do not set",
+    });
+  });
+
+  it('does not take an inherited property for a variable', () => {
+    const parsed = parseQueryTemplate('{{ variables.constructor }}');
+    if (!parsed.ok) throw new Error(parsed.message);
+
+    expect(renderQuery(parsed.template, model).ok).toBe(false);
+  });
+});
+
+describe('parseQueryTemplate', () => {
+  it.each([
+    ['an unknown variable', '{{ pod }}', 'unknown template variable "pod"'],
+    ['a Go field reference', '{{ .Name }}', 'unsupported template action "{{ .Name }}"'],
+    ['a pipeline', '{{ name | printf "%s" }}', 'unsupported template action'],
+    ['a control action', '{{ if name }}x{{ end }}', 'unsupported template action "{{ if name }}"'],
+    ['an unclosed action', 'rate(x[{{ interval ])', 'unclosed action at "{{ interval ])"'],
+    ['the variables map itself', '{{ variables }}', 'unknown template variable "variables"'],
+  ])('rejects %s', (_, text, message) => {
+    expect(parseError(text)).toContain(message);
+  });
+
+  it('lists the variables a template reads, once each', () => {
+    const parsed = parseQueryTemplate('{{ variables.a }}{{ variables.b }}{{ index variables "a" }}');
+    if (!parsed.ok) throw new Error(parsed.message);
+
+    expect(templateVariableKeys(parsed.template)).toEqual(['a', 'b']);
+  });
+});
+
+describe('queryModel', () => {
+  it("gives a Service target's names: target is targetRef.name, service is the apex", () => {
+    const canary = aCanary({
+      name: 'web-release',
+      targetName: 'podinfo',
+      service: { port: 80, apexName: 'www', gatewayRefs: [], hosts: [] },
+    });
+
+    const built = queryModel(canary, { interval: '30s', variables: { a: 'b' } });
+
+    expect(built).toEqual({
+      name: 'web-release',
+      namespace: 'test',
+      target: 'podinfo',
+      service: 'www',
+      ingress: 'podinfo',
+      route: 'podinfo',
+      interval: '30s',
+      variables: { a: 'b' },
+    });
+  });
+});

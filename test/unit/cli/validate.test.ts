@@ -1,0 +1,92 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatReport, validateCheckout } from '../../../src/cli/commands/validate.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function checkout(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gitcanary-validate-'));
+  dirs.push(dir);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+const example = (file: string) => readFile(join('examples/podinfo', file), 'utf8');
+
+describe('gitcanary validate', () => {
+  it('passes the worked example with a one-line summary', async () => {
+    const dir = await checkout({
+      'podinfo/service.yaml': await example('service.yaml'),
+      'podinfo/canary.yaml': await example('canary.yaml'),
+      'README.md': '# not a manifest',
+    });
+
+    const report = await validateCheckout(dir, 'default');
+
+    expect(report).toEqual({ files: 2, canaries: ['demo/podinfo'], errors: [] });
+    expect(formatReport(report, (f) => f)).toBe('ok: 2 manifest files, 1 Canary\n');
+  });
+
+  it('names the file and the line of a bad field, and the line and column of a YAML error', async () => {
+    const dir = await checkout({
+      'podinfo/service.yaml': await example('service.yaml'),
+      'podinfo/canary.yaml': `# leading comment\n---\n${(await example('canary.yaml')).replace('stepWeight: 10', 'stepWeight: 400')}`,
+      'garbled.yml': 'kind: Canary\nmetadata: [unclosed\n',
+      '.git/ignored.yaml': 'not: [read',
+      'node_modules/x/ignored.yaml': 'not: [read',
+    });
+
+    const report = await validateCheckout(dir, 'default');
+    const text = formatReport(report, (f) => f);
+
+    const canaryLines = (await example('canary.yaml')).split('\n');
+    const stepLine = canaryLines.findIndex((l) => l.includes('stepWeight')) + 1 + 2;
+    expect(text).toBe(
+      [
+        'garbled.yml:3:1: invalid YAML: deficient indentation',
+        `podinfo/canary.yaml:${stepLine}: spec.analysis.stepWeight: must be an integer from 1 to 100`,
+        '2 errors in 3 manifest files (0 Canaries valid)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('falls back to file#document when the field is absent, and reports a missing target', async () => {
+    const canary = (await example('canary.yaml')).replace(
+      'name: podinfo\n  provider',
+      'name: nothing\n  provider',
+    );
+    const dir = await checkout({ 'canary.yaml': canary });
+
+    const report = await validateCheckout(dir, 'default');
+
+    expect(report.errors).toMatchObject([
+      {
+        file: 'canary.yaml',
+        field: 'spec.targetRef.name',
+        message: 'target Service demo/nothing is not defined in the repository',
+      },
+    ]);
+    expect(report.errors[0]?.line).toBeGreaterThan(1);
+  });
+
+  it('reports a generated file broken by hand', async () => {
+    const dir = await checkout({
+      'podinfo/service.yaml': await example('service.yaml'),
+      'podinfo/canary.yaml': await example('canary.yaml'),
+      'podinfo/podinfo.gitcanary.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+    });
+
+    const report = await validateCheckout(dir, 'default');
+
+    expect(report.errors).toMatchObject([{ file: 'podinfo/podinfo.gitcanary.yaml', canary: 'demo/podinfo' }]);
+  });
+});

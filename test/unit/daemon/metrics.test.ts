@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { DaemonMetrics } from '../../../src/daemon/metrics.js';
+import type { CanaryOutcome, ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+
+const pass = (canaries: CanaryOutcome[], commits: string[] = []): ReconcileSummary => ({
+  head: 'abc',
+  commits,
+  changes: { created: [], configured: [], unchanged: [], failed: [] },
+  canaries,
+  errors: [],
+});
+
+/** The value of one series in the exposition text, or undefined when it is absent. */
+async function sample(metrics: DaemonMetrics, series: string): Promise<number | undefined> {
+  const text = await metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('DaemonMetrics', () => {
+  it('exposes each canary’s weight and a 0/1 series per phase', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+
+    metrics.passSucceeded(
+      pass([{ canary: 'demo/podinfo', phase: 'Progressing', weight: 20, revision: 'r' }]),
+      0.2,
+    );
+
+    expect(await sample(metrics, 'gitcanary_canary_weight{namespace="demo",name="podinfo"}')).toBe(20);
+    expect(
+      await sample(metrics, 'gitcanary_canary_phase{namespace="demo",name="podinfo",phase="Progressing"}'),
+    ).toBe(1);
+    expect(
+      await sample(metrics, 'gitcanary_canary_phase{namespace="demo",name="podinfo",phase="Succeeded"}'),
+    ).toBe(0);
+    expect(await sample(metrics, 'gitcanary_reconcile_duration_seconds_count')).toBe(1);
+  });
+
+  it('keeps the last known series of a canary in error and drops those of a canary that is gone', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.passSucceeded(
+      pass([
+        { canary: 'demo/a', phase: 'Progressing', weight: 10 },
+        { canary: 'demo/b', phase: 'Succeeded', weight: 0 },
+      ]),
+      0.1,
+    );
+
+    metrics.passSucceeded(pass([{ canary: 'demo/a', error: 'apps/a.yaml#1: spec: bad' }]), 0.1);
+
+    expect(await sample(metrics, 'gitcanary_canary_weight{namespace="demo",name="a"}')).toBe(10);
+    expect(await sample(metrics, 'gitcanary_canary_weight{namespace="demo",name="b"}')).toBeUndefined();
+    expect(
+      await sample(metrics, 'gitcanary_canary_phase{namespace="demo",name="b",phase="Succeeded"}'),
+    ).toBeUndefined();
+  });
+
+  it('counts failed passes, commits and git operations with push conflicts', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+
+    metrics.passFailed(1.5);
+    metrics.passSucceeded(pass([], ['c1', 'c2']), 0.3);
+    metrics.gitOperation('push', 'conflict', 0.05, 2);
+    metrics.gitOperation('push', 'success', 0.05, 2);
+
+    expect(await sample(metrics, 'gitcanary_reconcile_errors_total')).toBe(1);
+    expect(await sample(metrics, 'gitcanary_commits_total')).toBe(2);
+    expect(await sample(metrics, 'gitcanary_git_push_conflicts_total')).toBe(1);
+    expect(await sample(metrics, 'gitcanary_git_operations_total{operation="push",result="success"}')).toBe(
+      1,
+    );
+    expect(await sample(metrics, 'gitcanary_git_operation_duration_seconds_count{operation="push"}')).toBe(2);
+    expect(await sample(metrics, 'gitcanary_git_http_requests_total')).toBe(4);
+  });
+});
