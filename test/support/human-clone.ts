@@ -56,6 +56,20 @@ export class HumanClone {
     return stdout.split('\n').filter(Boolean);
   }
 
+  /** The whole message of the server's newest commit on main (or the one `skip` commits before it). */
+  async message(skip = 0): Promise<string> {
+    const { stdout } = await execFileAsync('git', [
+      '--git-dir',
+      this.bare,
+      'log',
+      '-1',
+      `--skip=${skip}`,
+      '--format=%B',
+      'main',
+    ]);
+    return stdout;
+  }
+
   /** A file on the server's main branch. */
   async show(path: string): Promise<string> {
     const { stdout } = await execFileAsync('git', ['--git-dir', this.bare, 'show', `main:${path}`]);

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { Histogram } from 'prom-client';
+import { runAnalysis } from '../../src/analysis/run-analysis.js';
+import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
+import { startTestExporter, type TestExporter } from '../support/test-exporter.js';
+import {
+  canary,
+  clusterIpSpec,
+  releaseCleanup,
+  service,
+  setup,
+  weights,
+} from '../support/release-fixture.js';
+
+const prometheus = inject('prometheus');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const withMetrics = (ns: string) =>
+  canary(ns).replace(
+    '    stepWeight: 10\n',
+    `    stepWeight: 10
+    metrics:
+      - name: request-success-rate
+        interval: 1m
+        thresholdRange: { min: 99 }
+      - name: request-duration
+        interval: 1m
+        thresholdRange: { max: 500 }
+`,
+  );
+
+/** The canary pods' own request histogram, as a gateway's Prometheus would scrape it, fed every 100 ms. */
+class CanaryTraffic {
+  errorsPerTick = 0;
+  private readonly timer: NodeJS.Timeout;
+  private constructor(
+    readonly exporter: TestExporter,
+    histogram: Histogram,
+    ns: string,
+  ) {
+    const pod = { kubernetes_namespace: ns, app: 'podinfo-green' };
+    this.timer = setInterval(() => {
+      for (let i = 0; i < 20; i += 1) histogram.observe({ ...pod, status: '200' }, 0.05);
+      for (let i = 0; i < this.errorsPerTick; i += 1) histogram.observe({ ...pod, status: '500' }, 0.05);
+    }, 100);
+  }
+  static async start(ns: string): Promise<CanaryTraffic> {
+    const exporter = await startTestExporter(prometheus);
+    const histogram = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'request latency',
+      labelNames: ['kubernetes_namespace', 'app', 'status'],
+      buckets: [0.01, 0.1, 0.5, 1],
+      registers: [exporter.registry],
+    });
+    return new CanaryTraffic(exporter, histogram, ns);
+  }
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.exporter.stop();
+  }
+}
+
+const analyze = ({ resolved, needs, state, revision }: AnalysisRequest) =>
+  runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url });
+
+let traffic: CanaryTraffic | undefined;
+afterEach(async () => {
+  await traffic?.stop();
+  await releaseCleanup();
+});
+
+describe('a release judged by real metrics', () => {
+  it('promotes a healthy canary, with every check result in the commit trailers', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': withMetrics(ns),
+      }),
+      { analyze },
+    );
+    traffic = await CanaryTraffic.start(s.ns);
+    await sleep(3_000); // a few scrapes, so that rate() has samples
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+
+    for (const minute of [1, 2, 3, 4, 5]) await s.reconcile(minute);
+
+    expect((await s.reconcile(5.1)).canaries[0]).toMatchObject({ phase: 'Succeeded' });
+    const step = await s.human.message(3);
+    expect(step).toMatch(
+      /Analysis: request-success-rate=100 min=99 pass\nAnalysis: request-duration=\d+ max=500 pass/,
+    );
+  });
+
+  it('rolls back when the error rate rises at step 2, and the git log tells the story', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': withMetrics(ns),
+      }),
+      { analyze },
+    );
+    traffic = await CanaryTraffic.start(s.ns);
+    await sleep(3_000);
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    await s.reconcile(1);
+    await s.reconcile(2);
+    expect(await weights(s.ns)).toEqual([90, 10]);
+
+    traffic.errorsPerTick = 200; // 200 errors beside 20 successes every 100 ms
+    await sleep(4_000);
+    const first = await s.reconcile(3);
+    const second = await s.reconcile(4);
+
+    expect(first.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
+    expect(second.canaries[0]).toMatchObject({ phase: 'Failed', weight: 0 });
+    expect(await weights(s.ns)).toEqual([100, 0]);
+    const subjects = (await s.human.log()).slice(0, 4).map((line) => line.replace(/[0-9a-f]{12}/g, 'REV'));
+    expect(subjects).toEqual([
+      'podinfo: rolled back REV, weight 10 → 0',
+      'podinfo: check failed (1 of 2)',
+      'podinfo: weight 0 → 10',
+      'podinfo: new revision REV, analysis started',
+    ]);
+    const rollback = await s.human.message();
+    expect(rollback).toMatch(/Canary-Phase: Failed\n/);
+    expect(rollback).toMatch(/Analysis: request-success-rate=\d+(\.\d+)? min=99 fail/);
+  });
+});
