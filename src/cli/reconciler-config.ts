@@ -10,7 +10,8 @@ import { openRepository, type Repository } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
-import { webhookNotifier } from '../reconcile/webhook-notifier.js';
+import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
+import { CanaryEventRecorder } from '../kube/canary-events.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -156,12 +157,14 @@ export async function createReconciler(
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
 ): Promise<Reconciler> {
   const repo = await createRepository(flags);
-  const cluster = new Cluster(loadKubeConfig(flags.kubeconfig));
+  const kubeConfig = loadKubeConfig(flags.kubeconfig);
+  const cluster = new Cluster(kubeConfig);
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
     .filter(Boolean);
   const clock = () => new Date();
+  const events = new CanaryEventRecorder(kubeConfig, logger, clock);
   return new Reconciler({
     repo: wrapRepository(repo),
     cluster,
@@ -181,7 +184,9 @@ export async function createReconciler(
         ...(flags.metricsServer ? { metricsServer: flags.metricsServer } : {}),
         ...(flags.metricsCredentialsDir ? { credentialsDir: flags.metricsCredentialsDir } : {}),
       }),
-    notify: webhookNotifier(logger, clock),
+    notify: notifyAll(webhookNotifier(logger, clock), (resolved, plan) =>
+      events.record(resolved.canary, plan),
+    ),
   });
 }
 

@@ -30,3 +30,12 @@ export function webhookNotifier(logger: Logger, clock: () => Date) {
     }
   };
 }
+
+type Notify = (resolved: ResolvedCanary, plan: CanaryPlan) => Promise<void>;
+
+/** Several listeners of the reconciler's `notify`, told at once. */
+export function notifyAll(...listeners: Notify[]): Notify {
+  return async (resolved, plan) => {
+    await Promise.all(listeners.map((listener) => listener(resolved, plan)));
+  };
+}

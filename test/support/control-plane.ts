@@ -136,19 +136,69 @@ async function startApiserver(binary: string, dir: string, etcdUrl: string) {
 }
 
 function getStatus(access: ControlPlaneAccess, path: string): Promise<number> {
+  return rawRequest(access, 'GET', path).then((r) => r.status);
+}
+
+/**
+ * A request with a raw JSON body. client-node's typed serializer drops the keys of an unstructured CRD
+ * schema it does not know by their wire names (`x-kubernetes-int-or-string`, `x-kubernetes-validations`),
+ * so CRDs are created through this instead, exactly as written.
+ */
+function rawRequest(
+  access: ControlPlaneAccess,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       `${access.server}${path}`,
-      { ca: access.caCert, headers: { authorization: `Bearer ${access.token}` }, timeout: 5_000 },
+      {
+        method,
+        ca: access.caCert,
+        headers: {
+          authorization: `Bearer ${access.token}`,
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+        timeout: 10_000,
+      },
       (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** Creates the CRDs as written (an existing one is left as it is) and waits until they are Established. */
+export async function installCrds(
+  access: ControlPlaneAccess,
+  crds: V1CustomResourceDefinition[],
+): Promise<void> {
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  for (const crd of crds) {
+    const { status, text } = await rawRequest(access, 'POST', path, crd);
+    if (status !== 201 && status !== 409)
+      throw new Error(`creating CRD ${crd.metadata?.name}: HTTP ${status}: ${text}`);
+  }
+  const api = kubeConfigFor(access).makeApiClient(ApiextensionsV1Api);
+  await waitUntil(
+    `CRDs ${crds.map((c) => c.metadata?.name).join(', ')} to be Established`,
+    async () => {
+      for (const crd of crds) {
+        const live = await api.readCustomResourceDefinition({ name: crd.metadata?.name ?? '' });
+        if (!live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+          return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000 },
+  );
 }
 
 export function kubeConfigFor(access: ControlPlaneAccess): KubeConfig {
@@ -187,29 +237,13 @@ async function gatewayApiCrdFiles(): Promise<string[]> {
 }
 
 async function installGatewayApiCrds(access: ControlPlaneAccess, progress: Progress): Promise<void> {
-  const api = kubeConfigFor(access).makeApiClient(ApiextensionsV1Api);
-  const names: string[] = [];
+  const crds: V1CustomResourceDefinition[] = [];
   for (const file of await gatewayApiCrdFiles()) {
     for (const doc of loadAll(await readFile(file, 'utf8'))) {
       const crd = doc as V1CustomResourceDefinition | null;
-      if (crd?.kind !== 'CustomResourceDefinition') continue;
-      await api.createCustomResourceDefinition({ body: crd });
-      names.push(crd.metadata?.name ?? '');
+      if (crd?.kind === 'CustomResourceDefinition') crds.push(crd);
     }
   }
-  await waitUntil(
-    'Gateway API CRDs to be Established',
-    async () => {
-      for (const name of names) {
-        const crd = await api.readCustomResourceDefinition({ name });
-        const established = crd.status?.conditions?.some(
-          (c) => c.type === 'Established' && c.status === 'True',
-        );
-        if (!established) return false;
-      }
-      return true;
-    },
-    { timeoutMs: 30_000 },
-  );
-  progress(`installed ${names.length} Gateway API ${componentVersions.gatewayApi} CRDs`);
+  await installCrds(access, crds);
+  progress(`installed ${crds.length} Gateway API ${componentVersions.gatewayApi} CRDs`);
 }

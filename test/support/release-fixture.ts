@@ -10,7 +10,12 @@ import { pino } from 'pino';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
-import { Reconciler, type AnalysisRequest, type ReconcileSummary } from '../../src/reconcile/reconciler.js';
+import {
+  Reconciler,
+  type AnalysisRequest,
+  type ReconcilerOptions,
+  type ReconcileSummary,
+} from '../../src/reconcile/reconciler.js';
 import { createBareRepository } from './git-server.js';
 import { HumanClone } from './human-clone.js';
 import { createTestNamespace, testKubeConfig } from './test-namespace.js';
@@ -80,7 +85,11 @@ export async function releaseCleanup(): Promise<void> {
 
 export async function setup(
   files: (ns: string) => Record<string, string>,
-  options: { applies?: boolean; analyze?: (request: AnalysisRequest) => Promise<AnalysisReport> } = {},
+  options: {
+    applies?: boolean;
+    analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
+    notify?: ReconcilerOptions['notify'];
+  } = {},
 ): Promise<Setup> {
   const ns = await createTestNamespace(kc, 'release');
   const name = `release-${ns}`;
@@ -111,6 +120,7 @@ export async function setup(
     clock: () => clock.now,
     logger: pino({ level: 'silent' }),
     ...(options.analyze ? { analyze: options.analyze } : {}),
+    ...(options.notify ? { notify: options.notify } : {}),
   });
   return {
     ns,
