@@ -3,7 +3,7 @@
 // no volatile fields) so an unchanged state is an unchanged file.
 import { dump, loadAll } from 'js-yaml';
 import { z } from 'zod';
-import type { CanarySpec, KubeObject, RolloutState } from './model.js';
+import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
 import { canaryServiceName, primaryName } from './generated-objects.js';
 
 export const stateApiVersion = 'gitcanary.dev/v1alpha1';
@@ -53,17 +53,7 @@ const checkResultSchema = z.object({
 });
 
 const rolloutStateSchema = z.object({
-  phase: z.enum([
-    'Initializing',
-    'Initialized',
-    'Waiting',
-    'Progressing',
-    'WaitingPromotion',
-    'Promoting',
-    'Finalising',
-    'Succeeded',
-    'Failed',
-  ]),
+  phase: z.enum(phases),
   canaryWeight: z.number().int().min(0).max(100),
   iteration: z.number().int().min(0),
   failedChecks: z.number().int().min(0),

@@ -78,16 +78,20 @@ export interface CanarySpec {
   annotations: Record<string, string>;
 }
 
-export type Phase =
-  | 'Initializing'
-  | 'Initialized'
-  | 'Waiting'
-  | 'Progressing'
-  | 'WaitingPromotion'
-  | 'Promoting'
-  | 'Finalising'
-  | 'Succeeded'
-  | 'Failed';
+/** Flagger's phases, in lifecycle order. */
+export const phases = [
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+] as const;
+
+export type Phase = (typeof phases)[number];
 
 export interface CheckResult {
   name: string;

@@ -2,22 +2,12 @@
 // embedders can run several). Per-canary series come from each ReconcileSummary; git series from the
 // metered repository wrapper.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Phase } from '../core/model.js';
+import { phases } from '../core/model.js';
 import type { ReconcileSummary } from '../reconcile/reconciler.js';
 
 // Like kube-state-metrics' kube_pod_status_phase: one series per phase, 1 for the current one, so
 // `gitcanary_canary_phase{phase="Failed"} == 1` is an alert rule.
-export const phases: readonly Phase[] = [
-  'Initializing',
-  'Initialized',
-  'Waiting',
-  'Progressing',
-  'WaitingPromotion',
-  'Promoting',
-  'Finalising',
-  'Succeeded',
-  'Failed',
-];
+export { phases };
 
 export type GitOperation = 'poll' | 'fetch' | 'push';
 export type GitResult = 'success' | 'conflict' | 'error';

@@ -1,8 +1,8 @@
 // Typed errors of the cluster edge. The message of an ApplyError starts with the object it is about.
 import { ApiException } from '@kubernetes/client-node';
 
-export class ApplyError extends Error {
-  readonly code = 'ApplyFailed';
+/** An error about one object; its message starts with it (`Service/ns/name: …`). */
+abstract class KubeObjectError extends Error {
   constructor(
     readonly object: string,
     readonly status: number | undefined,
@@ -10,21 +10,16 @@ export class ApplyError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`${object}: ${detail}`, options);
-    this.name = 'ApplyError';
+    this.name = new.target.name;
   }
 }
 
-export class KubeReadError extends Error {
+export class ApplyError extends KubeObjectError {
+  readonly code = 'ApplyFailed';
+}
+
+export class KubeReadError extends KubeObjectError {
   readonly code = 'KubeReadFailed';
-  constructor(
-    readonly object: string,
-    readonly status: number | undefined,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${object}: ${detail}`, options);
-    this.name = 'KubeReadError';
-  }
 }
 
 /** The HTTP status and the API server's own message of a client-node error, when it has them. */

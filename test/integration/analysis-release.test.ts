@@ -70,22 +70,29 @@ afterEach(async () => {
   await releaseCleanup();
 });
 
+/** Initialized on blue with the canary's traffic flowing, then green merged (not yet reconciled). */
+async function releasedWithTraffic() {
+  const s = await setup(
+    (ns) => ({
+      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+      'apps/podinfo/canary.yaml': withMetrics(ns),
+    }),
+    { analyze },
+  );
+  const flowing = await CanaryTraffic.start(s.ns);
+  traffic = flowing;
+  await sleep(3_000); // a few scrapes, so that rate() has samples
+  await s.reconcile(0);
+  await s.human.commitAndPush(
+    { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+    'release green',
+  );
+  return { ...s, traffic: flowing };
+}
+
 describe('a release judged by real metrics', () => {
   it('promotes a healthy canary, with every check result in the commit trailers', async () => {
-    const s = await setup(
-      (ns) => ({
-        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
-        'apps/podinfo/canary.yaml': withMetrics(ns),
-      }),
-      { analyze },
-    );
-    traffic = await CanaryTraffic.start(s.ns);
-    await sleep(3_000); // a few scrapes, so that rate() has samples
-    await s.reconcile(0);
-    await s.human.commitAndPush(
-      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
-      'release green',
-    );
+    const s = await releasedWithTraffic();
 
     for (const minute of [1, 2, 3, 4, 5]) await s.reconcile(minute);
 
@@ -97,25 +104,12 @@ describe('a release judged by real metrics', () => {
   });
 
   it('rolls back when the error rate rises at step 2, and the git log tells the story', async () => {
-    const s = await setup(
-      (ns) => ({
-        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
-        'apps/podinfo/canary.yaml': withMetrics(ns),
-      }),
-      { analyze },
-    );
-    traffic = await CanaryTraffic.start(s.ns);
-    await sleep(3_000);
-    await s.reconcile(0);
-    await s.human.commitAndPush(
-      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
-      'release green',
-    );
+    const s = await releasedWithTraffic();
     await s.reconcile(1);
     await s.reconcile(2);
     expect(await weights(s.ns)).toEqual([90, 10]);
 
-    traffic.errorsPerTick = 200; // 200 errors beside 20 successes every 100 ms
+    s.traffic.errorsPerTick = 200; // 200 errors beside 20 successes every 100 ms
     await sleep(4_000);
     const first = await s.reconcile(3);
     const second = await s.reconcile(4);
