@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
 import { openRepository, type Repository } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
@@ -22,6 +23,7 @@ export class ConfigError extends Error {
 }
 
 export interface ReconcilerFlags {
+  config?: string;
   repo?: string;
   branch: string;
   path: string;
@@ -39,74 +41,141 @@ export interface ReconcilerFlags {
   metricsCredentialsDir?: string;
 }
 
-/** The options every command that reconciles shares; each can also come from a GITCANARY_* variable. */
+/**
+ * The options every command that reconciles shares. Each can also come from a GITCANARY_* variable or from
+ * the `--config` file; the precedence is flag, then environment, then config file, then default.
+ */
 export function addReconcilerOptions(command: Command): Command {
-  const env = process.env;
+  const option = (flags: string, description: string, env?: string, fallback?: unknown) => {
+    const o = new Option(flags, description);
+    if (env) o.env(env);
+    if (fallback !== undefined) o.default(fallback);
+    return o;
+  };
   return command
-    .option('--repo <url>', 'http(s) URL of the git repository [GITCANARY_REPO]', env.GITCANARY_REPO)
-    .option(
-      '--branch <name>',
-      'branch to read and commit to [GITCANARY_BRANCH]',
-      env.GITCANARY_BRANCH ?? 'main',
+    .addOption(
+      option('--config <file>', 'YAML file of these options (keys as the long flags)', 'GITCANARY_CONFIG'),
     )
-    .option(
-      '--path <dir>',
-      'only read manifests under this folder of the repository [GITCANARY_PATH]',
-      env.GITCANARY_PATH ?? '',
+    .addOption(option('--repo <url>', 'http(s) URL of the git repository', 'GITCANARY_REPO'))
+    .addOption(option('--branch <name>', 'branch to read and commit to', 'GITCANARY_BRANCH', 'main'))
+    .addOption(
+      option('--path <dir>', 'only read manifests under this folder of the repository', 'GITCANARY_PATH', ''),
     )
-    .option(
-      '--workdir <dir>',
-      'local git directory (an object store, no checkout) [GITCANARY_WORKDIR]',
-      env.GITCANARY_WORKDIR,
+    .addOption(
+      option('--workdir <dir>', 'local git directory (an object store, no checkout)', 'GITCANARY_WORKDIR'),
     )
-    .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, ~/.kube/config, then in-cluster)')
-    .option(
-      '--apply <bool>',
-      'apply to the cluster; false = commit only and let Argo CD / Flux apply',
-      parseBool,
-      env.GITCANARY_APPLY ? parseBool(env.GITCANARY_APPLY) : true,
+    .addOption(
+      option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, then in-cluster)'),
     )
-    .option(
-      '--default-namespace <ns>',
-      'namespace of manifests that name none [GITCANARY_DEFAULT_NAMESPACE]',
-      env.GITCANARY_DEFAULT_NAMESPACE ?? 'default',
+    .addOption(
+      option(
+        '--apply <bool>',
+        'apply to the cluster; false = commit only and let Argo CD / Flux apply',
+        'GITCANARY_APPLY',
+        true,
+      ).argParser(parseBool),
     )
-    .option(
-      '--namespaces <list>',
-      'comma-separated namespaces gitcanary may act in (default: all) [GITCANARY_NAMESPACES]',
-      env.GITCANARY_NAMESPACES,
+    .addOption(
+      option(
+        '--default-namespace <ns>',
+        'namespace of manifests that name none',
+        'GITCANARY_DEFAULT_NAMESPACE',
+        'default',
+      ),
     )
-    .option(
-      '--git-username <name>',
-      'git user for Basic auth [GITCANARY_GIT_USERNAME]',
-      env.GITCANARY_GIT_USERNAME,
+    .addOption(
+      option(
+        '--namespaces <list>',
+        'comma-separated namespaces gitcanary may act in (default: all)',
+        'GITCANARY_NAMESPACES',
+      ),
     )
-    .option(
-      '--git-password-file <file>',
-      'file holding the git password or token (or set GITCANARY_GIT_PASSWORD)',
-      env.GITCANARY_GIT_PASSWORD_FILE,
+    .addOption(option('--git-username <name>', 'git user for Basic auth', 'GITCANARY_GIT_USERNAME'))
+    .addOption(
+      option(
+        '--git-password-file <file>',
+        'file holding the git password or token (or set GITCANARY_GIT_PASSWORD)',
+        'GITCANARY_GIT_PASSWORD_FILE',
+      ),
     )
-    .option('--author-name <name>', 'author of gitcanary commits', env.GITCANARY_AUTHOR_NAME ?? 'gitcanary')
-    .option(
-      '--author-email <email>',
-      'author email of gitcanary commits',
-      env.GITCANARY_AUTHOR_EMAIL ?? 'gitcanary@localhost',
+    .addOption(
+      option('--author-name <name>', 'author of gitcanary commits', 'GITCANARY_AUTHOR_NAME', 'gitcanary'),
     )
-    .option(
-      '--log-level <level>',
-      'trace, debug, info, warn, error [GITCANARY_LOG_LEVEL]',
-      env.GITCANARY_LOG_LEVEL ?? 'info',
+    .addOption(
+      option(
+        '--author-email <email>',
+        'author email of gitcanary commits',
+        'GITCANARY_AUTHOR_EMAIL',
+        'gitcanary@localhost',
+      ),
     )
-    .option(
-      '--metrics-server <url>',
-      'Prometheus for the built-in metrics and inline queries [GITCANARY_METRICS_SERVER]',
-      env.GITCANARY_METRICS_SERVER,
+    .addOption(
+      option('--log-level <level>', 'trace, debug, info, warn, error', 'GITCANARY_LOG_LEVEL', 'info'),
     )
-    .option(
-      '--metrics-credentials-dir <dir>',
-      'where MetricTemplate secretRefs are mounted: <dir>/<namespace>/<secret>/{token|username,password} [GITCANARY_METRICS_CREDENTIALS_DIR]',
-      env.GITCANARY_METRICS_CREDENTIALS_DIR,
-    );
+    .addOption(
+      option(
+        '--metrics-server <url>',
+        'Prometheus for the built-in metrics and inline queries',
+        'GITCANARY_METRICS_SERVER',
+      ),
+    )
+    .addOption(
+      option(
+        '--metrics-credentials-dir <dir>',
+        'where MetricTemplate secretRefs are mounted: <dir>/<namespace>/<secret>/{token|username,password}',
+        'GITCANARY_METRICS_CREDENTIALS_DIR',
+      ),
+    )
+    .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
+}
+
+/**
+ * Fills the options that neither a flag nor the environment set from the `--config` YAML file. Keys are the
+ * long flags, kebab-case or camelCase (`default-namespace` or `defaultNamespace`); an unknown key is an
+ * error, so a typo never silently falls back to a default. Secrets do not belong in it: use the *-file
+ * options.
+ */
+export function applyConfigFile(command: Command): void {
+  const file = command.getOptionValue('config') as string | undefined;
+  if (!file) return;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return;
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`--config ${file}: expected a mapping of options`);
+  const byName = new Map<string, Option>();
+  for (const o of command.options) {
+    if (!o.long || o.long === '--config') continue;
+    byName.set(o.long.slice(2), o);
+    byName.set(o.attributeName(), o);
+  }
+  for (const [key, raw] of Object.entries(parsed as Record<string, unknown>)) {
+    const o = byName.get(key);
+    if (!o) {
+      const known = [...new Set([...byName.values()].map((x) => x.long?.slice(2)))].join(', ');
+      throw new ConfigError(`--config ${file}: unknown option "${key}"; known: ${known}`);
+    }
+    const attribute = o.attributeName();
+    const source = command.getOptionValueSource(attribute);
+    if (source === 'cli' || source === 'env') continue;
+    const text = Array.isArray(raw) ? raw.join(',') : raw;
+    if (typeof text !== 'string' && typeof text !== 'number' && typeof text !== 'boolean') {
+      throw new ConfigError(`--config ${file}: ${key}: expected a string, number, boolean or list`);
+    }
+    let value: unknown = o.negate || o.isBoolean() ? Boolean(text) : String(text);
+    if (o.parseArg && typeof value === 'string') {
+      try {
+        value = o.parseArg(value, undefined);
+      } catch (err) {
+        throw new ConfigError(`--config ${file}: ${key}: ${(err as Error).message}`);
+      }
+    }
+    command.setOptionValueWithSource(attribute, value, 'config');
+  }
 }
 
 export function parseBool(value: string): boolean {

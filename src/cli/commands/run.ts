@@ -1,7 +1,7 @@
 // `gitcanary run`: the daemon. Reconciles on a schedule and on verified push webhooks, serves /healthz,
 // /readyz and /metrics, optionally elects a leader among replicas, and shuts down gracefully on SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import cron from 'node-cron';
 import { startDaemon } from '../../daemon/daemon.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
@@ -35,36 +35,40 @@ export function runCommand(): Command {
   return addReconcilerOptions(
     new Command('run')
       .description('run as a daemon: reconcile on a schedule and on push webhooks until SIGINT or SIGTERM')
-      .option(
-        '--schedule <cron>',
-        'node-cron expression (seconds field allowed) [GITCANARY_SCHEDULE]',
-        env.GITCANARY_SCHEDULE ?? '*/10 * * * * *',
+      .addOption(
+        new Option('--schedule <cron>', 'node-cron expression (seconds field allowed)')
+          .env('GITCANARY_SCHEDULE')
+          .default('*/10 * * * * *'),
       )
-      .option(
-        '--listen <address>',
-        'host:port of /healthz, /readyz, /metrics and /hooks/git; ":8080" for all interfaces [GITCANARY_LISTEN]',
-        env.GITCANARY_LISTEN ?? '127.0.0.1:8080',
+      .addOption(
+        new Option(
+          '--listen <address>',
+          'host:port of /healthz, /readyz, /metrics and /hooks/git; ":8080" for all interfaces',
+        )
+          .env('GITCANARY_LISTEN')
+          .default('127.0.0.1:8080'),
       )
-      .option(
-        '--webhook-secret-file <file>',
-        'secret of the push webhook (or set GITCANARY_WEBHOOK_SECRET); without one /hooks/git is off',
-        env.GITCANARY_WEBHOOK_SECRET_FILE,
+      .addOption(
+        new Option(
+          '--webhook-secret-file <file>',
+          'secret of the push webhook (or set GITCANARY_WEBHOOK_SECRET); without one /hooks/git is off',
+        ).env('GITCANARY_WEBHOOK_SECRET_FILE'),
       )
-      .option(
-        '--leader-elect <bool>',
-        'elect one leader among replicas through a Lease [GITCANARY_LEADER_ELECT]',
-        parseBool,
-        env.GITCANARY_LEADER_ELECT ? parseBool(env.GITCANARY_LEADER_ELECT) : false,
+      .addOption(
+        new Option('--leader-elect <bool>', 'elect one leader among replicas through a Lease')
+          .env('GITCANARY_LEADER_ELECT')
+          .argParser(parseBool)
+          .default(false),
       )
-      .option(
-        '--leader-election-namespace <ns>',
-        "namespace of the Lease (default: the pod's own) [GITCANARY_LEADER_ELECTION_NAMESPACE]",
-        env.GITCANARY_LEADER_ELECTION_NAMESPACE,
+      .addOption(
+        new Option('--leader-election-namespace <ns>', "namespace of the Lease (default: the pod's own)").env(
+          'GITCANARY_LEADER_ELECTION_NAMESPACE',
+        ),
       )
-      .option(
-        '--leader-election-name <name>',
-        'name of the Lease [GITCANARY_LEADER_ELECTION_NAME]',
-        env.GITCANARY_LEADER_ELECTION_NAME ?? 'gitcanary-leader',
+      .addOption(
+        new Option('--leader-election-name <name>', 'name of the Lease')
+          .env('GITCANARY_LEADER_ELECTION_NAME')
+          .default('gitcanary-leader'),
       ),
   ).action(async (flags: RunFlags) => {
     if (!cron.validate(flags.schedule))
