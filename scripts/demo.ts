@@ -1,13 +1,16 @@
 // `npm run demo`: a whole canary release of examples/podinfo on an embedded default — a local git server,
-// a local Kubernetes control plane (built once from Go modules and cached), the real reconciler — printing
-// each step as it happens and ending with the release's `git log`. Time is simulated: each analysis
-// interval passes at once, so the release takes seconds instead of minutes.
+// a local Kubernetes control plane (built once from Go modules and cached), a local Prometheus scraping a
+// stand-in for the canary pods' metrics, the real reconciler — printing each step as it happens and ending
+// with the release's `git log`. Time is simulated: each analysis interval passes at once, so the release
+// takes seconds instead of minutes (the metrics are real, over the last minute of real time).
 import { readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { Histogram } from 'prom-client';
+import { runAnalysis } from '../src/analysis/run-analysis.js';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
 import { Reconciler, type ReconcileSummary } from '../src/reconcile/reconciler.js';
@@ -15,6 +18,12 @@ import { ensureControlPlaneBinaries } from '../test/support/control-plane-binari
 import { kubeConfigFor, startControlPlane } from '../test/support/control-plane.js';
 import { createBareRepository, startGitServer } from '../test/support/git-server.js';
 import { HumanClone } from '../test/support/human-clone.js';
+import {
+  ensurePrometheusBinary,
+  startPrometheus,
+  type PrometheusAccess,
+} from '../test/support/prometheus.js';
+import { startTestExporter } from '../test/support/test-exporter.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`  [setup] ${line}\n`);
@@ -23,16 +32,23 @@ async function main(): Promise<void> {
   say('gitcanary demo: a canary release of examples/podinfo, every step a commit\n');
   const stops: (() => Promise<void>)[] = [];
   try {
-    const binaries = await ensureControlPlaneBinaries(progress);
-    const [controlPlane, gitServer] = await Promise.all([
+    const [binaries, prometheusBinary] = await Promise.all([
+      ensureControlPlaneBinaries(progress),
+      ensurePrometheusBinary(progress),
+    ]);
+    const [controlPlane, gitServer, prometheus] = await Promise.all([
       startControlPlane(binaries, progress),
       startGitServer(),
+      startPrometheus(prometheusBinary),
     ]);
     stops.push(
       () => controlPlane.stop(),
       () => gitServer.stop(),
+      () => prometheus.stop(),
     );
-    say(`kube-apiserver ${controlPlane.server}   git server ${gitServer.url}`);
+    say(`kube-apiserver ${controlPlane.server}   git server ${gitServer.url}   prometheus ${prometheus.url}`);
+    const pods = await startCanaryPods(prometheus);
+    stops.push(() => pods.stop());
 
     const kc = kubeConfigFor(controlPlane);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'demo' } } });
@@ -66,10 +82,12 @@ async function main(): Promise<void> {
       author: { name: 'gitcanary', email: 'gitcanary@localhost' },
       clock: () => clock.now,
       logger: pino({ level: 'warn' }),
+      analyze: ({ resolved, needs, state, revision }) =>
+        runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url }),
     });
     const step = async (label: string) => {
       const summary = await reconciler.reconcileOnce();
-      report(label, summary, await person.log('%s'));
+      report(label, summary, await person.log('%s%x1f%(trailers:key=Analysis,valueonly,separator=; )'));
       return summary;
     };
 
@@ -95,15 +113,42 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Stands in for the canary pods: serves their request histogram (as podinfo would) with a 100% success rate
+ * and 50 ms latency, so the built-in checks have real data to judge. Waits for a few scrapes.
+ */
+async function startCanaryPods(prometheus: PrometheusAccess): Promise<{ stop(): Promise<void> }> {
+  const exporter = await startTestExporter(prometheus);
+  const histogram = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'request latency',
+    labelNames: ['kubernetes_namespace', 'app', 'status'],
+    buckets: [0.01, 0.1, 0.5, 1],
+    registers: [exporter.registry],
+  });
+  const timer = setInterval(() => {
+    for (let i = 0; i < 20; i += 1)
+      histogram.observe({ kubernetes_namespace: 'demo', app: 'podinfo-green', status: '200' }, 0.05);
+  }, 100);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  return {
+    async stop() {
+      clearInterval(timer);
+      await exporter.stop();
+    },
+  };
+}
+
 let shown = 0;
 function report(label: string, summary: ReconcileSummary, subjects: string[]): void {
   const c = summary.canaries[0];
   const state = c?.error ? `error: ${c.error}` : `${c?.phase}, canary weight ${c?.weight}%`;
   say(`\n${label}: ${state}`);
   const fresh = subjects.length - shown;
-  for (const subject of subjects.slice(0, Math.max(fresh, 0)).reverse()) {
-    if (!subject.startsWith('podinfo:')) continue;
-    say(`  commit  ${subject}`);
+  for (const line of subjects.slice(0, Math.max(fresh, 0)).reverse()) {
+    if (!line.startsWith('podinfo:')) continue;
+    const [subject, checks] = line.split('\x1f');
+    say(`  commit  ${subject}${checks ? `   [${checks}]` : ''}`);
   }
   shown = subjects.length;
   const { created, configured } = summary.changes;

@@ -13,7 +13,7 @@ import {
 } from './generated-objects.js';
 import { generatedPath, renderGeneratedFile, type GeneratedFile } from './generated-file.js';
 import { revertsOnFailure } from './gates.js';
-import type { CanarySpec, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
+import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
 import { decide } from './rollout-transitions.js';
 
@@ -130,13 +130,18 @@ export function planRollout(input: PlanInput): PlanResult {
           },
         ]
       : [];
+  // Only a step that ran the analysis reports it; the state keeps the last results for later steps.
+  const checksOfThisStep =
+    transition && transition.state.lastChecks !== previous?.state.lastChecks ? state.lastChecks : [];
   const reverted =
     otherChanges.length > 0 ? `\n\nThe target ${input.target.name} is reverted to the promoted spec.` : '';
   return {
     kind: 'plan',
     canary: key,
     path,
-    ...(changed ? { content, commitMessage: commitMessage(title + reverted, key, state) } : {}),
+    ...(changed
+      ? { content, commitMessage: commitMessage(title + reverted, key, state, checksOfThisStep) }
+      : {}),
     otherChanges,
     state,
     desired: [file.primary, file.canary, ...(file.route ? [file.route] : [])],
@@ -187,13 +192,13 @@ function foreignObject(input: PlanInput): string | undefined {
   return undefined;
 }
 
-function commitMessage(title: string, key: string, state: RolloutState): string {
+function commitMessage(title: string, key: string, state: RolloutState, checks: CheckResult[]): string {
   const trailers = [
     `Canary: ${key}`,
     `Canary-Phase: ${state.phase}`,
     `Canary-Weight: ${state.canaryWeight}`,
     `Canary-Revision: ${state.revision}`,
-    ...state.lastChecks.map(
+    ...checks.map(
       (c) =>
         `Analysis: ${c.name}=${c.value === undefined ? 'none' : roundForMessage(c.value)}${c.min !== undefined ? ` min=${c.min}` : ''}${c.max !== undefined ? ` max=${c.max}` : ''} ${c.passed ? 'pass' : 'fail'}`,
     ),

@@ -14,6 +14,9 @@ describe('npm run demo (the README’s first command)', () => {
     );
     expect(stdout).toMatch(/\$ git log[^\n]*\n(?: {2}\w{7} [^\n]+\n)+/);
     expect(stdout).toMatch(/ {2}\w{7} podinfo: promoted \w{12}\n/);
+    expect(stdout).toMatch(
+      /podinfo: weight 10 → 20 {3}\[request-success-rate=100 min=99 pass; request-duration=\d+ max=500 pass\]/,
+    );
     expect(stdout).toContain('The release ended Succeeded.');
   });
 });

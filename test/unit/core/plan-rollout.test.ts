@@ -239,4 +239,19 @@ describe('planRollout', () => {
 
     expect(plan.desired.map((o) => o.kind)).toEqual(['Service', 'Service']);
   });
+
+  it('reports check results in the trailers of the step that ran them, not of the steps after', () => {
+    const rollout = new Rollout();
+    rollout.reconcile(minutes(0));
+    rollout.reconcile(minutes(1), { target: aTarget('green') });
+    const checks: CheckResult[] = [{ name: 'request-success-rate', value: 99.91666, min: 99, passed: true }];
+    for (const at of [2, 3, 4]) rollout.reconcile(minutes(at), { analysis: { checks, gates: {} } });
+
+    const promoting = rollout.reconcile(minutes(5), { analysis: { checks, gates: {} } });
+    const finalising = rollout.reconcile(minutes(5), { analysis: { checks: [], gates: {} } });
+
+    expect(promoting.commitMessage).toContain('Analysis: request-success-rate=99.917 min=99 pass');
+    expect(finalising.commitMessage).not.toContain('Analysis:');
+    expect(finalising.state.lastChecks).toEqual(checks);
+  });
 });
