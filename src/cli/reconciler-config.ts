@@ -196,19 +196,25 @@ export function createLogger(level: string): Logger {
   );
 }
 
+/** Basic-auth credentials: the user from a flag, the password or token from a file or the environment. */
+export function gitAuth(
+  flags: Pick<ReconcilerFlags, 'gitUsername' | 'gitPasswordFile'>,
+): { username: string; password: string } | undefined {
+  const password = flags.gitPasswordFile
+    ? readFileSync(flags.gitPasswordFile, 'utf8').trim()
+    : process.env.GITCANARY_GIT_PASSWORD;
+  return flags.gitUsername || password
+    ? { username: flags.gitUsername ?? 'git', password: password ?? '' }
+    : undefined;
+}
+
 /** The repository of `--repo`, with credentials from a file or the environment (never from a flag). */
 export async function createRepository(
   flags: Pick<ReconcilerFlags, 'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile'>,
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
-  const password = flags.gitPasswordFile
-    ? readFileSync(flags.gitPasswordFile, 'utf8').trim()
-    : process.env.GITCANARY_GIT_PASSWORD;
-  const auth =
-    flags.gitUsername || password
-      ? { username: flags.gitUsername ?? 'git', password: password ?? '' }
-      : undefined;
+  const auth = gitAuth(flags);
   const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch);
   const repo = await openRepository({
     url: flags.repo,

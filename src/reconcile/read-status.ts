@@ -3,6 +3,7 @@
 import { generatedPath, parseGeneratedFile } from '../core/generated-file.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { RolloutState } from '../core/model.js';
+import { weightTimeline, type TimelineCommit } from '../core/weight-timeline.js';
 import { pollHead } from '../git/poll-head.js';
 import type { Repository } from '../git/repository.js';
 import { ManifestLoader } from './manifest-loader.js';
@@ -12,6 +13,8 @@ export interface CanaryStatus {
   file: string;
   /** Absent before the first reconcile. */
   state?: RolloutState;
+  /** The weights of the latest run, from the commit trailers (when history was read). */
+  timeline?: string;
   error?: string;
 }
 
@@ -25,6 +28,7 @@ export async function readStatus(
   repo: Repository,
   root: string,
   defaultNamespace: string,
+  history: readonly TimelineCommit[] = [],
 ): Promise<RepositoryStatus> {
   const { head } = await pollHead(repo);
   const loader = new ManifestLoader(repo, root, defaultNamespace);
@@ -45,9 +49,15 @@ export async function readStatus(
       continue;
     }
     const parsed = parseGeneratedFile(canary, await loader.text(oid));
+    const timeline = weightTimeline(history, key);
     canaries.push(
       parsed.ok
-        ? { canary: key, file: canary.source.file, state: parsed.file.state }
+        ? {
+            canary: key,
+            file: canary.source.file,
+            state: parsed.file.state,
+            ...(timeline ? { timeline } : {}),
+          }
         : { canary: key, file: canary.source.file, error: `${path}: ${parsed.message}` },
     );
   }

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import type { HumanClone } from '../support/human-clone.js';
+import { readHistory } from '../../src/git/read-history.js';
+import { readStatus } from '../../src/reconcile/read-status.js';
 import {
   canary,
   clusterIpSpec,
@@ -118,6 +120,17 @@ describe('a Service canary released from git', () => {
     expect(trailers).toBe(`Canary: ${s.ns}/podinfo`);
     const stepMessage = (await s.human.log('%B')).join('\n');
     expect(stepMessage).toContain(`Canary: ${s.ns}/podinfo\nCanary-Phase: Progressing\nCanary-Weight: 30\n`);
+
+    // 7. `gitcanary status` reads it all back from git, with the weight timeline from the trailers.
+    const history = await readHistory({ url: s.url, branch: 'main', depth: 50, auth: s.auth });
+    const status = await readStatus(s.repo, '', 'default', history);
+    expect(status.canaries).toMatchObject([
+      {
+        canary: `${s.ns}/podinfo`,
+        state: { phase: 'Succeeded' },
+        timeline: '0 → 10 → 20 → 30 → 0 Succeeded',
+      },
+    ]);
   });
 
   it('keeps the other writer’s commit when a push is rejected, and commits again on the new head', async () => {

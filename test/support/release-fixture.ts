@@ -70,6 +70,8 @@ spec:
 
 export interface Setup {
   ns: string;
+  url: string;
+  auth: { username: string; password: string };
   repo: Repository;
   human: HumanClone;
   cluster: Cluster;
@@ -124,6 +126,8 @@ export async function setup(
   });
   return {
     ns,
+    url,
+    auth: { username: server.username, password: server.password },
     repo,
     human,
     cluster,

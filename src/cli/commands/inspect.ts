@@ -7,19 +7,40 @@ import {
   addReconcilerOptions,
   createLogger,
   createReconciler,
+  ConfigError,
   createRepository,
+  gitAuth,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
+import { readHistory } from '../../git/read-history.js';
 
 type OutputFlags = ReconcilerFlags & { output: string };
 
 export function statusCommand(): Command {
   return addReconcilerOptions(
     new Command('status')
-      .description('the phase, weight and last step of every Canary, from git alone')
-      .option('-o, --output <format>', 'text or json', 'text'),
-  ).action(async (flags: OutputFlags) => {
-    const status = await readStatus(await createRepository(flags), flags.path, flags.defaultNamespace);
+      .description('the phase, weight, last step and weight timeline of every Canary, from git alone')
+      .option('-o, --output <format>', 'text or json', 'text')
+      .option(
+        '--timeline-depth <commits>',
+        'how many commits back to read for the timelines',
+        parseCount,
+        100,
+      )
+      .option('--no-timeline', 'skip the timelines (no history is fetched)'),
+  ).action(async (flags: OutputFlags & { timeline: boolean; timelineDepth: number }) => {
+    const repo = await createRepository(flags);
+    const auth = gitAuth(flags);
+    const history =
+      flags.timeline && flags.repo
+        ? await readHistory({
+            url: flags.repo,
+            branch: flags.branch,
+            depth: flags.timelineDepth,
+            ...(auth ? { auth } : {}),
+          })
+        : [];
+    const status = await readStatus(repo, flags.path, flags.defaultNamespace, history);
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status),
     );
@@ -46,12 +67,19 @@ export function diffCommand(): Command {
   });
 }
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`expected a positive whole number, got "${value}"`);
+  return n;
+}
+
 export function formatStatus(status: RepositoryStatus): string {
-  const rows = [['CANARY', 'PHASE', 'WEIGHT', 'REVISION', 'PROMOTED', 'LAST STEP', 'MESSAGE']];
+  const rows = [['CANARY', 'PHASE', 'WEIGHT', 'REVISION', 'PROMOTED', 'LAST STEP', 'TIMELINE', 'MESSAGE']];
   for (const c of status.canaries) {
     const s = c.state;
-    if (c.error) rows.push([c.canary, 'Error', '', '', '', '', c.error]);
-    else if (!s) rows.push([c.canary, '(not reconciled yet)', '', '', '', '', '']);
+    if (c.error) rows.push([c.canary, 'Error', '', '', '', '', '', c.error]);
+    else if (!s) rows.push([c.canary, '(not reconciled yet)', '', '', '', '', '', '']);
     else
       rows.push([
         c.canary,
@@ -60,6 +88,7 @@ export function formatStatus(status: RepositoryStatus): string {
         s.revision,
         s.lastPromotedRevision,
         s.lastStepTime,
+        c.timeline ?? '',
         s.message ?? '',
       ]);
   }
