@@ -1,7 +1,8 @@
-// Keeps the local object store from growing without bound. Without the thin-pack capability (which
-// isomorphic-git never requests) git upload-pack answers a shallow fetch with the whole snapshot even
-// when told what we have, so each fetch adds a full pack, and the shared cache keeps every pack it read.
-// Emptying the store before such a fetch costs nothing: the fetch brings the whole tree anyway.
+// Keeps the local object store from growing without bound. Each fetch adds a pack (small: only what
+// changed, see fetch-head.ts), each commit of ours adds loose objects, and the shared cache keeps every
+// pack it read. Once the store holds `maxPacks` packs it is emptied before the next fetch, which then
+// brings the whole snapshot again (depth 1); the listing memo (read-tree.ts) is kept, since tree oids
+// name their content, so the listing after it still reads only the trees that changed.
 import fs from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';

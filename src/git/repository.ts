@@ -7,7 +7,7 @@ import nodeHttp from 'isomorphic-git/http/node';
 import { GitConfigError } from './errors.js';
 import { fetchHead } from './fetch-head.js';
 import { pushCommit } from './push-commit.js';
-import { listFiles, readBlobText, type RepositoryFile } from './read-tree.js';
+import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
 import { readRemoteHead } from './remote-head.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
 
@@ -74,6 +74,8 @@ export interface RepositoryContext {
   cache: object;
   /** Packs the store may hold before the next fetch starts from an empty store. */
   readonly maxPacks: number;
+  /** The last listing and its trees by oid: the next listing reads only trees that changed. */
+  listing?: ListingMemo;
   readonly http: HttpClient;
   readonly stats: GitStats;
   /** A fresh header object per call: isomorphic-git adds to the object it is given. */
@@ -81,7 +83,9 @@ export interface RepositoryContext {
 }
 
 export const defaultTimeoutMs = 120_000;
-export const defaultMaxPacks = 8;
+// Fetches after the first bring only what changed (fetch-head.ts), so packs are small; many of them only
+// cost a lookup each per object read.
+export const defaultMaxPacks = 32;
 
 export async function openRepository(options: RepositoryOptions): Promise<Repository> {
   const { url, branch, dir } = options;

@@ -8,6 +8,8 @@ import {
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../core/model.js';
 import { ApplyError, KubeReadError, describeKubeError } from './errors.js';
+import type { LiveCache } from './live-cache.js';
+import { reuseConnections } from './reuse-connections.js';
 
 export const fieldManager = 'gitcanary';
 
@@ -25,16 +27,29 @@ export interface ClusterStats {
 
 export const describeRef = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
 
+export interface ClusterOptions {
+  /**
+   * Answers reads from memory (a watch) while it is in sync; the others are GET. An object gitcanary does
+   * not manage is then read as a stub: its name and labels, no spec.
+   */
+  live?: LiveCache;
+}
+
 export class Cluster {
+  /** Requests sent to the API server (reads answered by the live cache are not counted). */
   readonly stats: ClusterStats = { reads: 0, writes: 0 };
   private readonly api: KubernetesObjectApi;
+  private readonly live: LiveCache | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  constructor(kubeConfig: KubeConfig, options: ClusterOptions = {}) {
+    this.api = KubernetesObjectApi.makeApiClient(reuseConnections(kubeConfig));
+    this.live = options.live;
   }
 
   /** The live object, or undefined when it does not exist. */
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const cached = this.live?.lookup(ref);
+    if (cached?.known) return cached.object;
     this.stats.reads += 1;
     try {
       const spec = {
@@ -50,12 +65,26 @@ export class Cluster {
     }
   }
 
+  /** What the live cache holds for `ref`, without a request; undefined when it cannot say (then `get`). */
+  peek(ref: ObjectRef): { object: KubeObject | undefined } | undefined {
+    const cached = this.live?.lookup(ref);
+    return cached?.known ? { object: cached.object } : undefined;
+  }
+
   /** Server-side apply as `gitcanary`, taking ownership of the fields it sets. */
   async apply(object: KubeObject): Promise<void> {
     this.stats.writes += 1;
     const ref = refOf(object);
     try {
-      await this.api.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+      const applied = await this.api.patch(
+        object,
+        undefined,
+        undefined,
+        fieldManager,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+      this.live?.record(applied);
     } catch (err) {
       const { status, detail } = describeKubeError(err);
       throw new ApplyError(describeRef(ref), status, detail, { cause: err });

@@ -21,8 +21,9 @@ import { revisionOf } from '../core/revision.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
-import { ManifestLoader } from './manifest-loader.js';
-import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
+import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
+import { QuietPlans } from './quiet-plans.js';
+import { describeRef, refOf, type Cluster, type ObjectRef } from '../kube/cluster.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -107,12 +108,19 @@ interface Pass {
 /** How many promotion-like transitions may chain within one reconcile. */
 const maxChainedPasses = 5;
 
+/** Canaries planned, and applied, at the same time (their reads, analysis and writes overlap). */
+const concurrency = 16;
+
 export class Reconciler {
   private readonly loader: ManifestLoader;
+  private readonly quiet: QuietPlans;
+  /** The last commit loaded: an idle poll plans on the same head, and need not list and join it again. */
+  private loaded: LoadedCommit | undefined;
   private head: string | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.loader = new ManifestLoader(options.repo, options.root, options.defaultNamespace);
+    this.quiet = new QuietPlans(options.applies);
   }
 
   async reconcileOnce(): Promise<ReconcileSummary> {
@@ -230,7 +238,9 @@ export class Reconciler {
 
   private async plan(head: string, analyzing = true): Promise<Pass> {
     const { logger } = this.options;
-    const { oids, assembled } = await this.loader.load(head);
+    const reloaded = this.loaded?.head !== head;
+    if (!this.loaded || reloaded) this.loaded = await this.loader.load(head);
+    const { oids, assembled } = this.loaded;
     const outcomes = new Map<string, CanaryOutcome>();
     const errors: string[] = [];
     for (const error of assembled.errors) {
@@ -244,23 +254,49 @@ export class Reconciler {
     const byKey = new Map<string, ResolvedCanary>();
     const live = new Map<string, LiveObjects>();
     const paths = new Map<string, string>();
+    // Plan the Canaries concurrently, then record the outcomes in repository order.
+    const steps: (
+      { key: string; resolved: ResolvedCanary } | { key: string; clash: string; message: string }
+    )[] = [];
     for (const resolved of assembled.canaries) {
       const key = `${resolved.canary.namespace}/${resolved.canary.name}`;
       const path = generatedPath(resolved.canary);
       const clash = paths.get(path);
       if (clash) {
         const message = `${path}: generated file of both ${clash} and ${key}; give the Canaries distinct names`;
-        outcomes.set(key, { canary: key, error: message });
-        outcomes.set(clash, { canary: clash, error: message });
+        steps.push({ key, clash, message });
         continue;
       }
       paths.set(path, key);
       byKey.set(key, resolved);
-      const result = await this.planCanary(resolved, oids, live, analyzing);
-      outcomes.set(key, outcomeOf(result));
-      if (result.kind === 'plan') plans.push(result);
-      else logger.error({ canary: key, code: result.code }, result.message);
+      steps.push({ key, resolved });
     }
+    const toPlan = steps.flatMap((step) => ('resolved' in step ? [step.resolved] : []));
+    // Canaries whose last plan still holds are answered at once, without a promise (most of an idle
+    // poll); the others are planned concurrently.
+    const results: (PlanResult | undefined)[] = toPlan.map((resolved) =>
+      this.reusedPlan(resolved, oids, live),
+    );
+    const unplanned = toPlan.filter((_, i) => !results[i]);
+    const planned = await mapConcurrently(unplanned, concurrency, (resolved) =>
+      this.planCanary(resolved, oids, live, analyzing),
+    );
+    let fresh = 0;
+    for (let i = 0; i < results.length; i += 1) results[i] ??= planned[fresh++];
+    let next = 0;
+    for (const step of steps) {
+      if (!('resolved' in step)) {
+        outcomes.set(step.key, { canary: step.key, error: step.message });
+        outcomes.set(step.clash, { canary: step.clash, error: step.message });
+        continue;
+      }
+      const result = results[next++];
+      if (!result) throw new Error('unreachable: one result per planned Canary');
+      outcomes.set(step.key, outcomeOf(result));
+      if (result.kind === 'plan') plans.push(result);
+      else logger.error({ canary: step.key, code: result.code }, result.message);
+    }
+    if (reloaded) this.quiet.keepOnly(new Set(byKey.keys()));
     // A clash found after the first Canary was planned leaves both out.
     const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
     return { plans: kept, resolved: byKey, live, outcomes, errors };
@@ -284,6 +320,12 @@ export class Reconciler {
         message: `namespace ${canary.namespace} is not watched`,
       };
     }
+    // Observed first: with the live cache this costs nothing, and it decides whether the last plan holds.
+    const live = await this.observe(canary);
+    liveByCanary.set(key, live);
+    const inputs = { resolved, generatedOid, live };
+    const reused = this.quiet.reuse(key, inputs);
+    if (reused) return reused;
     let previous: { file: GeneratedFile; content: string } | undefined;
     if (generatedOid) {
       const content = await this.loader.text(generatedOid);
@@ -298,8 +340,6 @@ export class Reconciler {
       }
       previous = { file: parsed.file, content };
     }
-    const live = await this.observe(canary);
-    liveByCanary.set(key, live);
     const now = this.options.clock();
     const state = previous?.file.state;
     const revision = revisionOf(target.object);
@@ -312,7 +352,7 @@ export class Reconciler {
     const targetFile = revertsOnFailure(canary)
       ? await this.loader.text(oids.get(target.source.file) ?? '')
       : undefined;
-    return planRollout({
+    const result = planRollout({
       now,
       canary,
       target,
@@ -322,25 +362,35 @@ export class Reconciler {
       live,
       applies: this.options.applies,
     });
+    const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
+    this.quiet.remember(key, inputs, result, settled);
+    return result;
   }
 
   private async observe(canary: CanarySpec): Promise<LiveObjects> {
     const { cluster } = this.options;
-    const service = (name: string) =>
-      cluster.get({ apiVersion: 'v1', kind: 'Service', namespace: canary.namespace, name });
-    const [primary, canaryService, route] = await Promise.all([
-      service(primaryName(canary)),
-      service(canaryServiceName(canary)),
-      canary.provider === 'gatewayapi'
-        ? cluster.get({
-            apiVersion: 'gateway.networking.k8s.io/v1',
-            kind: 'HTTPRoute',
-            namespace: canary.namespace,
-            name: canary.service.apexName,
-          })
-        : Promise.resolve(undefined),
-    ]);
+    const [primary, canaryService, route] = await Promise.all(
+      liveRefs(canary).map((ref) => (ref ? cluster.get(ref) : Promise.resolve(undefined))),
+    );
     return { primary, canary: canaryService, route };
+  }
+
+  /** The last plan of a Canary when all it was made from is unchanged, seen in the live cache alone. */
+  private reusedPlan(
+    resolved: ResolvedCanary,
+    oids: ReadonlyMap<string, string>,
+    liveByCanary: Map<string, LiveObjects>,
+  ): CanaryPlan | undefined {
+    const { canary } = resolved;
+    const seen = liveRefs(canary).map((ref) =>
+      ref ? this.options.cluster.peek(ref) : { object: undefined },
+    );
+    if (!seen[0] || !seen[1] || !seen[2]) return undefined;
+    const live = { primary: seen[0].object, canary: seen[1].object, route: seen[2].object };
+    const key = `${canary.namespace}/${canary.name}`;
+    const plan = this.quiet.reuse(key, { resolved, generatedOid: oids.get(generatedPath(canary)), live });
+    if (plan) liveByCanary.set(key, live);
+    return plan;
   }
 
   /** After the push: the steps are facts now, so webhooks hear of them (never before). */
@@ -359,22 +409,27 @@ export class Reconciler {
 
   private async apply(pass: Pass, changes: ChangeSet): Promise<void> {
     const { cluster, logger } = this.options;
-    for (const plan of pass.plans) {
+    // A reused plan was found unchanged already. The others are applied concurrently, each one's objects
+    // in order; the change set keeps plan order.
+    const reused = pass.plans.map((plan) => this.quiet.unchangedNames(plan.canary, plan));
+    const toApply = pass.plans.filter((_, i) => !reused[i]);
+    const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
+      const own: ChangeSet = { created: [], configured: [], unchanged: [], failed: [] };
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
       for (const object of plan.desired) {
         const name = describeRef(refOf(object));
         const diff = diffObject(object, byName.get(`${object.kind}/${object.metadata.name}`));
         if (diff.action === 'unchanged') {
-          changes.unchanged.push(name);
+          own.unchanged.push(name);
           continue;
         }
         try {
           await cluster.apply(object);
-          (diff.action === 'create' ? changes.created : changes.configured).push(name);
+          (diff.action === 'create' ? own.created : own.configured).push(name);
           logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
         } catch (err) {
-          changes.failed.push(name);
+          own.failed.push(name);
           const outcome = pass.outcomes.get(plan.canary);
           if (outcome) outcome.error = (err as Error).message;
           logger.error(
@@ -383,8 +438,63 @@ export class Reconciler {
           );
         }
       }
+      if (own.unchanged.length === plan.desired.length) this.quiet.confirm(plan.canary, plan, own.unchanged);
+      return own;
+    });
+    let fresh = 0;
+    for (const names of reused) {
+      if (names) {
+        changes.unchanged.push(...names);
+        continue;
+      }
+      const own = applied[fresh++];
+      if (!own) throw new Error('unreachable: one change set per applied plan');
+      changes.created.push(...own.created);
+      changes.configured.push(...own.configured);
+      changes.unchanged.push(...own.unchanged);
+      changes.failed.push(...own.failed);
     }
   }
+}
+
+/** The live objects a Canary's plan reads: its primary and canary Services, and its route if it has one. */
+function liveRefs(canary: CanarySpec): [ObjectRef, ObjectRef, ObjectRef | undefined] {
+  const service = (name: string): ObjectRef => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    namespace: canary.namespace,
+    name,
+  });
+  return [
+    service(primaryName(canary)),
+    service(canaryServiceName(canary)),
+    canary.provider === 'gatewayapi'
+      ? {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          namespace: canary.namespace,
+          name: canary.service.apexName,
+        }
+      : undefined,
+  ];
+}
+
+/** `fn` over `items`, at most `limit` at a time; the results in the order of `items`. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function liveByName(live: LiveObjects): Map<string, KubeObject> {

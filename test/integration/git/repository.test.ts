@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +235,26 @@ describe('the git repository edge', () => {
       expect(await pollHead(reopened)).toEqual({ head, moved: false });
       expect(reopened.stats.fetches).toBe(0);
     });
+    it('fetches only what changed since its head, not the snapshot again', async () => {
+      const apps = Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`apps/app-${i}/service.yaml`, `kind: Service\nn: ${i}\n`]),
+      );
+      const { url, bareDir } = await createSeededRepository(server, { ...seed, ...apps });
+      const dir = await mkdtemp(join(scratch, 'store-'));
+      const repo = await open(url, { dir });
+      await pollHead(repo);
+      await commitWithCli(bareDir, { 'apps/app-3/service.yaml': 'kind: Service\nn: three\n' }, 'change one');
+
+      await pollHead(repo);
+
+      // The new commit, the root, apps/, apps/app-3/ and the changed blob; not the 20 other folders.
+      const packs = await packObjectCounts(join(dir, 'objects', 'pack'));
+      expect(packs).toHaveLength(2);
+      expect(Math.min(...packs)).toBe(5);
+      const head = (await repo.localHead()) ?? '';
+      const changed = (await repo.listFiles(head)).find((f) => f.path === 'apps/app-3/service.yaml');
+      expect(await repo.readBlob(changed?.oid ?? '')).toBe('kind: Service\nn: three\n');
+    });
   });
 
   describe('commit and push', () => {
@@ -295,6 +315,41 @@ describe('the git repository edge', () => {
       expect(await gitCli(['--git-dir', clone, 'ls-tree', '--name-only', 'main:apps'])).toBe('podinfo\n');
     });
 
+    it('pushes a chain of commits in one request carrying only the objects they added', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const bodies: Buffer[] = [];
+      const repo = await open(url, { http: recordingUploads(bodies) });
+      let head = await repo.fetch();
+      const requestsBefore = repo.stats.httpRequests;
+      for (const [path, content] of [
+        ['apps/podinfo/service.yaml', 'kind: Service\nmetadata: {name: podinfo}\nspec: {}\n'],
+        ['README.md', '# delivery, now with canaries\n'],
+        ['deep/new.yaml', 'a: 1\n'],
+      ] as const) {
+        head = await repo.commit({
+          parent: head,
+          changes: [{ path, content }],
+          message: path,
+          author,
+          timestamp: 1,
+        });
+      }
+
+      await repo.push(head);
+
+      expect(repo.stats.httpRequests - requestsBefore).toBe(1);
+      // Commit, root, apps/, apps/podinfo/, blob; commit, root, blob; commit, root, deep/, blob.
+      expect(bodies.map(packObjectCountOf)).toEqual([12]);
+      await gitCli(['--git-dir', bareDir, 'fsck', '--full', '--strict']);
+      expect(await logSubjects(bareDir)).toEqual([
+        'deep/new.yaml',
+        'README.md',
+        'apps/podinfo/service.yaml',
+        'seed',
+      ]);
+      expect((await filesAtHead(bareDir))['deep/new.yaml']).toBe('a: 1\n');
+    });
+
     it('gives the same oid for the same inputs, whatever the order of the changes', async () => {
       const { url } = await createSeededRepository(server, seed);
       const [one, two] = [await open(url), await open(url)];
@@ -336,7 +391,7 @@ describe('the git repository edge', () => {
       expect(await repo.localHead()).toBe(parent);
     });
 
-    it('throws PushConflictError when the other writer wins between ref listing and pack upload', async () => {
+    it('throws PushConflictError when the other writer wins while our pack is on its way', async () => {
       const { url, bareDir } = await createSeededRepository(server, seed);
       await allowForcePushes(bareDir);
       const repo = await open(url, {
@@ -348,7 +403,7 @@ describe('the git repository edge', () => {
       const error = await repo.push(ours).catch((err: unknown) => err);
 
       expect(error).toBeInstanceOf(PushConflictError);
-      expect((error as PushConflictError).cause).toMatchObject({ code: 'GitPushError' });
+      expect((error as PushConflictError).message).toMatch(/push refused by the server/);
       expect(await logSubjects(bareDir)).toEqual(['their commit', 'seed']);
     });
 
@@ -368,6 +423,33 @@ describe('the git repository edge', () => {
 
 async function allowForcePushes(bareDir: string): Promise<void> {
   await gitCli(['--git-dir', bareDir, 'config', 'receive.denyNonFastForwards', 'false']);
+}
+
+/** An HTTP client that keeps the body of every request to git-receive-pack. */
+function recordingUploads(bodies: Buffer[]): HttpClient {
+  return {
+    async request(request) {
+      if (request.method === 'POST' && request.url.endsWith('/git-receive-pack')) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of request.body ?? []) chunks.push(chunk);
+        const body = Buffer.concat(chunks);
+        bodies.push(body);
+        return nodeHttp.request({ ...request, body: [body] as unknown as AsyncIterableIterator<Uint8Array> });
+      }
+      return nodeHttp.request(request);
+    },
+  };
+}
+
+/** The object count in the header of the pack inside a request or a .pack file. */
+function packObjectCountOf(buffer: Buffer): number {
+  const at = buffer.indexOf('PACK');
+  return buffer.readUInt32BE(at + 8);
+}
+
+async function packObjectCounts(packDir: string): Promise<number[]> {
+  const packs = (await readdir(packDir)).filter((name) => name.endsWith('.pack'));
+  return Promise.all(packs.map(async (name) => packObjectCountOf(await readFile(join(packDir, name)))));
 }
 
 /** An HTTP client that runs `action` once, right before the first pack is sent to git-receive-pack. */

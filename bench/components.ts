@@ -1,0 +1,29 @@
+// Starts the real components the benchmark measures against, with the integration tests' harness: a
+// kube-apiserver + etcd (binaries cached in ~/.cache/gitcanary) and the `git http-backend` server with
+// Basic auth. Both are stopped when the benchmark ends, also on Ctrl-C.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ensureControlPlaneBinaries } from '../test/support/control-plane-binaries.js';
+import { kubeConfigFor, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
+import { startGitServer, type GitServer } from '../test/support/git-server.js';
+
+export interface BenchComponents {
+  controlPlane: ControlPlane;
+  gitServer: GitServer;
+  kubeConfig: KubeConfig;
+  stop(): Promise<void>;
+}
+
+export async function startBenchComponents(progress: (line: string) => void): Promise<BenchComponents> {
+  const binaries = await ensureControlPlaneBinaries(progress);
+  const [controlPlane, gitServer] = await Promise.all([
+    startControlPlane(binaries, progress),
+    startGitServer(),
+  ]);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= Promise.allSettled([controlPlane.stop(), gitServer.stop()]).then(() => undefined));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stop().finally(() => process.exit(130)));
+  }
+  return { controlPlane, gitServer, kubeConfig: kubeConfigFor(controlPlane), stop };
+}

@@ -1,0 +1,41 @@
+// Small helpers for timing: a stopwatch, medians, and running a measurement several times after a
+// warm-up, so one slow run (a GC, another test suite on the machine) does not decide the result.
+export const elapsedMs = (start: number) => performance.now() - start;
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: elapsedMs(start), value };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export interface Repeat {
+  warmups: number;
+  runs: number;
+}
+
+/** Calls `run(i)` for `warmups + runs` iterations and returns the measured ones (warm-ups dropped). */
+export async function repeat<T>({ warmups, runs }: Repeat, run: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < warmups + runs; i += 1) {
+    const result = await run(i);
+    if (i >= warmups) results.push(result);
+  }
+  return results;
+}
+
+/** The median of each numeric field over the runs. */
+export function medians<K extends string>(runs: readonly Record<K, number>[]): Record<K, number> {
+  const first = runs[0];
+  if (!first) throw new Error('no runs to take a median of');
+  const keys = Object.keys(first) as K[];
+  return Object.fromEntries(keys.map((key) => [key, median(runs.map((r) => r[key]))])) as Record<K, number>;
+}

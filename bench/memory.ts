@@ -1,0 +1,70 @@
+// Memory of a reconciler process holding a repository: a child process (bench/reconciler-process.ts)
+// starts on a fresh store against the cluster in sync (a restart), reads the whole repository, polls, and
+// reports its peak and steady RSS. Its peer is the same process with nothing loaded: what Node and the libraries cost alone. The child
+// is compiled with tsc first and run by plain Node, as `gitcanary run` is shipped (tsx would add ~35 MB).
+import { execFile } from 'node:child_process';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { ProcessMemory } from './reconciler-process.js';
+import type { SizeContext } from './scenarios.js';
+
+const execFileAsync = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+// Under node_modules, so the compiled files find the project's packages and git ignores them.
+const outDir = join(root, 'node_modules', '.cache', 'gitcanary-bench');
+const child = join(outDir, 'bench', 'reconciler-process.js');
+
+/** Compiles bench/reconciler-process.ts and what it imports from src/ into plain ES modules. */
+export async function compileReconcilerProcess(): Promise<void> {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  // Type errors elsewhere in a tree others are editing do not stop the emit; a missing output does.
+  await execFileAsync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.process.json')]).catch(
+    () => undefined,
+  );
+  await access(child);
+  await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n');
+}
+
+export interface MemoryResult {
+  peakRssMiB: number;
+  holdRssMiB: number;
+  heapUsedMiB: number;
+  /** The same process with no repository: the floor. */
+  idleRssMiB: number;
+  coldPassMs: number;
+  pollMs: number;
+}
+
+export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult> {
+  const idle = await runChild(['--idle'], {});
+  const held = await runChild([], {
+    BENCH_REPO_URL: ctx.url,
+    BENCH_GIT_USERNAME: ctx.server.username,
+    BENCH_GIT_PASSWORD: ctx.server.password,
+    BENCH_KUBECONFIG: ctx.controlPlane.kubeconfigPath,
+    BENCH_NOW: now.toISOString(),
+    BENCH_POLLS: '5',
+    BENCH_LIVE_CACHE: String(ctx.liveCache),
+    BENCH_NAMESPACES: ctx.gen.namespaces.join(','),
+  });
+  const [coldPassMs = Number.NaN, ...polls] = held.passMs;
+  return {
+    peakRssMiB: held.peakRssMiB,
+    holdRssMiB: held.holdRssMiB,
+    heapUsedMiB: held.heapUsedMiB,
+    idleRssMiB: idle.holdRssMiB,
+    coldPassMs,
+    pollMs: polls.length ? Math.min(...polls) : Number.NaN,
+  };
+}
+
+async function runChild(args: string[], env: Record<string, string>): Promise<ProcessMemory> {
+  const { stdout } = await execFileAsync(process.execPath, [child, ...args], {
+    env: { ...process.env, ...env },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ProcessMemory;
+}

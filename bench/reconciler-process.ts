@@ -1,0 +1,99 @@
+// A reconciler process of its own, for the memory measurement: wired like `gitcanary run` (a local store,
+// the live cache, the Reconciler) on a fixed clock, it starts as after a restart (fresh store, cluster in
+// sync), reads the whole repository, polls a few times, and prints its peak and steady RSS as JSON. With `--idle` it loads the same modules and does
+// nothing: the floor that Node, tsx and the libraries cost before any repository is held.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { writeHeapSnapshot } from 'node:v8';
+import { pino } from 'pino';
+import { openRepository } from '../src/git/repository.js';
+import { Cluster, loadKubeConfig } from '../src/kube/cluster.js';
+import { LiveCache } from '../src/kube/live-cache.js';
+import { Reconciler } from '../src/reconcile/reconciler.js';
+
+export interface ProcessMemory {
+  /** Peak resident set size of the whole process (getrusage maxrss). */
+  peakRssMiB: number;
+  /** Resident set size after the last poll. */
+  holdRssMiB: number;
+  heapUsedMiB: number;
+  /** The JS heap V8 has reserved (used + free space it keeps). */
+  heapTotalMiB: number;
+  /** Memory outside the JS heap: Buffers (git packs and objects) and other native allocations. */
+  externalMiB: number;
+  passMs: number[];
+}
+
+const mib = (bytes: number) => bytes / 1024 / 1024;
+
+function report(passMs: number[]): ProcessMemory {
+  const usage = process.memoryUsage();
+  return {
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    holdRssMiB: mib(usage.rss),
+    heapUsedMiB: mib(usage.heapUsed),
+    heapTotalMiB: mib(usage.heapTotal),
+    externalMiB: mib(usage.external),
+    passMs,
+  };
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--idle')) {
+    await delay(500);
+    process.stdout.write(`${JSON.stringify(report([]))}\n`);
+    return;
+  }
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is required`);
+    return value;
+  };
+  const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-bench-process-'));
+  const kubeConfig = loadKubeConfig(env('BENCH_KUBECONFIG'));
+  const namespaces = env('BENCH_NAMESPACES').split(',');
+  const live =
+    process.env.BENCH_LIVE_CACHE === 'false' ? undefined : await LiveCache.start({ kubeConfig, namespaces });
+  try {
+    const repo = await openRepository({
+      url: env('BENCH_REPO_URL'),
+      branch: 'main',
+      dir: workdir,
+      auth: { username: env('BENCH_GIT_USERNAME'), password: env('BENCH_GIT_PASSWORD') },
+    });
+    const now = new Date(env('BENCH_NOW'));
+    const reconciler = new Reconciler({
+      repo,
+      cluster: new Cluster(kubeConfig, live ? { live } : {}),
+      applies: true,
+      root: '',
+      defaultNamespace: 'default',
+      namespaces,
+      author: { name: 'gitcanary', email: 'gitcanary@bench.test' },
+      clock: () => now,
+      logger: pino({ level: 'silent' }),
+    });
+    const passMs: number[] = [];
+    const polls = Number(process.env.BENCH_POLLS ?? 5);
+    for (let i = 0; i <= polls; i += 1) {
+      const start = performance.now();
+      const summary = await reconciler.reconcileOnce();
+      passMs.push(performance.now() - start);
+      if (summary.commits.length > 0) throw new Error('the memory run is meant to change nothing in git');
+      await delay(200);
+    }
+    // A daemon polls every few seconds and is otherwise idle; V8's memory reducer shrinks the heap then.
+    await delay(Number(process.env.BENCH_SETTLE_MS ?? 0));
+    const memory = report(passMs);
+    // For looking into what is held: BENCH_HEAP_SNAPSHOT=<file> writes a heap snapshot after the polls.
+    if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
+    process.stdout.write(`${JSON.stringify(memory)}\n`);
+  } finally {
+    live?.stop();
+    await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+await main();

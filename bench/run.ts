@@ -1,0 +1,112 @@
+// `npm run bench`: gitcanary beside its peers (git, kubectl) on repositories of 100, 1,000 and 5,000
+// Canaries, against the real components of the test harness. Prints one table of medians and writes it,
+// with every measurement, to bench/results/latest.json. What each row measures: docs/performance.md.
+//
+//   npm run bench -- --sizes 100 --runs 3      a quick run while developing
+//   npm run bench -- --no-live-cache           GET every live object, as before the live cache
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createNamespaces } from './bench-cluster.js';
+import { startBenchComponents } from './components.js';
+import { analysisIntervalSeconds, generateRepository } from './generate-repository.js';
+import { compileReconcilerProcess, memory } from './memory.js';
+import { NativeGit } from './native-git.js';
+import { describeMachine, markdownTable, rowsOf, type SizeResult } from './report.js';
+import { changedPoll, coldSync, ms, noopPoll, step, type SizeContext } from './scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,1000,5000' },
+    runs: { type: 'string', default: '5' },
+    'cold-runs': { type: 'string', default: '3' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+    'no-live-cache': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+const coldRuns = Number(values['cold-runs']);
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const started = performance.now();
+const machine = describeMachine();
+const [components] = await Promise.all([
+  startBenchComponents((line) => log(line)),
+  compileReconcilerProcess(),
+]);
+const results: SizeResult[] = [];
+const work = await mkdtemp(join(tmpdir(), 'gitcanary-bench-'));
+try {
+  const git = new NativeGit(components.gitServer);
+  for (const size of sizes) {
+    const sizeStart = performance.now();
+    const gen = await generateRepository(size, `s${size}`);
+    await createNamespaces(components.kubeConfig, gen.namespaces);
+    const [url, peerUrl] = [
+      await git.publish(`bench-${size}`, gen.files),
+      await git.publish(`peer-${size}`, gen.files),
+    ];
+    log(
+      `${size} Canaries: ${gen.files.size} files, ${gen.objectCount} objects, ready in ${ms(performance.now() - sizeStart)}`,
+    );
+    const ctx: SizeContext = {
+      gen,
+      url,
+      peerUrl,
+      server: components.gitServer,
+      controlPlane: components.controlPlane,
+      kubeConfig: components.kubeConfig,
+      git,
+      work,
+      liveCache: !values['no-live-cache'],
+      log: (line) => log(`${size}: ${line}`),
+    };
+    // Cold syncs of the larger repositories take minutes: fewer runs, and no warm-up once the smaller
+    // sizes have warmed up the JIT and kubectl's discovery cache.
+    const cold = await coldSync(ctx, {
+      warmups: size >= 1000 ? 0 : 1,
+      runs: size >= 5000 ? 1 : size >= 1000 ? Math.min(2, coldRuns) : coldRuns,
+    });
+    const times = { warmups: 1, runs };
+    const noop = await noopPoll(ctx, cold.bench, times);
+    const changed = await changedPoll(ctx, cold.bench, times);
+    const stepped = await step(ctx, cold.bench, times);
+    await cold.bench.dispose();
+    const steps = times.warmups + times.runs;
+    const mem = await memory(
+      ctx,
+      new Date(gen.epoch.getTime() + (steps * (analysisIntervalSeconds + 1) + 30) * 1000),
+    );
+    const result: SizeResult = {
+      canaries: size,
+      files: gen.files.size,
+      objects: gen.objectCount,
+      noop,
+      changed,
+      cold: cold.result,
+      step: stepped,
+      memory: mem,
+    };
+    results.push(result);
+    log(`${size} Canaries done in ${ms(performance.now() - sizeStart)}\n${markdownTable(rowsOf(result))}`);
+  }
+} finally {
+  await components.stop();
+  await rm(work, { recursive: true, force: true });
+}
+
+const table = markdownTable(results.flatMap(rowsOf));
+const report = {
+  generatedAt: new Date().toISOString(),
+  durationSeconds: Math.round((performance.now() - started) / 1000),
+  machine: { ...machine, loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))) },
+  options: { sizes, runs, coldRuns, liveCache: !values['no-live-cache'] },
+  results,
+  table,
+};
+await mkdir(dirname(values.out), { recursive: true });
+await writeFile(values.out, `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`${table}\n`);
+log(`done in ${report.durationSeconds} s; wrote ${values.out}`);

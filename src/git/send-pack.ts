@@ -1,0 +1,137 @@
+// The smart-HTTP push, done by hand: one POST to git-receive-pack carrying the ref update
+// (`<old> <new> <ref>`) and a pack of exactly the objects the new commits added. The server applies the
+// update only while the ref is still at <old>, which makes the push a compare-and-swap. No ref
+// advertisement is asked for first: the request is stateless, and the caller already knows <old> (the head
+// it built on), so a push is one round trip where isomorphic-git makes two and reads every tree of both
+// heads to decide what to send.
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { PushConflictError } from './errors.js';
+import type { RepositoryContext } from './repository.js';
+
+/** Commits further back than this are not searched for the base; the caller falls back to a full push. */
+const maxNewCommits = 10_000;
+
+/**
+ * Objects in `tip`'s history that are not in `base`'s snapshot, or undefined when `base` is not reached by
+ * following first parents from `tip` (then the caller pushes the slow, general way). For each new commit:
+ * the commit, and the trees and blobs of its tree that its parent's tree does not have.
+ */
+export async function objectsSince(
+  ctx: RepositoryContext,
+  tip: string,
+  base: string,
+): Promise<string[] | undefined> {
+  const objects = new Set<string>();
+  let oid = tip;
+  for (let n = 0; oid !== base; n += 1) {
+    if (n >= maxNewCommits) return undefined;
+    const { commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+    const [parent, ...others] = commit.parent;
+    if (parent === undefined || others.length > 0) return undefined;
+    const { commit: parentCommit } = await git.readCommit({
+      fs,
+      gitdir: ctx.gitdir,
+      oid: parent,
+      cache: ctx.cache,
+    });
+    objects.add(oid);
+    await addTreeDifference(ctx, commit.tree, parentCommit.tree, objects);
+    oid = parent;
+  }
+  return [...objects];
+}
+
+async function addTreeDifference(
+  ctx: RepositoryContext,
+  tree: string,
+  old: string | undefined,
+  objects: Set<string>,
+): Promise<void> {
+  if (tree === old) return;
+  objects.add(tree);
+  const read = async (oid: string) =>
+    (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
+  const before = new Map((old === undefined ? [] : await read(old)).map((e) => [e.path, e]));
+  for (const entry of await read(tree)) {
+    const previous = before.get(entry.path);
+    if (previous?.oid === entry.oid) continue;
+    if (entry.type === 'tree') {
+      await addTreeDifference(ctx, entry.oid, previous?.type === 'tree' ? previous.oid : undefined, objects);
+    } else if (entry.type === 'blob') {
+      objects.add(entry.oid);
+    }
+  }
+}
+
+/** Sends the ref update and the pack; throws PushConflictError when the server does not take it. */
+export async function sendPack(
+  ctx: RepositoryContext,
+  update: { old: string; new: string },
+  objects: string[],
+): Promise<void> {
+  const { packfile } = await git.packObjects({ fs, gitdir: ctx.gitdir, oids: objects, cache: ctx.cache });
+  if (!packfile) throw new Error('isomorphic-git packObjects returned no pack');
+  const command = `${update.old} ${update.new} ${ctx.remoteRef}\0report-status agent=gitcanary\n`;
+  const response = await ctx.http.request({
+    url: `${ctx.url.replace(/\/+$/, '')}/git-receive-pack`,
+    method: 'POST',
+    headers: {
+      ...ctx.headers(),
+      'content-type': 'application/x-git-receive-pack-request',
+      accept: 'application/x-git-receive-pack-result',
+    },
+    // An array, as isomorphic-git itself passes bodies (typed as an iterator): its Node client then sends
+    // one buffer with a Content-Length, which some servers require.
+    body: [pktLine(command), Buffer.from('0000'), packfile] as unknown as AsyncIterableIterator<Uint8Array>,
+  });
+  const body = await collect(response.body);
+  if (response.statusCode !== 200) {
+    throw new git.Errors.HttpError(response.statusCode, response.statusMessage, body.toString('utf8'));
+  }
+  const report = readPktLines(body);
+  const unpack = report.find((line) => line.startsWith('unpack '));
+  const status = report.find(
+    (line) => line === `ok ${ctx.remoteRef}` || line.startsWith(`ng ${ctx.remoteRef} `),
+  );
+  if (unpack === 'unpack ok' && status === `ok ${ctx.remoteRef}`) return;
+  // `ng <ref> <reason>`: most often the ref was not at <old> any more (another writer pushed first); a
+  // declining hook looks the same here, and pushWithRetry tells the two apart by fetching.
+  const reason = status?.startsWith('ng ')
+    ? status.slice(`ng ${ctx.remoteRef} `.length)
+    : (unpack ?? 'no report');
+  throw new PushConflictError(`${ctx.displayUrl}: push refused by the server (${reason})`);
+}
+
+function pktLine(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
+}
+
+/** The payloads of a pkt-line stream, without their trailing newline; flush packets are skipped. */
+function readPktLines(buffer: Buffer): string[] {
+  const lines: string[] = [];
+  let at = 0;
+  while (at + 4 <= buffer.length) {
+    const length = Number.parseInt(buffer.subarray(at, at + 4).toString('ascii'), 16);
+    if (Number.isNaN(length)) break;
+    if (length < 4) {
+      at += 4;
+      continue;
+    }
+    lines.push(
+      buffer
+        .subarray(at + 4, at + length)
+        .toString('utf8')
+        .replace(/\n$/, ''),
+    );
+    at += length;
+  }
+  return lines;
+}
+
+async function collect(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  if (body) for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

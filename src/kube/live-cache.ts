@@ -1,0 +1,348 @@
+// A watch-backed copy of the kinds gitcanary generates (Services and HTTPRoutes), so that a reconcile reads
+// the live state from memory instead of GETting three objects per Canary. One paged LIST and one WATCH per
+// kind (and namespace, when restricted) at start; after that the API server pushes every change, so drift
+// (a deleted or edited object) is seen without polling, and an idle poll makes no request at all.
+//
+// Objects labelled app.kubernetes.io/managed-by=gitcanary are held as a diff reads them (no managedFields,
+// no status). Every other object of these kinds is held as a stub, its name and labels only: enough to
+// know that a name is taken by an object gitcanary must not take over, at a fraction of the memory. So the
+// cache knows what is absent too, and a cold start against an empty cluster needs no GET either.
+import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../core/model.js';
+import { managedByLabel, managedByValue } from '../core/generated-objects.js';
+import type { ObjectRef } from './cluster.js';
+import { describeKubeError } from './errors.js';
+
+export interface LiveCacheOptions {
+  kubeConfig: KubeConfig;
+  /** Watch only these namespaces (one LIST+WATCH each); all namespaces when absent. */
+  namespaces?: readonly string[];
+  logger?: Logger;
+  /** Objects per LIST page. */
+  pageSize?: number;
+}
+
+/** What the cache knows of one name: the object (or its stub), its absence, or nothing (ask the server). */
+export type LiveLookup = { known: true; object: KubeObject | undefined } | { known: false };
+
+export interface LiveCacheStats {
+  lists: number;
+  watches: number;
+  events: number;
+}
+
+interface WatchedKind {
+  apiVersion: string;
+  kind: string;
+  /** The collection's path, cluster-wide or in one namespace. */
+  path(namespace?: string): string;
+}
+
+export const watchedKinds: readonly WatchedKind[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    path: (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    path: (ns) =>
+      ns
+        ? `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`
+        : '/apis/gateway.networking.k8s.io/v1/httproutes',
+  },
+];
+
+const maxBackoffMs = 30_000;
+const unknown: LiveLookup = { known: false };
+
+export class LiveCache {
+  readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0 };
+  private readonly reflectors: Reflector[];
+  /** By `apiVersion/kind`, then namespace ('' for all namespaces). */
+  private readonly byScope = new Map<string, Map<string, Reflector>>();
+
+  private constructor(options: LiveCacheOptions) {
+    const api = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    const watch = new Watch(options.kubeConfig);
+    const scopes = options.namespaces?.length ? options.namespaces : [undefined];
+    this.reflectors = watchedKinds.flatMap((kind) =>
+      scopes.map((namespace) => {
+        const reflector = new Reflector(kind, namespace, { api, watch, options, stats: this.stats });
+        const key = `${kind.apiVersion}/${kind.kind}`;
+        const byNamespace = this.byScope.get(key) ?? new Map<string, Reflector>();
+        byNamespace.set(namespace ?? '', reflector);
+        this.byScope.set(key, byNamespace);
+        return reflector;
+      }),
+    );
+  }
+
+  /** Lists every watched kind, starts the watches, and resolves once the first listing is held. */
+  static async start(options: LiveCacheOptions): Promise<LiveCache> {
+    const cache = new LiveCache(options);
+    await Promise.all(cache.reflectors.map((r) => r.start()));
+    return cache;
+  }
+
+  /**
+   * The live object (a stub when gitcanary does not manage it), or that there is none; `known: false`
+   * while the kind is not watched or its watch is re-listing, and then the caller asks the API server.
+   */
+  lookup(ref: ObjectRef): LiveLookup {
+    return this.reflectorFor(ref)?.lookup(ref.name, ref.namespace) ?? unknown;
+  }
+
+  /** Takes the object an apply returned, so the next reconcile need not wait for its watch event. */
+  record(object: KubeObject): void {
+    this.reflectorFor({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    })?.record(object);
+  }
+
+  /** Objects held, for logs and the benchmark. */
+  get size(): number {
+    return this.reflectors.reduce((sum, r) => sum + r.size, 0);
+  }
+
+  stop(): void {
+    for (const r of this.reflectors) r.stop();
+  }
+
+  private reflectorFor(ref: ObjectRef): Reflector | undefined {
+    const byNamespace = this.byScope.get(`${ref.apiVersion}/${ref.kind}`);
+    return byNamespace?.get(ref.namespace) ?? byNamespace?.get('');
+  }
+}
+
+interface ReflectorContext {
+  api: KubernetesObjectApi;
+  watch: Watch;
+  options: LiveCacheOptions;
+  stats: LiveCacheStats;
+}
+
+/** One LIST+WATCH loop (client-go's Reflector): a collection's objects by namespace/name. */
+class Reflector {
+  private readonly objects = new Map<string, KubeObject>();
+  private resourceVersion = '';
+  private synced = false;
+  private stopped = false;
+  private request: AbortController | undefined;
+  private backoffMs = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly kind: WatchedKind,
+    private readonly namespace: string | undefined,
+    private readonly ctx: ReflectorContext,
+  ) {}
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  lookup(name: string, namespace?: string): LiveLookup {
+    if (!this.synced) return unknown;
+    return { known: true, object: this.objects.get(`${namespace ?? ''}/${name}`) };
+  }
+
+  record(object: KubeObject): void {
+    this.put(trim(object, this.kind));
+  }
+
+  /** Never rejects: a kind that cannot be listed yet (no CRD, no RBAC) is retried, and read by GET meanwhile. */
+  async start(): Promise<void> {
+    try {
+      await this.list();
+      this.watch();
+    } catch (err) {
+      this.onDone(err);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.synced = false;
+    clearTimeout(this.retry);
+    clearTimeout(this.watchdog);
+    this.request?.abort();
+  }
+
+  private async list(): Promise<void> {
+    const { api, options, stats } = this.ctx;
+    const listed = new Map<string, KubeObject>();
+    let token: string | undefined;
+    let resourceVersion: string;
+    do {
+      stats.lists += 1;
+      const page = await api.list<KubernetesObject>(
+        this.kind.apiVersion,
+        this.kind.kind,
+        this.namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.pageSize ?? 500,
+        token,
+      );
+      for (const item of page.items) {
+        const object = trim(item, this.kind);
+        listed.set(keyOf(object), object);
+      }
+      token = page.metadata?._continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (token);
+    this.objects.clear();
+    for (const [key, object] of listed) this.objects.set(key, object);
+    this.resourceVersion = resourceVersion;
+    this.synced = true;
+  }
+
+  private watch(): void {
+    if (this.stopped) return;
+    this.ctx.stats.watches += 1;
+    // As client-go: the server ends each watch after 5 to 10 minutes and we resume from the last version,
+    // and a watch that has gone silent for longer (a dead connection) is abandoned by the watchdog.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
+    let done = false;
+    const finish = (err: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(this.watchdog);
+      this.onDone(err);
+    };
+    const armWatchdog = () => {
+      clearTimeout(this.watchdog);
+      this.watchdog = setTimeout(
+        () => {
+          this.request?.abort();
+          finish(new Error('watch silent past its timeout'));
+        },
+        (timeoutSeconds + 60) * 1000,
+      );
+      this.watchdog.unref();
+    };
+    armWatchdog();
+    this.ctx.watch
+      .watch(
+        this.kind.path(this.namespace),
+        query,
+        (phase, object) => {
+          armWatchdog();
+          this.onEvent(phase, object);
+        },
+        finish,
+      )
+      .then((request) => {
+        this.request = request;
+        if (this.stopped) request.abort();
+      })
+      .catch(finish);
+  }
+
+  private onEvent(phase: string, raw: unknown): void {
+    if (this.stopped) return;
+    this.ctx.stats.events += 1;
+    const object = raw as KubernetesObject & { code?: number };
+    if (phase === 'ERROR') {
+      // 410 Gone: our resourceVersion was compacted away; start again from a fresh listing.
+      if (object.code === 410) this.resourceVersion = '';
+      return;
+    }
+    const version = object.metadata?.resourceVersion;
+    if (phase === 'ADDED' || phase === 'MODIFIED') this.put(trim(object, this.kind));
+    else if (phase === 'DELETED') this.remove(trim(object, this.kind));
+    if (version) this.resourceVersion = version;
+    this.backoffMs = 0;
+  }
+
+  private onDone(err: unknown): void {
+    this.request = undefined;
+    if (this.stopped) return;
+    const { status } = err ? describeKubeError(err) : { status: undefined };
+    const gone = status === 410 || (err as { statusCode?: number } | null)?.statusCode === 410;
+    if (gone) this.resourceVersion = '';
+    // A watch the server closed after its timeout resumes at once; a failure backs off.
+    this.backoffMs = err ? Math.min(maxBackoffMs, Math.max(250, this.backoffMs * 2)) : 0;
+    if (err)
+      this.ctx.options.logger?.warn({ kind: this.kind.kind, err }, 'live cache watch failed; retrying');
+    this.retry = setTimeout(() => void this.resume(), this.backoffMs);
+    this.retry.unref();
+  }
+
+  private async resume(): Promise<void> {
+    if (this.stopped) return;
+    if (!this.resourceVersion) {
+      // Until the new listing is held, lookups fall through to the API server.
+      this.synced = false;
+      try {
+        await this.list();
+      } catch (err) {
+        this.onDone(err);
+        return;
+      }
+    }
+    this.watch();
+  }
+
+  private put(object: KubeObject): void {
+    const key = keyOf(object);
+    const held = this.objects.get(key);
+    if (held && isOlder(object, held)) return;
+    this.objects.set(key, object);
+  }
+
+  private remove(object: KubeObject): void {
+    const key = keyOf(object);
+    const held = this.objects.get(key);
+    // An apply we recorded after this deletion recreated the object.
+    if (held && isOlder(object, held)) return;
+    this.objects.delete(key);
+  }
+}
+
+function keyOf(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
+/** Etcd-backed API servers give increasing integer versions; anything else is taken as newer. */
+function isOlder(candidate: KubeObject, held: KubeObject): boolean {
+  const a = candidate.metadata.resourceVersion;
+  const b = held.metadata.resourceVersion;
+  if (typeof a !== 'string' || typeof b !== 'string' || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
+/**
+ * What a diff reads, as plain data: no managedFields (often the larger half of an object), no status.
+ * A JSON round trip also turns client-node's typed models into the plain shape a watch event has. An
+ * object gitcanary does not manage keeps only what the ownership check reads: its name and labels.
+ */
+function trim(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeObject {
+  const { metadata = {} } = object;
+  const ours = metadata.labels?.[managedByLabel] === managedByValue;
+  return JSON.parse(
+    JSON.stringify({
+      apiVersion: object.apiVersion ?? kind.apiVersion,
+      kind: object.kind ?? kind.kind,
+      metadata: {
+        name: metadata.name,
+        namespace: metadata.namespace,
+        resourceVersion: metadata.resourceVersion,
+        labels: metadata.labels,
+        ...(ours ? { annotations: metadata.annotations } : {}),
+      },
+      ...(ours ? { spec: (object as { spec?: unknown }).spec } : {}),
+    }),
+  ) as KubeObject;
+}
