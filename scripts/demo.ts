@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { Histogram } from 'prom-client';
 import { runAnalysis } from '../src/analysis/run-analysis.js';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
@@ -18,12 +17,8 @@ import { ensureControlPlaneBinaries } from '../test/support/control-plane-binari
 import { kubeConfigFor, startControlPlane } from '../test/support/control-plane.js';
 import { createBareRepository, startGitServer } from '../test/support/git-server.js';
 import { HumanClone } from '../test/support/human-clone.js';
-import {
-  ensurePrometheusBinary,
-  startPrometheus,
-  type PrometheusAccess,
-} from '../test/support/prometheus.js';
-import { startTestExporter } from '../test/support/test-exporter.js';
+import { ensurePrometheusBinary, startPrometheus } from '../test/support/prometheus.js';
+import { CanaryTraffic } from '../test/support/canary-traffic.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`  [setup] ${line}\n`);
@@ -47,7 +42,7 @@ async function main(): Promise<void> {
       () => prometheus.stop(),
     );
     say(`kube-apiserver ${controlPlane.server}   git server ${gitServer.url}   prometheus ${prometheus.url}`);
-    const pods = await startCanaryPods(prometheus);
+    const pods = await CanaryTraffic.start(prometheus, { namespace: 'demo', app: 'podinfo-green' });
     stops.push(() => pods.stop());
 
     const kc = kubeConfigFor(controlPlane);
@@ -111,32 +106,6 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
-}
-
-/**
- * Stands in for the canary pods: serves their request histogram (as podinfo would) with a 100% success rate
- * and 50 ms latency, so the built-in checks have real data to judge. Waits for a few scrapes.
- */
-async function startCanaryPods(prometheus: PrometheusAccess): Promise<{ stop(): Promise<void> }> {
-  const exporter = await startTestExporter(prometheus);
-  const histogram = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'request latency',
-    labelNames: ['kubernetes_namespace', 'app', 'status'],
-    buckets: [0.01, 0.1, 0.5, 1],
-    registers: [exporter.registry],
-  });
-  const timer = setInterval(() => {
-    for (let i = 0; i < 20; i += 1)
-      histogram.observe({ kubernetes_namespace: 'demo', app: 'podinfo-green', status: '200' }, 0.05);
-  }, 100);
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  return {
-    async stop() {
-      clearInterval(timer);
-      await exporter.stop();
-    },
-  };
 }
 
 let shown = 0;

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { Histogram } from 'prom-client';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
 import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
-import { startTestExporter, type TestExporter } from '../support/test-exporter.js';
+import { CanaryTraffic } from '../support/canary-traffic.js';
 import {
   canary,
   clusterIpSpec,
@@ -29,38 +28,6 @@ const withMetrics = (ns: string) =>
 `,
   );
 
-/** The canary pods' own request histogram, as a gateway's Prometheus would scrape it, fed every 100 ms. */
-class CanaryTraffic {
-  errorsPerTick = 0;
-  private readonly timer: NodeJS.Timeout;
-  private constructor(
-    readonly exporter: TestExporter,
-    histogram: Histogram,
-    ns: string,
-  ) {
-    const pod = { kubernetes_namespace: ns, app: 'podinfo-green' };
-    this.timer = setInterval(() => {
-      for (let i = 0; i < 20; i += 1) histogram.observe({ ...pod, status: '200' }, 0.05);
-      for (let i = 0; i < this.errorsPerTick; i += 1) histogram.observe({ ...pod, status: '500' }, 0.05);
-    }, 100);
-  }
-  static async start(ns: string): Promise<CanaryTraffic> {
-    const exporter = await startTestExporter(prometheus);
-    const histogram = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'request latency',
-      labelNames: ['kubernetes_namespace', 'app', 'status'],
-      buckets: [0.01, 0.1, 0.5, 1],
-      registers: [exporter.registry],
-    });
-    return new CanaryTraffic(exporter, histogram, ns);
-  }
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.exporter.stop();
-  }
-}
-
 const analyze = ({ resolved, needs, state, revision }: AnalysisRequest) =>
   runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url });
 
@@ -79,9 +46,8 @@ async function releasedWithTraffic() {
     }),
     { analyze },
   );
-  const flowing = await CanaryTraffic.start(s.ns);
+  const flowing = await CanaryTraffic.start(prometheus, { namespace: s.ns, app: 'podinfo-green' });
   traffic = flowing;
-  await sleep(3_000); // a few scrapes, so that rate() has samples
   await s.reconcile(0);
   await s.human.commitAndPush(
     { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
