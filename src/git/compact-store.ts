@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
+import { ObjectStore } from './object-reader.js';
 import type { RepositoryContext } from './repository.js';
 
 export async function compactStoreIfFull(ctx: RepositoryContext): Promise<boolean> {
@@ -27,5 +28,6 @@ export async function compactStoreIfFull(ctx: RepositoryContext): Promise<boolea
   await rm(join(ctx.gitdir, 'shallow'), { force: true });
   await git.deleteRef({ fs, gitdir: ctx.gitdir, ref: ctx.localRef });
   ctx.cache = {};
+  ctx.objects = new ObjectStore(ctx.gitdir);
   return true;
 }

@@ -6,7 +6,8 @@
 // commit reads only the trees along the paths that changed: the root, `apps/` and `apps/podinfo/` for a
 // one-file change, instead of every folder of the repository. Listing the same commit again reads nothing.
 import fs from 'node:fs';
-import git from 'isomorphic-git';
+import git, { type TreeEntry } from 'isomorphic-git';
+import type { GitObject } from './object-reader.js';
 import type { RepositoryContext } from './repository.js';
 
 export interface RepositoryFile {
@@ -19,10 +20,10 @@ export interface RepositoryFile {
 /** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */
 export type TreeListing = { name: string; oid: string; tree: boolean }[];
 
-/** What the last listing read, kept for the next one (see RepositoryContext.listing). */
+/** The trees the last listing read, by oid, kept for the next one (see RepositoryContext.listing). */
 export interface ListingMemo {
   commit: string;
-  files: RepositoryFile[];
+  root: string;
   trees: Map<string, TreeListing>;
 }
 
@@ -31,22 +32,58 @@ export async function listFiles(
   commitOid: string,
   filter: (path: string) => boolean = () => true,
 ): Promise<RepositoryFile[]> {
-  let memo = ctx.listing;
-  if (memo?.commit !== commitOid) {
-    const { commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid: commitOid, cache: ctx.cache });
+  const files: RepositoryFile[] = [];
+  const memo = ctx.listing;
+  if (memo?.commit === commitOid) {
+    walkKnownTree(memo.trees, memo.root, '', files);
+  } else {
+    const root = (await readCommitInfo(ctx, commitOid)).tree;
     // Only the trees of this commit are kept, so the memo never holds more than one snapshot's trees.
     const trees = new Map<string, TreeListing>();
-    const files: RepositoryFile[] = [];
-    await walkTree(ctx, commit.tree, '', files, trees);
-    memo = { commit: commitOid, files, trees };
-    ctx.listing = memo;
+    await walkTree(ctx, root, '', files, trees);
+    ctx.listing = { commit: commitOid, root, trees };
   }
-  return memo.files.filter((file) => filter(file.path));
+  return files.filter((file) => filter(file.path));
 }
 
 export async function readBlobText(ctx: RepositoryContext, oid: string): Promise<string> {
+  const object = readFast(ctx, oid);
+  if (object?.type === 'blob') return object.content.toString('utf8');
   const { blob } = await git.readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
+}
+
+/** A commit's tree and parents. */
+export async function readCommitInfo(
+  ctx: RepositoryContext,
+  oid: string,
+): Promise<{ tree: string; parents: string[] }> {
+  const object = readFast(ctx, oid);
+  if (object?.type === 'commit') {
+    // The header: `tree <oid>`, then one `parent <oid>` line per parent.
+    const header = object.content.toString('latin1', 0, object.content.indexOf('\n\n'));
+    const tree = /^tree ([0-9a-f]{40})$/m.exec(header)?.[1];
+    const parents = [...header.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1] ?? '');
+    if (tree) return { tree, parents };
+  }
+  const { commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+  return { tree: commit.tree, parents: commit.parent };
+}
+
+/** A tree's entries in git's order, as isomorphic-git gives them (submodules included). */
+export async function readTreeEntries(ctx: RepositoryContext, oid: string): Promise<TreeEntry[]> {
+  const object = readFast(ctx, oid);
+  if (object?.type === 'tree') return parseTree(object.content);
+  return (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
+}
+
+/** The object from object-reader.ts, or undefined to let isomorphic-git read it. */
+function readFast(ctx: RepositoryContext, oid: string): GitObject | undefined {
+  try {
+    return ctx.objects.read(oid);
+  } catch {
+    return undefined;
+  }
 }
 
 async function walkTree(
@@ -64,10 +101,39 @@ async function walkTree(
   }
 }
 
+function walkKnownTree(
+  trees: ReadonlyMap<string, TreeListing>,
+  treeOid: string,
+  prefix: string,
+  files: RepositoryFile[],
+): void {
+  for (const { name, oid, tree } of trees.get(treeOid) ?? []) {
+    if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
+    else files.push({ path: `${prefix}${name}`, oid });
+  }
+}
+
 async function readListing(ctx: RepositoryContext, treeOid: string): Promise<TreeListing> {
-  const { tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid: treeOid, cache: ctx.cache });
   // Submodules ('commit' entries) have no content in this repository.
-  return tree
+  return (await readTreeEntries(ctx, treeOid))
     .filter((entry) => entry.type === 'tree' || entry.type === 'blob')
     .map((entry) => ({ name: entry.path, oid: entry.oid, tree: entry.type === 'tree' }));
+}
+
+/** A tree object's entries: `<mode> <name>\0<20-byte oid>`, in git's order. */
+function parseTree(content: Buffer): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  let at = 0;
+  while (at < content.length) {
+    const space = content.indexOf(0x20, at);
+    const nul = content.indexOf(0, space);
+    // git writes directories as `40000`; isomorphic-git's entries say `040000`.
+    const mode = content.toString('ascii', at, space).padStart(6, '0');
+    const path = content.toString('utf8', space + 1, nul);
+    const oid = content.toString('hex', nul + 1, nul + 21);
+    at = nul + 21;
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    entries.push({ mode, path, oid, type });
+  }
+  return entries;
 }

@@ -7,6 +7,7 @@ import nodeHttp from 'isomorphic-git/http/node';
 import { GitConfigError } from './errors.js';
 import { fetchHead } from './fetch-head.js';
 import { pushCommit } from './push-commit.js';
+import { ObjectStore } from './object-reader.js';
 import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
 import { readRemoteHead } from './remote-head.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
@@ -76,6 +77,8 @@ export interface RepositoryContext {
   readonly maxPacks: number;
   /** The last listing and its trees by oid: the next listing reads only trees that changed. */
   listing?: ListingMemo;
+  /** Fast reads of blobs and trees (object-reader.ts); replaced when the store is compacted. */
+  objects: ObjectStore;
   readonly http: HttpClient;
   readonly stats: GitStats;
   /** A fresh header object per call: isomorphic-git adds to the object it is given. */
@@ -116,6 +119,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     localRef,
     remoteRef: localRef,
     cache: {},
+    objects: new ObjectStore(dir),
     maxPacks: options.maxPacks ?? defaultMaxPacks,
     http: countingHttpClient(options.http ?? nodeHttp, stats, options.timeoutMs ?? defaultTimeoutMs),
     stats,

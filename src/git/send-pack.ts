@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { PushConflictError } from './errors.js';
+import { readCommitInfo, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository.js';
 
 /** Commits further back than this are not searched for the base; the caller falls back to a full push. */
@@ -26,17 +27,11 @@ export async function objectsSince(
   let oid = tip;
   for (let n = 0; oid !== base; n += 1) {
     if (n >= maxNewCommits) return undefined;
-    const { commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
-    const [parent, ...others] = commit.parent;
+    const commit = await readCommitInfo(ctx, oid);
+    const [parent, ...others] = commit.parents;
     if (parent === undefined || others.length > 0) return undefined;
-    const { commit: parentCommit } = await git.readCommit({
-      fs,
-      gitdir: ctx.gitdir,
-      oid: parent,
-      cache: ctx.cache,
-    });
     objects.add(oid);
-    await addTreeDifference(ctx, commit.tree, parentCommit.tree, objects);
+    await addTreeDifference(ctx, commit.tree, (await readCommitInfo(ctx, parent)).tree, objects);
     oid = parent;
   }
   return [...objects];
@@ -50,10 +45,8 @@ async function addTreeDifference(
 ): Promise<void> {
   if (tree === old) return;
   objects.add(tree);
-  const read = async (oid: string) =>
-    (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
-  const before = new Map((old === undefined ? [] : await read(old)).map((e) => [e.path, e]));
-  for (const entry of await read(tree)) {
+  const before = new Map((old === undefined ? [] : await readTreeEntries(ctx, old)).map((e) => [e.path, e]));
+  for (const entry of await readTreeEntries(ctx, tree)) {
     const previous = before.get(entry.path);
     if (previous?.oid === entry.oid) continue;
     if (entry.type === 'tree') {

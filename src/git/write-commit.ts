@@ -3,6 +3,7 @@
 // clock: the same parent, changes, message, author and timestamp always give the same oid.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
+import { readCommitInfo, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository.js';
 
 export interface FileChange {
@@ -33,12 +34,7 @@ export async function writeCommit(ctx: RepositoryContext, input: CommitInput): P
     throw new RangeError(`commit timestamp must be whole seconds, got ${input.timestamp}`);
   }
   const changes = toPendingChanges(input.changes);
-  const { commit: parent } = await git.readCommit({
-    fs,
-    gitdir: ctx.gitdir,
-    oid: input.parent,
-    cache: ctx.cache,
-  });
+  const parent = await readCommitInfo(ctx, input.parent);
   // The root is the one tree that may be empty: a repository whose last file was deleted.
   const tree =
     (await rewriteTree(ctx, parent.tree, changes)) ??
@@ -65,8 +61,7 @@ async function rewriteTree(
 ): Promise<string | undefined> {
   const entries = new Map<string, TreeEntry>();
   if (treeOid !== undefined) {
-    const { tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid: treeOid, cache: ctx.cache });
-    for (const entry of tree) entries.set(entry.path, entry);
+    for (const entry of await readTreeEntries(ctx, treeOid)) entries.set(entry.path, entry);
   }
 
   for (const [name, group] of groupByFirstSegment(changes)) {

@@ -2,10 +2,11 @@ import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { HttpClient } from 'isomorphic-git';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import git, { type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { GitConfigError, GitTransientError, PushConflictError } from '../../../src/git/errors.js';
+import { ObjectStore, type GitObject } from '../../../src/git/object-reader.js';
 import { pollHead } from '../../../src/git/poll-head.js';
 import { openRepository, type Repository, type RepositoryOptions } from '../../../src/git/repository.js';
 import { createBareRepository } from '../../support/git-server.js';
@@ -254,6 +255,34 @@ describe('the git repository edge', () => {
       const head = (await repo.localHead()) ?? '';
       const changed = (await repo.listFiles(head)).find((f) => f.path === 'apps/app-3/service.yaml');
       expect(await repo.readBlob(changed?.oid ?? '')).toBe('kind: Service\nn: three\n');
+    });
+
+    it('lists a new head reading only the trees on the changed path', async () => {
+      const apps = Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`apps/app-${i}/service.yaml`, `kind: Service\nn: ${i}\n`]),
+      );
+      const { url, bareDir } = await createSeededRepository(server, { ...seed, ...apps });
+      const repo = await open(url);
+      const before = await repo.listFiles((await pollHead(repo)).head);
+      await commitWithCli(bareDir, { 'apps/app-3/service.yaml': 'kind: Service\nn: three\n' }, 'change one');
+      const { head } = await pollHead(repo);
+      const read = vi.spyOn(ObjectStore.prototype, 'read');
+      const readTree = vi.spyOn(git, 'readTree');
+
+      const after = await repo.listFiles(head);
+      const again = await repo.listFiles(head);
+
+      // The root, apps/ and apps/app-3/; nothing at all for the same head again.
+      const treesRead = read.mock.results.filter((r) => (r.value as GitObject | undefined)?.type === 'tree');
+      expect(treesRead).toHaveLength(3);
+      expect(readTree).not.toHaveBeenCalled();
+      read.mockRestore();
+      readTree.mockRestore();
+      expect(after.map((f) => f.path)).toEqual(before.map((f) => f.path));
+      expect(after.filter((f, i) => f.oid !== before[i]?.oid).map((f) => f.path)).toEqual([
+        'apps/app-3/service.yaml',
+      ]);
+      expect(again).toEqual(after);
     });
   });
 

@@ -1,0 +1,92 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectStore } from '../../../src/git/object-reader.js';
+import { commitWithCli, gitCli } from '../../support/git-cli.js';
+
+/** Every object of the repository with its type and content, as `git cat-file --batch` prints them. */
+async function catAll(gitDir: string): Promise<Map<string, { type: string; content: string }>> {
+  const oids = (await gitCli(['--git-dir', gitDir, 'rev-list', '--objects', '--all']))
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
+  const objects = new Map<string, { type: string; content: string }>();
+  for (const oid of oids) {
+    const type = (await gitCli(['--git-dir', gitDir, 'cat-file', '-t', oid])).trim();
+    // Compared as latin1, so that tree entries' binary oids survive the round trip through a string.
+    const content = (await gitCli(['--git-dir', gitDir, 'cat-file', type, oid], undefined)).toString();
+    objects.set(oid, { type, content });
+  }
+  return objects;
+}
+
+describe('the object reader', () => {
+  let scratch: string;
+  let bare: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'gitcanary-objects-'));
+    bare = join(scratch, 'repo.git');
+    await gitCli(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+    // Many near-identical files, changed over a few commits: git stores most of them as deltas.
+    const service = (i: number, version: number) =>
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: app-${i}\n  labels:\n    version: v${version}\nspec:\n  ports:\n    - port: 9898\n`;
+    for (let version = 1; version <= 4; version += 1) {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 40; i += 1)
+        if (version === 1 || i % version === 0) files[`apps/app-${i}/service.yaml`] = service(i, version);
+      await commitWithCli(bare, files, `version ${version}`);
+    }
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['offset deltas', 'true'],
+    ['reference deltas', 'false'],
+  ])('reads every object of a pack with %s as git does', async (_, useDeltaBaseOffset) => {
+    await gitCli([
+      '--git-dir',
+      bare,
+      '-c',
+      `repack.useDeltaBaseOffset=${useDeltaBaseOffset}`,
+      'repack',
+      '-a',
+      '-d',
+      '-f',
+      '--depth=50',
+      '--window=250',
+      '-q',
+    ]);
+    const expected = await catAll(bare);
+    const pack = (await gitCli(['--git-dir', bare, 'rev-parse', '--git-path', 'objects/pack'])).trim();
+    const idx = (await readdir(join(bare, pack.replace(/^.*objects/, 'objects')))).find((f) =>
+      f.endsWith('.idx'),
+    );
+    // `verify-pack -v` prints a delta's depth and base: seven fields instead of five.
+    const deltas = (await gitCli(['verify-pack', '-v', join(bare, 'objects', 'pack', idx ?? '')]))
+      .split('\n')
+      .filter((line) => /^[0-9a-f]{40}\s+\w+(\s+\d+){4}\s+[0-9a-f]{40}$/.test(line)).length;
+    const store = new ObjectStore(bare);
+
+    for (const [oid, { type, content }] of expected) {
+      const object = store.read(oid);
+      expect(object?.type).toBe(type);
+      expect(object?.content.toString()).toBe(content);
+    }
+    expect(deltas).toBeGreaterThan(expected.size / 3);
+  });
+
+  it('reads loose objects, and finds a pack added after it was created', async () => {
+    const store = new ObjectStore(bare);
+    expect(store.read('0'.repeat(40))).toBeUndefined();
+    const head = await commitWithCli(bare, { 'apps/new.yaml': 'kind: Service\n' }, 'loose');
+
+    expect(store.read(head)?.type).toBe('commit');
+    await gitCli(['--git-dir', bare, 'repack', '-a', '-d', '-q']);
+    expect(new ObjectStore(bare).read(head)?.type).toBe('commit');
+    expect(store.read(head)?.content.toString()).toMatch(/^tree [0-9a-f]{40}\n/);
+  });
+});
