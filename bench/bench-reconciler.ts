@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { openRepository, type Repository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
@@ -44,10 +44,12 @@ export async function createBenchReconciler(options: BenchReconcilerOptions): Pr
     dir: workdir,
     auth: { username: options.server.username, password: options.server.password },
   });
+  // A configuration of its own, so that this reconciler opens its own connections, as a new process would.
+  const kubeConfig = Object.assign(new KubeConfig(), options.kubeConfig);
   const live = options.liveCache
-    ? await LiveCache.start({ kubeConfig: options.kubeConfig, namespaces: options.namespaces })
+    ? await LiveCache.start({ kubeConfig, namespaces: options.namespaces })
     : undefined;
-  const cluster = new Cluster(options.kubeConfig, live ? { live } : {});
+  const cluster = new Cluster(kubeConfig, live ? { live } : {});
   const clock = { now: options.now };
   const bench: BenchReconciler = {
     reconciler: undefined as unknown as Reconciler,

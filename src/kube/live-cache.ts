@@ -13,6 +13,7 @@ import type { KubeObject } from '../core/model.js';
 import { managedByLabel, managedByValue } from '../core/generated-objects.js';
 import type { ObjectRef } from './cluster.js';
 import { describeKubeError } from './errors.js';
+import { reuseConnections } from './reuse-connections.js';
 
 export interface LiveCacheOptions {
   kubeConfig: KubeConfig;
@@ -65,7 +66,7 @@ export class LiveCache {
   private readonly byScope = new Map<string, Map<string, Reflector>>();
 
   private constructor(options: LiveCacheOptions) {
-    const api = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    const api = KubernetesObjectApi.makeApiClient(reuseConnections(options.kubeConfig));
     const watch = new Watch(options.kubeConfig);
     const scopes = options.namespaces?.length ? options.namespaces : [undefined];
     this.reflectors = watchedKinds.flatMap((kind) =>
@@ -260,8 +261,8 @@ class Reflector {
       return;
     }
     const version = object.metadata?.resourceVersion;
-    if (phase === 'ADDED' || phase === 'MODIFIED') this.put(trim(object, this.kind));
-    else if (phase === 'DELETED') this.remove(trim(object, this.kind));
+    if (phase === 'ADDED' || phase === 'MODIFIED') this.put(trim(object, this.kind, true));
+    else if (phase === 'DELETED') this.remove(trim(object, this.kind, true));
     if (version) this.resourceVersion = version;
     this.backoffMs = 0;
   }
@@ -324,25 +325,25 @@ function isOlder(candidate: KubeObject, held: KubeObject): boolean {
 }
 
 /**
- * What a diff reads, as plain data: no managedFields (often the larger half of an object), no status.
- * A JSON round trip also turns client-node's typed models into the plain shape a watch event has. An
- * object gitcanary does not manage keeps only what the ownership check reads: its name and labels.
+ * What a diff reads: no managedFields (often the larger half of an object), no status. An object gitcanary
+ * does not manage keeps only what the ownership check reads: its name and labels. A watch event is plain
+ * JSON already and is picked from as it is; client-node's typed models (a LIST, an apply's answer) are
+ * turned into the same plain shape by a JSON round trip (`plain`).
  */
-function trim(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeObject {
+function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
   const { metadata = {} } = object;
   const ours = metadata.labels?.[managedByLabel] === managedByValue;
-  return JSON.parse(
-    JSON.stringify({
-      apiVersion: object.apiVersion ?? kind.apiVersion,
-      kind: object.kind ?? kind.kind,
-      metadata: {
-        name: metadata.name,
-        namespace: metadata.namespace,
-        resourceVersion: metadata.resourceVersion,
-        labels: metadata.labels,
-        ...(ours ? { annotations: metadata.annotations } : {}),
-      },
-      ...(ours ? { spec: (object as { spec?: unknown }).spec } : {}),
-    }),
-  ) as KubeObject;
+  const trimmed = {
+    apiVersion: object.apiVersion ?? kind.apiVersion,
+    kind: object.kind ?? kind.kind,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      resourceVersion: metadata.resourceVersion,
+      ...(metadata.labels ? { labels: metadata.labels } : {}),
+      ...(ours && metadata.annotations ? { annotations: metadata.annotations } : {}),
+    },
+    ...(ours ? { spec: (object as { spec?: unknown }).spec } : {}),
+  };
+  return (plain ? trimmed : JSON.parse(JSON.stringify(trimmed))) as KubeObject;
 }

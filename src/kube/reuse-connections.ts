@@ -15,9 +15,16 @@ const tlsOptions = [
   'servername',
 ] as const satisfies readonly (keyof AgentOptions)[];
 
-/** A copy of `kubeConfig` whose API clients reuse connections; the original is left as it was. */
+/** A configuration whose API clients reuse connections: the kind of copy reuseConnections makes. */
+class ReusingKubeConfig extends KubeConfig {}
+
+/**
+ * A copy of `kubeConfig` whose API clients reuse connections; the original is left as it was. Given such a
+ * copy, it returns it as it is, so a Cluster and a LiveCache made from one copy share their connections.
+ */
 export function reuseConnections(kubeConfig: KubeConfig): KubeConfig {
-  const copy = Object.assign(new KubeConfig(), kubeConfig);
+  if (kubeConfig instanceof ReusingKubeConfig) return kubeConfig;
+  const copy = Object.assign(new ReusingKubeConfig(), kubeConfig);
   // A few at most: an exec plugin that rotates the client certificate gets a new agent for the new one.
   const agents: Agent[] = [];
   const authenticate = copy.applySecurityAuthentication.bind(copy);
