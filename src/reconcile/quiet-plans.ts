@@ -6,7 +6,9 @@
 // same parsed objects, so the same blobs), the generated file's blob, and the resourceVersions of the live
 // objects. And only when time alone cannot move it: its phase is at rest, the target's revision is the one
 // in the state, and no analysis is needed, so `now` does not enter the decision. In apply mode a plan is
-// reused only once an apply found the cluster already holding what it wants.
+// reused only once an apply found the cluster already holding what it wants; from then on it is kept
+// without its desired objects (the bulk of its memory): they are known to be in the cluster, and the
+// change set names them.
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import type { KubeObject, Phase } from '../core/model.js';
 import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
@@ -80,7 +82,7 @@ export class QuietPlans {
       generatedOid: inputs.generatedOid,
       live,
       versions,
-      plan: result,
+      plan: this.applies ? result : { ...result, desired: [] },
       confirmed: !this.applies,
     });
   }
@@ -91,6 +93,7 @@ export class QuietPlans {
     if (entry?.plan !== plan) return;
     entry.confirmed = true;
     entry.names = names;
+    entry.plan = { ...plan, desired: [] };
   }
 
   /** The names of a reused plan's objects, all unchanged; undefined when `plan` was made afresh. */
