@@ -46,6 +46,7 @@ export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult>
     BENCH_KUBECONFIG: ctx.controlPlane.kubeconfigPath,
     BENCH_NOW: now.toISOString(),
     BENCH_POLLS: '5',
+    BENCH_SETTLE_MS: '2000',
     BENCH_LIVE_CACHE: String(ctx.liveCache),
     BENCH_NAMESPACES: ctx.gen.namespaces.join(','),
   });
