@@ -9,6 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
 import { openRepository, type Repository } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
+import { LiveCache } from '../kube/live-cache.js';
+import { reuseConnections } from '../kube/reuse-connections.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
@@ -225,22 +227,38 @@ export async function createRepository(
   return repo;
 }
 
-/** `wrapRepository` lets the daemon meter git operations (src/daemon/metered-repository.ts). */
+/** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
+export interface ReconcilerHandle {
+  reconciler: Reconciler;
+  close: () => void;
+}
+
+/**
+ * The reconciler the flags describe. Its live state comes from a watch-backed cache (src/kube/live-cache.ts):
+ * one LIST per kind and namespace at start, then no request for an unchanged object. `wrapRepository` lets
+ * the daemon meter git operations (src/daemon/metered-repository.ts).
+ */
 export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
-): Promise<Reconciler> {
+): Promise<ReconcilerHandle> {
   const repo = await createRepository(flags);
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const cluster = new Cluster(kubeConfig);
+  // One configuration for every client, so that they share their connections.
+  const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
     .filter(Boolean);
+  const live = await LiveCache.start({
+    kubeConfig,
+    ...(namespaces?.length ? { namespaces } : {}),
+    logger,
+  });
+  const cluster = new Cluster(kubeConfig, { live });
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
-  return new Reconciler({
+  const reconciler = new Reconciler({
     repo: wrapRepository(repo),
     cluster,
     applies: flags.apply,
@@ -263,6 +281,7 @@ export async function createReconciler(
       events.record(resolved.canary, plan),
     ),
   });
+  return { reconciler, close: () => live.stop() };
 }
 
 function defaultWorkdir(url: string, branch: string): string {

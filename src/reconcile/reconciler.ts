@@ -126,6 +126,7 @@ export class Reconciler {
   async reconcileOnce(): Promise<ReconcileSummary> {
     const { repo, logger } = this.options;
     const started = this.options.clock();
+    const kube = { ...this.options.cluster.stats };
     // One ref listing; a fetch only when the head moved (also after a restart, thanks to the local store).
     this.head = (await pollHead(repo)).head;
     const commits: string[] = [];
@@ -158,6 +159,9 @@ export class Reconciler {
         failed: changes.failed.length,
         canaries: summary.canaries.length,
         errors: summary.errors.length + summary.canaries.filter((c) => c.error).length,
+        // Requests to the API server; reads are 0 for objects the live cache holds.
+        kubeReads: this.options.cluster.stats.reads - kube.reads,
+        kubeWrites: this.options.cluster.stats.writes - kube.writes,
         durationMs: this.options.clock().getTime() - started.getTime(),
       },
       'reconciled',

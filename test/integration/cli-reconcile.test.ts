@@ -1,12 +1,14 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { kubeConfigFor } from '../support/control-plane.js';
 import { createBareRepository } from '../support/git-server.js';
 import { HumanClone } from '../support/human-clone.js';
+import { waitUntil } from '../support/owned-process.js';
 import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
 
 const execFileAsync = promisify(execFile);
@@ -38,7 +40,8 @@ describe('gitcanary reconcile --once', () => {
     await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('initializes the example from the command line and never prints the git password', async () => {
+  /** The podinfo example in a repository of its own, and the environment that points gitcanary at it. */
+  async function podinfoSetup() {
     const ns = await createTestNamespace(testKubeConfig(), 'cli');
     const name = `cli-${ns}`;
     const url = await createBareRepository(server, name);
@@ -67,6 +70,11 @@ describe('gitcanary reconcile --once', () => {
       KUBECONFIG: kubeconfig,
       GITCANARY_LOG_LEVEL: 'debug',
     };
+    return { ns, human, example, env };
+  }
+
+  it('initializes the example from the command line and never prints the git password', async () => {
+    const { ns, human, example, env } = await podinfoSetup();
 
     const run = await gitcanary(['reconcile', '--once'], env);
 
@@ -74,12 +82,15 @@ describe('gitcanary reconcile --once', () => {
     expect(run.stdout).toContain(`${ns}/podinfo  Initialized  weight 0`);
     expect(run.stdout).toContain('cluster: 3 created, 0 configured, 0 unchanged, 0 failed');
     expect(run.stderr).toContain('"msg":"reconciled"');
+    // The live cache listed the namespace: absent objects need no GET.
+    expect(run.stderr).toContain('"kubeReads":0,"kubeWrites":3');
     expect(`${run.stdout}${run.stderr}`).not.toContain(server.password);
     expect((await human.log())[0]).toMatch(/^podinfo: initialized at \w{12}$/);
 
     const again = await gitcanary(['reconcile', '--once', '--output', 'json'], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ commits: [], changes: { created: [], configured: [] } });
+    expect(again.stderr).toContain('"kubeReads":0,"kubeWrites":0');
 
     const status = await gitcanary(['status'], env);
     expect(status.code).toBe(0);
@@ -109,5 +120,30 @@ describe('gitcanary reconcile --once', () => {
     expect(run.stderr).toBe(
       'gitcanary: --repo (or GITCANARY_REPO) is required: the http(s) URL of the repository\n',
     );
+  });
+
+  it('gitcanary run reconciles at start and exits on SIGTERM, its watches closed', async () => {
+    const { env } = await podinfoSetup();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'run', '--listen', '127.0.0.1:0', '--schedule', '0 0 1 1 *'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitUntil('the first reconcile', () => Promise.resolve(stderr.includes('"msg":"reconciled"')), {
+        timeoutMs: 30_000,
+      });
+
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(10_000).then(() => 'still running')]);
+
+      expect(code).toBe(0);
+      expect(stderr).toContain('"msg":"shutting down"');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

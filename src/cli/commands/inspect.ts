@@ -56,11 +56,11 @@ export function diffCommand(): Command {
       )
       .option('-o, --output <format>', 'text or json', 'text'),
   ).action(async (flags: OutputFlags) => {
-    const reconciler = await createReconciler(
+    const { reconciler, close } = await createReconciler(
       flags,
       createLogger(flags.logLevel === 'info' ? 'warn' : flags.logLevel),
     );
-    const preview = await reconciler.preview();
+    const preview = await reconciler.preview().finally(close);
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(preview, null, 2)}\n` : formatPreview(preview),
     );

@@ -16,8 +16,8 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const reconciler = await createReconciler(flags, logger);
-    const summary = await reconciler.reconcileOnce();
+    const { reconciler, close } = await createReconciler(flags, logger);
+    const summary = await reconciler.reconcileOnce().finally(close);
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary),
     );

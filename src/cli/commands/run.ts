@@ -77,7 +77,6 @@ export function runCommand(): Command {
     const webhookSecret = readWebhookSecret(flags.webhookSecretFile, env.GITCANARY_WEBHOOK_SECRET);
     const logger = createLogger(flags.logLevel);
     const metrics = new DaemonMetrics();
-    const reconciler = await createReconciler(flags, logger, (repo) => meterRepository(repo, metrics));
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
@@ -90,22 +89,30 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');
-    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
-    });
-    const daemon = await startDaemon({
-      reconciler,
-      schedule: flags.schedule,
-      logger,
-      metrics,
-      host,
-      port,
-      ...(webhookSecret ? { webhookSecret } : {}),
-      ...(elector ? { elector } : {}),
-    });
-    logger.info({ signal: await stopSignal }, 'shutting down');
-    await daemon.stop();
+    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
+      meterRepository(repo, metrics),
+    );
+    // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
+    try {
+      if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');
+      const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+      });
+      const daemon = await startDaemon({
+        reconciler,
+        schedule: flags.schedule,
+        logger,
+        metrics,
+        host,
+        port,
+        ...(webhookSecret ? { webhookSecret } : {}),
+        ...(elector ? { elector } : {}),
+      });
+      logger.info({ signal: await stopSignal }, 'shutting down');
+      await daemon.stop();
+    } finally {
+      close();
+    }
   });
 }
 
