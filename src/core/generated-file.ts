@@ -2,6 +2,7 @@
 // cluster, as plain Kubernetes documents a GitOps tool can apply. Rendered deterministically (sorted keys,
 // no volatile fields) so an unchanged state is an unchanged file.
 import { dump, loadAll } from 'js-yaml';
+import { withOwnStrings } from './own-strings.js';
 import { z } from 'zod';
 import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
 import { canaryServiceName, primaryName } from './generated-objects.js';
@@ -78,7 +79,8 @@ export type GeneratedFileResult = { ok: true; file: GeneratedFile } | { ok: fals
 export function parseGeneratedFile(canary: CanarySpec, text: string): GeneratedFileResult {
   let docs: unknown[];
   try {
-    docs = loadAll(text).filter((doc) => doc !== null && doc !== undefined);
+    // Own strings: what is kept of the file (the state in a remembered plan) must not pin its whole text.
+    docs = withOwnStrings(loadAll(text)).filter((doc) => doc !== null && doc !== undefined);
   } catch (err) {
     return { ok: false, message: `not valid YAML: ${(err as Error).message}` };
   }

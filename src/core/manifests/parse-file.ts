@@ -10,6 +10,7 @@ import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import { isRecord, normalizeCanary } from './normalize-canary.js';
 import { isGeneratedPath } from '../generated-file.js';
+import { withOwnStrings } from '../own-strings.js';
 import {
   isMetricTemplateApiVersion,
   parseMetricTemplate,
@@ -71,17 +72,18 @@ export function parseManifestFile(path: string, content: string, options: ParseM
     const { apiVersion, kind } = document;
 
     if (apiVersion === 'v1' && kind === 'Service') {
-      const result = parseService(document, source, options.defaultNamespace);
+      const result = parseService(withOwnStrings(document), source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.services.push(result);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
-      const result = normalizeCanary(document, { source, defaultNamespace: options.defaultNamespace });
+      const own = withOwnStrings(document);
+      const result = normalizeCanary(own, { source, defaultNamespace: options.defaultNamespace });
       if (!result.ok) {
         parsed.errors.push(...result.errors);
         return;
       }
       const { canary } = result;
-      const checks = parseCanaryChecks(canary, analysisFieldOf(document));
+      const checks = parseCanaryChecks(canary, analysisFieldOf(own));
       if (checks.ok) {
         parsed.canaries.push(canary);
         parsed.canaryChecks.push({ source, checks: checks.checks });
@@ -97,7 +99,7 @@ export function parseManifestFile(path: string, content: string, options: ParseM
         );
       }
     } else if (kind === 'MetricTemplate' && isMetricTemplateApiVersion(apiVersion)) {
-      const result = parseMetricTemplate(document, source, options.defaultNamespace);
+      const result = parseMetricTemplate(withOwnStrings(document), source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.metricTemplates.push(result);
     } else if (kind === 'MetricTemplate' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
