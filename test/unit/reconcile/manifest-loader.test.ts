@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { RepositoryFile } from '../../../src/git/read-tree.js';
+import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
+
+const service = (color: string) =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  selector:\n    app: podinfo-${color}\n`;
+const canary = `apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  targetRef: { apiVersion: v1, kind: Service, name: podinfo }\n  service: { port: 9898 }\n  analysis: { interval: 1m, stepWeight: 10, maxWeight: 50 }\n`;
+const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo-blue\n';
+
+/** Commits as path → text; blob ids are the texts' own, so an unchanged file keeps its id. */
+function repository(commits: Record<string, Record<string, string>>) {
+  const blobs = new Map<string, string>();
+  const reads: string[] = [];
+  const oidOf = (text: string) => {
+    for (const [oid, known] of blobs) if (known === text) return oid;
+    const oid = `blob-${blobs.size}`;
+    blobs.set(oid, text);
+    return oid;
+  };
+  const trees = Object.fromEntries(
+    Object.entries(commits).map(([head, files]) => [
+      head,
+      Object.entries(files).map(([path, text]): RepositoryFile => ({ path, oid: oidOf(text) })),
+    ]),
+  );
+  return {
+    reads,
+    listFiles: (head: string, filter: (path: string) => boolean = () => true) =>
+      Promise.resolve((trees[head] ?? []).filter((file) => filter(file.path))),
+    readBlob: (oid: string) => {
+      reads.push(oid);
+      return Promise.resolve(blobs.get(oid) ?? '');
+    },
+  };
+}
+
+describe('the manifest loader', () => {
+  const commits = {
+    blue: {
+      'apps/podinfo/service.yaml': service('blue'),
+      'apps/podinfo/canary.yaml': canary,
+      'apps/podinfo/deployment.yaml': deployment,
+    },
+    green: {
+      'apps/podinfo/service.yaml': service('green'),
+      'apps/podinfo/canary.yaml': canary,
+      'apps/podinfo/deployment.yaml': deployment,
+    },
+  };
+
+  it('reads and parses each file once, and on a new commit only the files whose blob changed', async () => {
+    const repo = repository(commits);
+    const loader = new ManifestLoader(repo, '', 'default');
+
+    const first = await loader.load('blue');
+    const readsOfFirst = repo.reads.length;
+    const second = await loader.load('green');
+
+    expect(readsOfFirst).toBe(3);
+    expect(repo.reads.slice(readsOfFirst)).toEqual([second.oids.get('apps/podinfo/service.yaml')]);
+    // The unchanged Canary is the same parsed object, which is what lets a quiet plan be reused.
+    expect(second.assembled.canaries[0]?.canary).toBe(first.assembled.canaries[0]?.canary);
+    expect(second.assembled.canaries[0]?.target.object).toMatchObject({
+      spec: { selector: { app: 'podinfo-green' } },
+    });
+  });
+
+  it("keeps only the last commit's parsed files, so memory follows the repository and not its history", async () => {
+    const repo = repository(commits);
+    const loader = new ManifestLoader(repo, '', 'default');
+    const blue = await loader.load('blue');
+    await loader.load('green');
+    const before = repo.reads.length;
+
+    await loader.load('blue');
+
+    expect(repo.reads.slice(before)).toEqual([blue.oids.get('apps/podinfo/service.yaml')]);
+  });
+
+  it('reads a text again each time it is asked for, keeping none', async () => {
+    const repo = repository(commits);
+    const loader = new ManifestLoader(repo, '', 'default');
+    const { oids } = await loader.load('blue');
+    const oid = oids.get('apps/podinfo/deployment.yaml') ?? '';
+    const before = repo.reads.length;
+
+    const texts = [await loader.text(oid), await loader.text(oid)];
+
+    expect(texts).toEqual([deployment, deployment]);
+    expect(repo.reads.length - before).toBe(2);
+  });
+});
