@@ -3,7 +3,7 @@
 // reports its peak and steady RSS. Its peer is the same process with nothing loaded: what Node and the libraries cost alone. The child
 // is compiled with tsc first and run by plain Node, as `gitcanary run` is shipped (tsx would add ~35 MB).
 import { execFile } from 'node:child_process';
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,8 +27,17 @@ export async function compileReconcilerProcess(): Promise<void> {
   await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n');
 }
 
+/** How the image runs node (deploy/node-runtime.json): the memory row measures gitcanary as shipped. */
+interface NodeRuntime {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+const runtime = JSON.parse(await readFile(join(root, 'deploy', 'node-runtime.json'), 'utf8')) as NodeRuntime;
+
 export interface MemoryResult {
   peakRssMiB: number;
+  /** The same run under plain `node`, without the image's flags and environment. */
+  plainNodePeakRssMiB: number;
   holdRssMiB: number;
   heapUsedMiB: number;
   /** The same process with no repository: the floor. */
@@ -38,8 +47,26 @@ export interface MemoryResult {
 }
 
 export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult> {
-  const idle = await runChild(['--idle'], {});
-  const held = await runChild([], {
+  const idle = await runChild(runtime.nodeFlags, ['--idle'], runtime.env);
+  const held = await runChild(runtime.nodeFlags, [], {
+    ...runtime.env,
+    ...heldEnv(ctx, now),
+  });
+  const plain = await runChild([], [], heldEnv(ctx, now));
+  const [coldPassMs = Number.NaN, ...polls] = held.passMs;
+  return {
+    peakRssMiB: held.peakRssMiB,
+    plainNodePeakRssMiB: plain.peakRssMiB,
+    holdRssMiB: held.holdRssMiB,
+    heapUsedMiB: held.heapUsedMiB,
+    idleRssMiB: idle.holdRssMiB,
+    coldPassMs,
+    pollMs: polls.length ? Math.min(...polls) : Number.NaN,
+  };
+}
+
+function heldEnv(ctx: SizeContext, now: Date): Record<string, string> {
+  return {
     BENCH_REPO_URL: ctx.url,
     BENCH_GIT_USERNAME: ctx.server.username,
     BENCH_GIT_PASSWORD: ctx.server.password,
@@ -49,20 +76,15 @@ export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult>
     BENCH_SETTLE_MS: '2000',
     BENCH_LIVE_CACHE: String(ctx.liveCache),
     BENCH_NAMESPACES: ctx.gen.namespaces.join(','),
-  });
-  const [coldPassMs = Number.NaN, ...polls] = held.passMs;
-  return {
-    peakRssMiB: held.peakRssMiB,
-    holdRssMiB: held.holdRssMiB,
-    heapUsedMiB: held.heapUsedMiB,
-    idleRssMiB: idle.holdRssMiB,
-    coldPassMs,
-    pollMs: polls.length ? Math.min(...polls) : Number.NaN,
   };
 }
 
-async function runChild(args: string[], env: Record<string, string>): Promise<ProcessMemory> {
-  const { stdout } = await execFileAsync(process.execPath, [child, ...args], {
+async function runChild(
+  nodeFlags: string[],
+  args: string[],
+  env: Record<string, string>,
+): Promise<ProcessMemory> {
+  const { stdout } = await execFileAsync(process.execPath, [...nodeFlags, child, ...args], {
     env: { ...process.env, ...env },
     maxBuffer: 16 * 1024 * 1024,
     timeout: 600_000,

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster, loadKubeConfig } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
+import { reuseConnections } from '../src/kube/reuse-connections.js';
 import { Reconciler } from '../src/reconcile/reconciler.js';
 
 export interface ProcessMemory {
@@ -23,6 +24,8 @@ export interface ProcessMemory {
   heapTotalMiB: number;
   /** Memory outside the JS heap: Buffers (git packs and objects) and other native allocations. */
   externalMiB: number;
+  /** Of `external`: Buffers and ArrayBuffers. */
+  arrayBuffersMiB: number;
   passMs: number[];
 }
 
@@ -36,6 +39,7 @@ function report(passMs: number[]): ProcessMemory {
     heapUsedMiB: mib(usage.heapUsed),
     heapTotalMiB: mib(usage.heapTotal),
     externalMiB: mib(usage.external),
+    arrayBuffersMiB: mib(usage.arrayBuffers),
     passMs,
   };
 }
@@ -52,7 +56,8 @@ async function main(): Promise<void> {
     return value;
   };
   const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-bench-process-'));
-  const kubeConfig = loadKubeConfig(env('BENCH_KUBECONFIG'));
+  // One configuration for the live cache and the Cluster, so they share connections, as in createReconciler.
+  const kubeConfig = reuseConnections(loadKubeConfig(env('BENCH_KUBECONFIG')));
   const namespaces = env('BENCH_NAMESPACES').split(',');
   const live =
     process.env.BENCH_LIVE_CACHE === 'false' ? undefined : await LiveCache.start({ kubeConfig, namespaces });

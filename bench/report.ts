@@ -9,10 +9,11 @@ export interface SizeResult {
   canaries: number;
   files: number;
   objects: number;
-  noop: NoopPollResult;
-  changed: ChangedPollResult;
+  /** Absent in a `--memory-only` run, as are `changed` and `step`. */
+  noop?: NoopPollResult;
+  changed?: ChangedPollResult;
   cold: ColdSyncResult;
-  step: StepResult;
+  step?: StepResult;
   memory: MemoryResult;
 }
 
@@ -40,63 +41,68 @@ const fmt = (ms: number) =>
 
 export function rowsOf(result: SizeResult): Row[] {
   const { canaries, noop, changed, cold, step, memory } = result;
-  const noopRatio = noop.gitcanaryMs / noop.peerMs;
-  const changedRatio = changed.detectAndPlanMs / changed.peerMs;
-  const coldRatio = cold.gitcanaryMs / cold.peerMs;
-  const stepRatio = step.gitcanaryMs / step.peerMs;
-  return [
-    {
+  const rows: Row[] = [];
+  if (noop) {
+    const ratio = noop.gitcanaryMs / noop.peerMs;
+    rows.push({
       measurement: 'no-op poll',
       canaries,
       gitcanary: fmt(noop.gitcanaryMs),
       peer: `git ls-remote ${fmt(noop.peerMs)}`,
-      ratio: noopRatio,
+      ratio,
       target: `≤ ${targets.noopRatio}×, 1 git req, 0 kube writes, 0 LIST`,
       requests: `git ${noop.gitRequests}, kube ${noop.kubeReads} reads / ${noop.kubeWrites} writes, ${noop.lists} LIST`,
-      met:
-        noopRatio <= targets.noopRatio && noop.gitRequests <= 1 && noop.kubeWrites === 0 && noop.lists === 0,
-    },
-    {
+      met: ratio <= targets.noopRatio && noop.gitRequests <= 1 && noop.kubeWrites === 0 && noop.lists === 0,
+    });
+  }
+  if (changed) {
+    const ratio = changed.detectAndPlanMs / changed.peerMs;
+    rows.push({
       measurement: 'changed poll (detect + plan)',
       canaries,
       gitcanary: `${fmt(changed.detectAndPlanMs)} (pass ${fmt(changed.passMs)})`,
       peer: `git fetch + diff ${fmt(changed.peerMs)}`,
-      ratio: changedRatio,
+      ratio,
       target: `≤ ${targets.changedRatio}×`,
       requests: `git ${changed.gitRequests}, ${changed.blobReads} blob(s) read`,
-      met: changedRatio <= targets.changedRatio,
-    },
-    {
-      measurement: 'cold sync',
-      canaries,
-      gitcanary: fmt(cold.gitcanaryMs),
-      peer: `clone ${fmt(cold.peerCloneMs)} + kubectl ${fmt(cold.peerApplyMs)}`,
-      ratio: coldRatio,
-      target: `≤ ${targets.coldRatio}×`,
-      requests: `kube ${cold.kubeReads} reads / ${cold.kubeWrites} writes, ${cold.lists} LIST`,
-      met: coldRatio <= targets.coldRatio,
-    },
-    {
+      met: ratio <= targets.changedRatio,
+    });
+  }
+  const coldRatio = cold.gitcanaryMs / cold.peerMs;
+  rows.push({
+    measurement: 'cold sync',
+    canaries,
+    gitcanary: fmt(cold.gitcanaryMs),
+    peer: `clone ${fmt(cold.peerCloneMs)} + kubectl ${fmt(cold.peerApplyMs)}`,
+    ratio: coldRatio,
+    target: `≤ ${targets.coldRatio}×`,
+    requests: `kube ${cold.kubeReads} reads / ${cold.kubeWrites} writes, ${cold.lists} LIST`,
+    met: coldRatio <= targets.coldRatio,
+  });
+  if (step) {
+    const ratio = step.gitcanaryMs / step.peerMs;
+    rows.push({
       measurement: 'step (commit, push, apply)',
       canaries,
       gitcanary: fmt(step.gitcanaryMs),
       peer: `commit + push + kubectl ${fmt(step.peerMs)}`,
-      ratio: stepRatio,
+      ratio,
       target: `≤ ${targets.stepRatio}×`,
       requests: `git ${step.gitRequests}, kube ${step.kubeWrites} write(s)`,
-      met: stepRatio <= targets.stepRatio,
-    },
-    {
-      measurement: 'memory (peak RSS)',
-      canaries,
-      gitcanary: `${Math.round(memory.peakRssMiB)} MiB (holding ${Math.round(memory.holdRssMiB)} MiB)`,
-      peer: `idle process ${Math.round(memory.idleRssMiB)} MiB`,
-      ratio: undefined,
-      target: `≤ ${targets.memoryMiB} MB`,
-      requests: `sync ${fmt(memory.coldPassMs)}, poll ${fmt(memory.pollMs)}`,
-      met: memory.peakRssMiB * 1.048576 <= targets.memoryMiB,
-    },
-  ];
+      met: ratio <= targets.stepRatio,
+    });
+  }
+  rows.push({
+    measurement: 'memory (peak RSS)',
+    canaries,
+    gitcanary: `${Math.round(memory.peakRssMiB)} MiB (holding ${Math.round(memory.holdRssMiB)}; plain node ${Math.round(memory.plainNodePeakRssMiB)})`,
+    peer: `idle process ${Math.round(memory.idleRssMiB)} MiB`,
+    ratio: undefined,
+    target: `≤ ${targets.memoryMiB} MB`,
+    requests: `sync ${fmt(memory.coldPassMs)}, poll ${fmt(memory.pollMs)}`,
+    met: memory.peakRssMiB * 1.048576 <= targets.memoryMiB,
+  });
+  return rows;
 }
 
 export function markdownTable(rows: readonly Row[]): string {

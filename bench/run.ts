@@ -4,6 +4,8 @@
 //
 //   npm run bench -- --sizes 100 --runs 3      a quick run while developing
 //   npm run bench -- --no-live-cache           GET every live object, as before the live cache
+//   npm run bench -- --sizes 5000 --memory-only    one cold sync, then the memory row alone (for profiling;
+//                                                  BENCH_HEAP_SNAPSHOT=<file> writes the child's heap)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     'cold-runs': { type: 'string', default: '3' },
     out: { type: 'string', default: 'bench/results/latest.json' },
     'no-live-cache': { type: 'boolean', default: false },
+    'memory-only': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -66,16 +69,20 @@ try {
     };
     // Cold syncs of the larger repositories take minutes: fewer runs, and no warm-up once the smaller
     // sizes have warmed up the JIT and kubectl's discovery cache.
+    const memoryOnly = values['memory-only'];
+    // Cold syncs of the larger repositories take minutes: fewer runs, and no warm-up once the smaller
+    // sizes have warmed up the JIT and kubectl's discovery cache.
     const cold = await coldSync(ctx, {
-      warmups: size >= 1000 ? 0 : 1,
-      runs: size >= 5000 ? 1 : size >= 1000 ? Math.min(2, coldRuns) : coldRuns,
+      warmups: size >= 1000 || memoryOnly ? 0 : 1,
+      runs: size >= 5000 || memoryOnly ? 1 : size >= 1000 ? Math.min(2, coldRuns) : coldRuns,
     });
     const times = { warmups: 1, runs };
-    const noop = await noopPoll(ctx, cold.bench, times);
-    const changed = await changedPoll(ctx, cold.bench, times);
-    const stepped = await step(ctx, cold.bench, times);
+    const noop = memoryOnly ? undefined : await noopPoll(ctx, cold.bench, times);
+    const changed = memoryOnly ? undefined : await changedPoll(ctx, cold.bench, times);
+    const stepped = memoryOnly ? undefined : await step(ctx, cold.bench, times);
     await cold.bench.dispose();
-    const steps = times.warmups + times.runs;
+    // The memory run's clock is past every step the step row took, so nothing is due in it.
+    const steps = memoryOnly ? 0 : times.warmups + times.runs;
     const mem = await memory(
       ctx,
       new Date(gen.epoch.getTime() + (steps * (analysisIntervalSeconds + 1) + 30) * 1000),
@@ -84,10 +91,10 @@ try {
       canaries: size,
       files: gen.files.size,
       objects: gen.objectCount,
-      noop,
-      changed,
+      ...(noop ? { noop } : {}),
+      ...(changed ? { changed } : {}),
       cold: cold.result,
-      step: stepped,
+      ...(stepped ? { step: stepped } : {}),
       memory: mem,
     };
     results.push(result);
