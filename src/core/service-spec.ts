@@ -1,16 +1,23 @@
 // What of a Service's spec is copied to `<svc>-primary` / `<svc>-canary`, and how a spec is normalized for
 // comparison: the fields the API server assigns (cluster IPs, node ports) are dropped, and the ones it
 // defaults are dropped when they hold their default, so a spec written by a person and the same spec read
-// back from the cluster compare equal.
+// back from the cluster compare equal. `clusterIP: None` is the exception: it is the author's choice (a
+// headless Service, whose DNS name resolves to the pods), so the primary and canary are headless too.
 
 type Json = Record<string, unknown>;
 
 const assignedByServer = ['clusterIP', 'clusterIPs', 'healthCheckNodePort'] as const;
 
+const isHeadless = (spec: Json) =>
+  spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None');
+
 /** The target's spec as it may be copied to another Service: no assigned IPs or node ports. */
 export function portableServiceSpec(spec: unknown): Json {
   const copy = structuredClone((spec ?? {}) as Json);
+  const headless = isHeadless(copy);
   for (const field of assignedByServer) delete copy[field];
+  // The server fills clusterIPs from clusterIP; one of the two says it all.
+  if (headless) copy.clusterIP = 'None';
   if (Array.isArray(copy.ports)) {
     copy.ports = (copy.ports as Json[]).map((port) => {
       const rest = { ...port };

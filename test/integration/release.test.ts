@@ -202,6 +202,26 @@ describe('a Service canary released from git', () => {
     expect(s.cluster.stats.writes).toBeGreaterThan(0);
   });
 
+  it('keeps a headless target headless: its primary and canary get no cluster IP, and stay unchanged', async () => {
+    const headless = (color: string) => `  clusterIP: None\n${clusterIpSpec(color)}`;
+    const s = await setup((ns) => ({
+      'apps/podinfo/service.yaml': service(ns, headless('blue')),
+      'apps/podinfo/canary.yaml': canary(ns),
+    }));
+
+    const first = await s.reconcile(0);
+    const again = await s.reconcile(0.5);
+
+    expect(first.changes.created).toHaveLength(3);
+    const services = await Promise.all([
+      read(s.ns, 'Service', 'podinfo-primary'),
+      read(s.ns, 'Service', 'podinfo-canary'),
+    ]);
+    expect(services.map((svc) => svc?.spec.clusterIP)).toEqual(['None', 'None']);
+    expect(again.changes).toMatchObject({ created: [], configured: [], failed: [] });
+    expect(again.changes.unchanged).toHaveLength(3);
+  });
+
   it('in commit-only mode commits and waits for the cluster to match before stepping', async () => {
     const s = await setup(
       (ns) => ({

@@ -144,6 +144,7 @@ export type Live = KubernetesObject & {
   spec: {
     selector?: Record<string, string>;
     externalName?: string;
+    clusterIP?: string;
     rules?: { backendRefs: { name: string; weight: number }[] }[];
   };
 };
