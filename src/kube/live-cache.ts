@@ -11,6 +11,7 @@ import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } fr
 import type { Logger } from 'pino';
 import type { KubeObject } from '../core/model.js';
 import { managedByLabel, managedByValue } from '../core/generated-objects.js';
+import { normalizedServiceSpec } from '../core/service-spec.js';
 import type { ObjectRef } from './cluster.js';
 import { describeKubeError } from './errors.js';
 import { reuseConnections } from './reuse-connections.js';
@@ -325,11 +326,16 @@ function isOlder(candidate: KubeObject, held: KubeObject): boolean {
 }
 
 /**
- * What a diff reads: no managedFields (often the larger half of an object), no status. An object gitcanary
- * does not manage keeps only what the ownership check reads: its name and labels. A watch event is plain
+ * What a diff reads: no managedFields (often the larger half of an object), no status, and a Service's spec
+ * as the diff normalizes it (no assigned cluster IPs or IP families, no field that holds its default): the
+ * diff normalizes again and gets the same, at a third of the memory. An object gitcanary does not manage
+ * keeps only what the ownership check reads: its name and labels. A watch event is plain
  * JSON already and is picked from as it is; client-node's typed models (a LIST, an apply's answer) are
  * turned into the same plain shape by a JSON round trip (`plain`).
  */
+const heldSpec = (kind: WatchedKind, spec: unknown) =>
+  kind.kind === 'Service' && spec !== undefined ? normalizedServiceSpec(spec) : spec;
+
 function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
   const { metadata = {} } = object;
   const ours = metadata.labels?.[managedByLabel] === managedByValue;
@@ -343,7 +349,7 @@ function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = 
       ...(metadata.labels ? { labels: metadata.labels } : {}),
       ...(ours && metadata.annotations ? { annotations: metadata.annotations } : {}),
     },
-    ...(ours ? { spec: (object as { spec?: unknown }).spec } : {}),
+    ...(ours ? { spec: heldSpec(kind, (object as { spec?: unknown }).spec) } : {}),
   };
   return (plain ? trimmed : JSON.parse(JSON.stringify(trimmed))) as KubeObject;
 }

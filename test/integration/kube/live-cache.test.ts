@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { diffObject } from '../../../src/core/cluster-diff.js';
 import type { KubeObject } from '../../../src/core/model.js';
 import { Cluster, type ObjectRef } from '../../../src/kube/cluster.js';
 import { LiveCache } from '../../../src/kube/live-cache.js';
@@ -49,6 +50,9 @@ describe('the live cache', () => {
 
     expect(present?.spec).toMatchObject({ selector: { app: 'podinfo-blue' } });
     expect(present?.metadata.managedFields).toBeUndefined();
+    // Held as the diff normalizes it: no assigned cluster IP, and still equal to what was applied.
+    expect(present?.spec).not.toHaveProperty('clusterIP');
+    expect(diffObject(managed(ns, 'podinfo-primary'), present).action).toBe('unchanged');
     expect(absent).toBeUndefined();
     expect(cluster.stats.reads).toBe(0);
     expect(cache.stats.lists).toBe(2);
