@@ -1,30 +1,25 @@
 // Memory of a reconciler process holding a repository: a child process (bench/reconciler-process.ts)
 // starts on a fresh store against the cluster in sync (a restart), reads the whole repository, polls, and
-// reports its peak and steady RSS. Its peer is the same process with nothing loaded: what Node and the libraries cost alone. The child
-// is compiled with tsc first and run by plain Node, as `gitcanary run` is shipped (tsx would add ~35 MB).
+// reports its peak and steady RSS. Its peer is the same process with nothing loaded: what Node and the
+// libraries cost alone. The child is bundled as the image's CLI is (scripts/bundle.ts) and run by plain
+// Node with the image's flags, so the row measures `gitcanary run` as shipped (tsx would add ~35 MB).
 import { execFile } from 'node:child_process';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { bundle } from '../scripts/bundle.js';
 import type { ProcessMemory } from './reconciler-process.js';
 import type { SizeContext } from './scenarios.js';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Under node_modules, so the compiled files find the project's packages and git ignores them.
-const outDir = join(root, 'node_modules', '.cache', 'gitcanary-bench');
-const child = join(outDir, 'bench', 'reconciler-process.js');
+// Under node_modules, so that git ignores it.
+const child = join(root, 'node_modules', '.cache', 'gitcanary-bench', 'reconciler-process.mjs');
 
-/** Compiles bench/reconciler-process.ts and what it imports from src/ into plain ES modules. */
-export async function compileReconcilerProcess(): Promise<void> {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  // Type errors elsewhere in a tree others are editing do not stop the emit; a missing output does.
-  await execFileAsync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.process.json')]).catch(
-    () => undefined,
-  );
-  await access(child);
-  await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n');
+/** Bundles bench/reconciler-process.ts and what it imports, with the options of the image's bundle. */
+export async function bundleReconcilerProcess(): Promise<void> {
+  await bundle(join(root, 'bench', 'reconciler-process.ts'), child);
 }
 
 /** How the image runs node (deploy/node-runtime.json): the memory row measures gitcanary as shipped. */

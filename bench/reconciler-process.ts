@@ -1,7 +1,8 @@
-// A reconciler process of its own, for the memory measurement: wired like `gitcanary run` (a local store,
-// the live cache, the Reconciler) on a fixed clock, it starts as after a restart (fresh store, cluster in
-// sync), reads the whole repository, polls a few times, and prints its peak and steady RSS as JSON. With `--idle` it loads the same modules and does
-// nothing: the floor that Node, tsx and the libraries cost before any repository is held.
+// A reconciler process of its own, for the memory measurement (bundled and run by bench/memory.ts): wired
+// like `gitcanary run` (a local store, the live cache, the Reconciler) on a fixed clock, it starts as after
+// a restart (fresh store, cluster in sync), reads the whole repository, polls a few times, and prints its
+// peak and steady RSS as JSON. With `--idle` it loads the same code and does nothing: the floor that Node
+// and the libraries cost before any repository is held.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

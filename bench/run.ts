@@ -14,7 +14,7 @@ import { format } from 'prettier';
 import { createNamespaces } from './bench-cluster.js';
 import { startBenchComponents } from './components.js';
 import { analysisIntervalSeconds, generateRepository } from './generate-repository.js';
-import { compileReconcilerProcess, memory } from './memory.js';
+import { bundleReconcilerProcess, memory } from './memory.js';
 import { NativeGit } from './native-git.js';
 import { describeMachine, markdownTable, rowsOf, type SizeResult } from './report.js';
 import { changedPoll, coldSync, ms, noopPoll, step, type SizeContext } from './scenarios.js';
@@ -38,7 +38,7 @@ const started = performance.now();
 const machine = describeMachine();
 const [components] = await Promise.all([
   startBenchComponents((line) => log(line)),
-  compileReconcilerProcess(),
+  bundleReconcilerProcess(),
 ]);
 const results: SizeResult[] = [];
 const work = await mkdtemp(join(tmpdir(), 'gitcanary-bench-'));

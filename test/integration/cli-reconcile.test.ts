@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { bundle } from '../../scripts/bundle.js';
 import { kubeConfigFor } from '../support/control-plane.js';
 import { createBareRepository } from '../support/git-server.js';
 import { HumanClone } from '../support/human-clone.js';
@@ -120,6 +121,27 @@ describe('gitcanary reconcile --once', () => {
     expect(run.stderr).toBe(
       'gitcanary: --repo (or GITCANARY_REPO) is required: the http(s) URL of the repository\n',
     );
+  });
+
+  it('runs as the image runs it: bundled, with its node flags, without node_modules', async () => {
+    const { ns, env } = await podinfoSetup();
+    const app = await mkdtemp(join(tmpdir(), 'gitcanary-image-'));
+    dirs.push(app);
+    await bundle('src/cli/main.ts', join(app, 'dist', 'bundle', 'gitcanary.mjs'));
+    await copyFile('package.json', join(app, 'package.json'));
+    const runtime = JSON.parse(await readFile('deploy/node-runtime.json', 'utf8')) as {
+      nodeFlags: string[];
+      env: Record<string, string>;
+    };
+
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [...runtime.nodeFlags, 'dist/bundle/gitcanary.mjs', 'reconcile', '--once'],
+      { cwd: app, env: { ...process.env, ...runtime.env, ...env }, timeout: 60_000 },
+    );
+
+    expect(stdout).toContain(`${ns}/podinfo  Initialized  weight 0`);
+    expect(stdout).toContain('cluster: 3 created, 0 configured, 0 unchanged, 0 failed');
   });
 
   it('gitcanary run reconciles at start and exits on SIGTERM, its watches closed', async () => {

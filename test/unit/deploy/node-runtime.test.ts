@@ -15,7 +15,7 @@ describe("the image's node runtime", () => {
 
     const node = argv.indexOf('node');
     expect(argv.slice(node + 1, node + 1 + runtime.nodeFlags.length)).toEqual(runtime.nodeFlags);
-    expect(argv[node + 1 + runtime.nodeFlags.length]).toBe('bin/gitcanary.js');
+    expect(argv[node + 1 + runtime.nodeFlags.length]).toBe('dist/bundle/gitcanary.mjs');
   });
 
   it.each(Object.entries(runtime.env))('sets %s=%s in its environment', (name, value) => {
