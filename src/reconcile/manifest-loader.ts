@@ -1,7 +1,7 @@
 // Loads a commit's manifests: lists the tree, parses each input file once per blob id (a poll re-parses
 // only what changed), and joins Canaries with their targets. Shared by the reconciler and the commands
-// that read the repository (status, diff, approve, …). Only the last commit's parsed files are kept, so a
-// daemon's memory follows the repository's size, not its history.
+// that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
+// kept, so a daemon's memory follows the repository's size, not its history.
 import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
 import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
 import { isGeneratedPath } from '../core/generated-file.js';
@@ -26,6 +26,8 @@ const nothing: ParsedFile = Object.freeze({
 export class ManifestLoader {
   /** By `oid:path`, for the files of the last commit loaded. */
   private parsed = new Map<string, ParsedFile>();
+  /** Texts read by `text`, by blob id, while the last commit holds them and no one said `forget`. */
+  private texts = new Map<string, string>();
   private readonly root: string;
 
   constructor(
@@ -51,19 +53,31 @@ export class ManifestLoader {
       parsedFiles.push(parsed);
     }
     this.parsed = kept;
+    const oids = new Map(files.map((file) => [file.path, file.oid]));
+    const held = new Set(oids.values());
+    for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
     return {
       head,
-      oids: new Map(files.map((file) => [file.path, file.oid])),
+      oids,
       assembled: assembleRepository(parsedFiles),
     };
   }
 
   /**
-   * The text of a blob (a generated file, or a target to edit), read when needed and not kept: a plan that
-   * holds is reused without it (quiet-plans.ts), and reading one blob again costs a fraction of a millisecond.
+   * The text of a blob (a generated file, or a target to edit), read once and kept while the last loaded
+   * commit holds it, so that a Canary in motion does not read its generated file again on every poll.
    */
   async text(oid: string): Promise<string> {
-    return this.repo.readBlob(oid);
+    const known = this.texts.get(oid);
+    if (known !== undefined) return known;
+    const text = await this.repo.readBlob(oid);
+    this.texts.set(oid, text);
+    return text;
+  }
+
+  /** Lets a text go: the caller will not ask for it again (a Canary at rest, whose plan is reused). */
+  forget(oid: string): void {
+    this.texts.delete(oid);
   }
 
   private async parse(path: string, oid: string): Promise<ParsedFile> {

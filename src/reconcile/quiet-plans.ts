@@ -57,9 +57,9 @@ export class QuietPlans {
 
   /**
    * Keeps `result` for reuse when it is quiet: no commit, nothing chained, at rest. `settled` is the
-   * caller's word that the target's revision is the state's and no analysis was needed.
+   * caller's word that the target's revision is the state's and no analysis was needed. True when kept.
    */
-  remember(key: string, inputs: PlanInputs, result: PlanResult, settled: boolean): void {
+  remember(key: string, inputs: PlanInputs, result: PlanResult, settled: boolean): boolean {
     this.entries.delete(key);
     const quiet =
       result.kind === 'plan' &&
@@ -68,13 +68,13 @@ export class QuietPlans {
       result.otherChanges.length === 0 &&
       !result.continueImmediately &&
       restingPhases.has(result.state.phase);
-    if (!quiet) return;
+    if (!quiet) return false;
     const live = [inputs.live.primary, inputs.live.canary, inputs.live.route];
     const versions: string[] = [];
     for (const object of live) {
       const version: unknown = object ? object.metadata.resourceVersion : '';
       // A live object without a version cannot be told apart from its next state: never reuse.
-      if (typeof version !== 'string' || (object && version === '')) return;
+      if (typeof version !== 'string' || (object && version === '')) return false;
       versions.push(version);
     }
     this.entries.set(key, {
@@ -85,6 +85,7 @@ export class QuietPlans {
       plan: this.applies ? result : { ...result, desired: [] },
       confirmed: !this.applies,
     });
+    return true;
   }
 
   /** An apply found every object of the plan unchanged: from now on it may be reused. */

@@ -367,7 +367,8 @@ export class Reconciler {
       applies: this.options.applies,
     });
     const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
-    this.quiet.remember(key, inputs, result, settled);
+    // A plan at rest is reused without its generated file's text: the loader need not keep it.
+    if (this.quiet.remember(key, inputs, result, settled) && generatedOid) this.loader.forget(generatedOid);
     return result;
   }
 

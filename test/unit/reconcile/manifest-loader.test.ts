@@ -77,7 +77,7 @@ describe('the manifest loader', () => {
     expect(repo.reads.slice(before)).toEqual([blue.oids.get('apps/podinfo/service.yaml')]);
   });
 
-  it('reads a text again each time it is asked for, keeping none', async () => {
+  it('keeps a text it read until told to forget it', async () => {
     const repo = repository(commits);
     const loader = new ManifestLoader(repo, '', 'default');
     const { oids } = await loader.load('blue');
@@ -85,8 +85,24 @@ describe('the manifest loader', () => {
     const before = repo.reads.length;
 
     const texts = [await loader.text(oid), await loader.text(oid)];
+    loader.forget(oid);
+    texts.push(await loader.text(oid));
 
-    expect(texts).toEqual([deployment, deployment]);
+    expect(texts).toEqual([deployment, deployment, deployment]);
     expect(repo.reads.length - before).toBe(2);
+  });
+
+  it('lets a text go once the loaded commit no longer holds its blob', async () => {
+    const repo = repository(commits);
+    const loader = new ManifestLoader(repo, '', 'default');
+    const blue = await loader.load('blue');
+    const oid = blue.oids.get('apps/podinfo/service.yaml') ?? '';
+    await loader.text(oid);
+    await loader.load('green');
+    const before = repo.reads.length;
+
+    await loader.text(oid);
+
+    expect(repo.reads.length - before).toBe(1);
   });
 });
