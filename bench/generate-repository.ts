@@ -128,6 +128,7 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
     get: () => Promise.resolve(undefined),
     peek: () => ({ object: undefined }),
     apply: () => Promise.reject(new Error('the generator never applies')),
+    keepVersionOnly: () => undefined,
   } as unknown as Cluster;
   const reconciler = new Reconciler({
     repo,

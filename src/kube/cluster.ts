@@ -49,7 +49,7 @@ export class Cluster {
   /** The live object, or undefined when it does not exist. */
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     const cached = this.live?.lookup(ref);
-    if (cached?.known) return cached.object;
+    if (cached?.known && !cached.versionOnly) return cached.object;
     this.stats.reads += 1;
     try {
       const spec = {
@@ -57,7 +57,10 @@ export class Cluster {
         kind: ref.kind,
         metadata: { name: ref.name, namespace: ref.namespace },
       };
-      return (await this.api.read<KubernetesObject>(spec)) as unknown as KubeObject;
+      const object = (await this.api.read<KubernetesObject>(spec)) as unknown as KubeObject;
+      // Whole again in the cache, for the plans that follow (a Canary in motion is planned every poll).
+      if (cached?.known) this.live?.record(object);
+      return object;
     } catch (err) {
       const { status, detail } = describeKubeError(err);
       if (status === 404) return undefined;
@@ -65,10 +68,18 @@ export class Cluster {
     }
   }
 
-  /** What the live cache holds for `ref`, without a request; undefined when it cannot say (then `get`). */
+  /**
+   * What the live cache holds for `ref`, without a request: enough to compare resourceVersions and labels,
+   * maybe not the whole object. Undefined when it cannot say (then `get`).
+   */
   peek(ref: ObjectRef): { object: KubeObject | undefined } | undefined {
     const cached = this.live?.lookup(ref);
     return cached?.known ? { object: cached.object } : undefined;
+  }
+
+  /** The caller needs no more than the version of this object until it changes (`LiveCache.keepVersionOnly`). */
+  keepVersionOnly(ref: ObjectRef): void {
+    this.live?.keepVersionOnly(ref);
   }
 
   /** Server-side apply as `gitcanary`, taking ownership of the fields it sets. */

@@ -25,8 +25,12 @@ export interface LiveCacheOptions {
   pageSize?: number;
 }
 
-/** What the cache knows of one name: the object (or its stub), its absence, or nothing (ask the server). */
-export type LiveLookup = { known: true; object: KubeObject | undefined } | { known: false };
+/**
+ * What the cache knows of one name: the object (or its stub), its absence, or nothing (ask the server).
+ * `versionOnly`: only its name, labels and resourceVersion are held (see `keepVersionOnly`).
+ */
+export type LiveLookup =
+  { known: true; object: KubeObject | undefined; versionOnly?: true } | { known: false };
 
 export interface LiveCacheStats {
   lists: number;
@@ -97,7 +101,16 @@ export class LiveCache {
     return this.reflectorFor(ref)?.lookup(ref.name, ref.namespace) ?? unknown;
   }
 
-  /** Takes the object an apply returned, so the next reconcile need not wait for its watch event. */
+  /**
+   * Holds only the version (and name and labels) of an object whose whole is no longer needed: that of a
+   * Canary at rest, whose plan is reused while the versions hold. The next change the watch brings is held
+   * whole again; a `get` meanwhile goes to the API server. At 5,000 Canaries this is most of the cache.
+   */
+  keepVersionOnly(ref: ObjectRef): void {
+    this.reflectorFor(ref)?.keepVersionOnly(ref.name, ref.namespace);
+  }
+
+  /** Takes the object an apply or a GET returned, so the next reconcile need not wait for its watch event. */
   record(object: KubeObject): void {
     this.reflectorFor({
       apiVersion: object.apiVersion,
@@ -132,6 +145,8 @@ interface ReflectorContext {
 /** One LIST+WATCH loop (client-go's Reflector): a collection's objects by namespace/name. */
 class Reflector {
   private readonly objects = new Map<string, KubeObject>();
+  /** Keys of the objects held as a version only. */
+  private readonly versionOnly = new Set<string>();
   private resourceVersion = '';
   private synced = false;
   private stopped = false;
@@ -152,7 +167,27 @@ class Reflector {
 
   lookup(name: string, namespace?: string): LiveLookup {
     if (!this.synced) return unknown;
-    return { known: true, object: this.objects.get(`${namespace ?? ''}/${name}`) };
+    const key = `${namespace ?? ''}/${name}`;
+    const object = this.objects.get(key);
+    return this.versionOnly.has(key) ? { known: true, object, versionOnly: true } : { known: true, object };
+  }
+
+  keepVersionOnly(name: string, namespace?: string): void {
+    const key = `${namespace ?? ''}/${name}`;
+    const held = this.objects.get(key);
+    if (!held) return;
+    const { metadata } = held;
+    this.objects.set(key, {
+      apiVersion: held.apiVersion,
+      kind: held.kind,
+      metadata: {
+        name: metadata.name,
+        namespace: metadata.namespace,
+        resourceVersion: metadata.resourceVersion,
+        ...(metadata.labels ? { labels: metadata.labels } : {}),
+      },
+    });
+    this.versionOnly.add(key);
   }
 
   record(object: KubeObject): void {
@@ -204,6 +239,7 @@ class Reflector {
       resourceVersion = page.metadata?.resourceVersion ?? '';
     } while (token);
     this.objects.clear();
+    this.versionOnly.clear();
     for (const [key, object] of listed) this.objects.set(key, object);
     this.resourceVersion = resourceVersion;
     this.synced = true;
@@ -302,6 +338,7 @@ class Reflector {
     const held = this.objects.get(key);
     if (held && isOlder(object, held)) return;
     this.objects.set(key, object);
+    this.versionOnly.delete(key);
   }
 
   private remove(object: KubeObject): void {
@@ -310,6 +347,7 @@ class Reflector {
     // An apply we recorded after this deletion recreated the object.
     if (held && isOlder(object, held)) return;
     this.objects.delete(key);
+    this.versionOnly.delete(key);
   }
 }
 

@@ -10,7 +10,7 @@
 // without its desired objects (the bulk of its memory): they are known to be in the cluster, and the
 // change set names them.
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
-import type { KubeObject, Phase } from '../core/model.js';
+import type { Phase } from '../core/model.js';
 import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
 
 export interface PlanInputs {
@@ -22,8 +22,7 @@ export interface PlanInputs {
 interface Entry {
   resolved: ResolvedCanary;
   generatedOid: string | undefined;
-  /** The live primary, canary and route, and their resourceVersions ('' when absent). */
-  live: (KubeObject | undefined)[];
+  /** The resourceVersions of the live primary, canary and route ('' when absent); not the objects, which the live cache may let go. */
   versions: string[];
   plan: CanaryPlan;
   /** The cluster was found to hold the plan's objects (always true in commit-only mode). */
@@ -80,7 +79,6 @@ export class QuietPlans {
     this.entries.set(key, {
       resolved: inputs.resolved,
       generatedOid: inputs.generatedOid,
-      live,
       versions,
       plan: this.applies ? result : { ...result, desired: [] },
       confirmed: !this.applies,
@@ -111,9 +109,5 @@ export class QuietPlans {
 
 function sameVersions(entry: Entry, live: LiveObjects): boolean {
   const now = [live.primary, live.canary, live.route];
-  return now.every((object, i) => {
-    // The live cache hands out the same object until it changes; a GET gives a new one each time.
-    if (object === entry.live[i]) return true;
-    return (object ? object.metadata.resourceVersion : '') === entry.versions[i];
-  });
+  return now.every((object, i) => (object ? object.metadata.resourceVersion : '') === entry.versions[i]);
 }

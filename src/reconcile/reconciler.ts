@@ -367,9 +367,18 @@ export class Reconciler {
       applies: this.options.applies,
     });
     const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
-    // A plan at rest is reused without its generated file's text: the loader need not keep it.
-    if (this.quiet.remember(key, inputs, result, settled) && generatedOid) this.loader.forget(generatedOid);
+    if (this.quiet.remember(key, inputs, result, settled)) {
+      // A plan at rest is reused without its generated file's text: the loader need not keep it.
+      if (generatedOid) this.loader.forget(generatedOid);
+      // In commit-only mode it is reusable at once, and only the live objects' versions are compared.
+      if (!this.options.applies) this.keepVersionsOnly(canary);
+    }
     return result;
+  }
+
+  /** A Canary at rest: its reused plan compares only the versions of its live objects, not their content. */
+  private keepVersionsOnly(canary: CanarySpec): void {
+    for (const ref of liveRefs(canary)) if (ref) this.options.cluster.keepVersionOnly(ref);
   }
 
   private async observe(canary: CanarySpec): Promise<LiveObjects> {
@@ -443,7 +452,11 @@ export class Reconciler {
           );
         }
       }
-      if (own.unchanged.length === plan.desired.length) this.quiet.confirm(plan.canary, plan, own.unchanged);
+      if (own.unchanged.length === plan.desired.length) {
+        this.quiet.confirm(plan.canary, plan, own.unchanged);
+        const resolved = pass.resolved.get(plan.canary);
+        if (resolved) this.keepVersionsOnly(resolved.canary);
+      }
       return own;
     });
     let fresh = 0;

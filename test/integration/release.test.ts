@@ -222,6 +222,35 @@ describe('a Service canary released from git', () => {
     expect(again.changes.unchanged).toHaveLength(3);
   });
 
+  it('with the live cache, a Canary at rest costs no request, and a release reads its objects once', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns),
+      }),
+      { liveCache: true },
+    );
+    await s.reconcile(0);
+    await s.reconcile(0.5);
+    const atRest = s.cluster.stats.reads;
+
+    const idle = await s.reconcile(0.6);
+    const idleReads = s.cluster.stats.reads - atRest;
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'to green',
+    );
+    const released = await s.reconcile(1);
+
+    expect(idle.changes.unchanged).toHaveLength(3);
+    expect(idleReads).toBe(0);
+    // The objects of a Canary at rest are held as versions only: the release reads them whole, once.
+    expect(s.cluster.stats.reads - atRest).toBe(3);
+    expect(released.commits).toHaveLength(1);
+    expect((await s.human.log())[0]).toMatch(/^podinfo: new revision \w{12}, analysis started$/);
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-green']);
+  });
+
   it('in commit-only mode commits and waits for the cluster to match before stepping', async () => {
     const s = await setup(
       (ns) => ({

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
+import { LiveCache } from '../../src/kube/live-cache.js';
 import {
   Reconciler,
   type AnalysisRequest,
@@ -91,6 +92,8 @@ export async function setup(
     applies?: boolean;
     analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
     notify?: ReconcilerOptions['notify'];
+    /** Read the live state from a watch-backed cache of the test namespace, as `gitcanary run` does. */
+    liveCache?: boolean;
   } = {},
 ): Promise<Setup> {
   const ns = await createTestNamespace(kc, 'release');
@@ -109,7 +112,9 @@ export async function setup(
     dir: workdir,
     auth: { username: server.username, password: server.password },
   });
-  const cluster = new Cluster(kc);
+  const live = options.liveCache ? await LiveCache.start({ kubeConfig: kc, namespaces: [ns] }) : undefined;
+  if (live) cleanups.push(() => Promise.resolve(live.stop()));
+  const cluster = new Cluster(kc, live ? { live } : {});
   const start = Date.parse('2026-11-26T10:00:00Z');
   const clock = { now: new Date(start) };
   const reconciler = new Reconciler({

@@ -78,6 +78,44 @@ describe('the live cache', () => {
     expect(cluster.stats.reads).toBe(0);
   });
 
+  it('keeps only the version of an object when told to, reads it whole by GET, and holds it whole again', async () => {
+    const ns = await createTestNamespace(kc, 'live');
+    await applyAsSomeoneElse(managed(ns, 'podinfo-primary'));
+    const { cache, cluster } = await start(ns);
+    const ref = serviceRef(ns, 'podinfo-primary');
+    const version = cluster.peek(ref)?.object?.metadata.resourceVersion;
+
+    cluster.keepVersionOnly(ref);
+    const peeked = cluster.peek(ref)?.object;
+    const whole = await cluster.get(ref);
+    const again = await cluster.get(ref);
+
+    expect(peeked?.metadata).toMatchObject({
+      resourceVersion: version,
+      labels: { 'app.kubernetes.io/managed-by': 'gitcanary' },
+    });
+    expect(peeked?.spec).toBeUndefined();
+    expect(whole?.spec).toMatchObject({ selector: { app: 'podinfo-blue' } });
+    expect(again?.spec).toMatchObject({ selector: { app: 'podinfo-blue' } });
+    expect(cluster.stats.reads).toBe(1);
+    expect(cache.lookup(ref)).toMatchObject({
+      known: true,
+      object: { spec: { selector: { app: 'podinfo-blue' } } },
+    });
+
+    cluster.keepVersionOnly(ref);
+    await applyAsSomeoneElse(managed(ns, 'podinfo-primary', 'podinfo-green'));
+    await waitUntil(
+      'the change to reach the cache whole',
+      () => Promise.resolve(cache.lookup(ref).known && !('versionOnly' in cache.lookup(ref))),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect((await cluster.get(ref))?.spec).toMatchObject({ selector: { app: 'podinfo-green' } });
+    expect(cluster.stats.reads).toBe(1);
+  });
+
   it('holds an object gitcanary does not manage as a stub that still shows who owns it', async () => {
     const ns = await createTestNamespace(kc, 'live');
     const foreign = managed(ns, 'podinfo-canary');
