@@ -30,11 +30,12 @@ COPY package.json ./
 COPY --from=build /app/dist/bundle ./dist/bundle
 # The git object store is a cache (git holds the state); in Kubernetes an emptyDir is mounted here.
 # MALLOC_MMAP_THRESHOLD_ and the node flags below are deploy/node-runtime.json (a test keeps them equal): a
-# small young generation, a heap that grows 10% past what is live, and the 16-64 KB buffers of a pack's
-# inflation given back to the system when freed, instead of staying resident after the first fetch.
+# small young generation, a heap that grows 10% past what is live, and every buffer of a page or more given
+# back to the system when freed: the first fetch inflates each object into buffers of a few KB, which glibc
+# would otherwise keep resident, fragmented, for the process's whole life.
 ENV GITCANARY_WORKDIR=/var/lib/gitcanary/repo \
     GITCANARY_LISTEN=:8080 \
-    MALLOC_MMAP_THRESHOLD_=16384
+    MALLOC_MMAP_THRESHOLD_=4096
 EXPOSE 8080
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
