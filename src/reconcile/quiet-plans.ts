@@ -86,13 +86,17 @@ export class QuietPlans {
     return true;
   }
 
-  /** An apply found every object of the plan unchanged: from now on it may be reused. */
-  confirm(key: string, plan: CanaryPlan, names: string[]): void {
+  /**
+   * An apply found every object of the plan unchanged: from now on it may be reused. True when `plan` is
+   * the remembered one (a plan at rest); false for a plan that was not kept, which nothing changes.
+   */
+  confirm(key: string, plan: CanaryPlan, names: string[]): boolean {
     const entry = this.entries.get(key);
-    if (entry?.plan !== plan) return;
+    if (entry?.plan !== plan) return false;
     entry.confirmed = true;
     entry.names = names;
     entry.plan = { ...plan, desired: [] };
+    return true;
   }
 
   /** The names of a reused plan's objects, all unchanged; undefined when `plan` was made afresh. */

@@ -452,9 +452,12 @@ export class Reconciler {
           );
         }
       }
-      if (own.unchanged.length === plan.desired.length) {
-        this.quiet.confirm(plan.canary, plan, own.unchanged);
-        const resolved = pass.resolved.get(plan.canary);
+      // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
+      const resolved = pass.resolved.get(plan.canary);
+      if (
+        own.unchanged.length === plan.desired.length &&
+        this.quiet.confirm(plan.canary, plan, own.unchanged)
+      ) {
         if (resolved) this.keepVersionsOnly(resolved.canary);
       }
       return own;

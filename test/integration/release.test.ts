@@ -222,7 +222,7 @@ describe('a Service canary released from git', () => {
     expect(again.changes.unchanged).toHaveLength(3);
   });
 
-  it('with the live cache, a Canary at rest costs no request, and a release reads its objects once', async () => {
+  it('with the live cache, a Canary at rest costs no request, a release reads its objects once, and no more', async () => {
     const s = await setup(
       (ns) => ({
         'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
@@ -241,10 +241,15 @@ describe('a Service canary released from git', () => {
       'to green',
     );
     const released = await s.reconcile(1);
+    const releasedReads = s.cluster.stats.reads - atRest;
+    // In motion, within its interval: planned again from the cache, with no request, poll after poll.
+    await s.reconcile(1.2);
+    await s.reconcile(1.4);
 
     expect(idle.changes.unchanged).toHaveLength(3);
     expect(idleReads).toBe(0);
     // The objects of a Canary at rest are held as versions only: the release reads them whole, once.
+    expect(releasedReads).toBe(3);
     expect(s.cluster.stats.reads - atRest).toBe(3);
     expect(released.commits).toHaveLength(1);
     expect((await s.human.log())[0]).toMatch(/^podinfo: new revision \w{12}, analysis started$/);

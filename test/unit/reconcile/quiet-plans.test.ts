@@ -52,12 +52,13 @@ describe('QuietPlans', () => {
     quiet.remember('demo/podinfo', first, aPlan(), true);
     expect(quiet.reuse('demo/podinfo', first)).toBeUndefined();
 
-    quiet.confirm('demo/podinfo', aPlan(), names); // not the remembered plan: ignored
+    const other = quiet.confirm('demo/podinfo', aPlan(), names); // not the remembered plan: ignored
     const remembered = aPlan();
     quiet.remember('demo/podinfo', first, remembered, true);
-    quiet.confirm('demo/podinfo', remembered, names);
+    const confirmed = quiet.confirm('demo/podinfo', remembered, names);
     const reused = quiet.reuse('demo/podinfo', inputs({ resolved: first.resolved }));
 
+    expect([other, confirmed]).toEqual([false, true]);
     expect(reused).toMatchObject({ state: { phase: 'Succeeded' }, desired: [] });
     expect(quiet.unchangedNames('demo/podinfo', reused as CanaryPlan)).toEqual(names);
   });
