@@ -10,7 +10,7 @@
 import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../core/model.js';
-import { managedByLabel, managedByValue } from '../core/generated-objects.js';
+import { isManagedByUs } from '../core/generated-objects.js';
 import { normalizedServiceSpec } from '../core/service-spec.js';
 import type { ObjectRef } from './cluster.js';
 import { describeKubeError } from './errors.js';
@@ -167,26 +167,16 @@ class Reflector {
 
   lookup(name: string, namespace?: string): LiveLookup {
     if (!this.synced) return unknown;
-    const key = `${namespace ?? ''}/${name}`;
+    const key = keyFor(name, namespace);
     const object = this.objects.get(key);
     return this.versionOnly.has(key) ? { known: true, object, versionOnly: true } : { known: true, object };
   }
 
   keepVersionOnly(name: string, namespace?: string): void {
-    const key = `${namespace ?? ''}/${name}`;
+    const key = keyFor(name, namespace);
     const held = this.objects.get(key);
     if (!held) return;
-    const { metadata } = held;
-    this.objects.set(key, {
-      apiVersion: held.apiVersion,
-      kind: held.kind,
-      metadata: {
-        name: metadata.name,
-        namespace: metadata.namespace,
-        resourceVersion: metadata.resourceVersion,
-        ...(metadata.labels ? { labels: metadata.labels } : {}),
-      },
-    });
+    this.objects.set(key, stubOf(held, this.kind));
     this.versionOnly.add(key);
   }
 
@@ -351,8 +341,10 @@ class Reflector {
   }
 }
 
+const keyFor = (name: string, namespace?: string) => `${namespace ?? ''}/${name}`;
+
 function keyOf(object: KubeObject): string {
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  return keyFor(object.metadata.name, object.metadata.namespace);
 }
 
 /** Etcd-backed API servers give increasing integer versions; anything else is taken as newer. */
@@ -363,21 +355,13 @@ function isOlder(candidate: KubeObject, held: KubeObject): boolean {
   return BigInt(a) < BigInt(b);
 }
 
-/**
- * What a diff reads: no managedFields (often the larger half of an object), no status, and a Service's spec
- * as the diff normalizes it (no assigned cluster IPs or IP families, no field that holds its default): the
- * diff normalizes again and gets the same, at a third of the memory. An object gitcanary does not manage
- * keeps only what the ownership check reads: its name and labels. A watch event is plain
- * JSON already and is picked from as it is; client-node's typed models (a LIST, an apply's answer) are
- * turned into the same plain shape by a JSON round trip (`plain`).
- */
 const heldSpec = (kind: WatchedKind, spec: unknown) =>
   kind.kind === 'Service' && spec !== undefined ? normalizedServiceSpec(spec) : spec;
 
-function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
+/** Name, labels and resourceVersion: what the ownership check and a reused plan read, and no more. */
+function stubOf(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeObject {
   const { metadata = {} } = object;
-  const ours = metadata.labels?.[managedByLabel] === managedByValue;
-  const trimmed = {
+  return {
     apiVersion: object.apiVersion ?? kind.apiVersion,
     kind: object.kind ?? kind.kind,
     metadata: {
@@ -385,9 +369,27 @@ function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = 
       namespace: metadata.namespace,
       resourceVersion: metadata.resourceVersion,
       ...(metadata.labels ? { labels: metadata.labels } : {}),
-      ...(ours && metadata.annotations ? { annotations: metadata.annotations } : {}),
     },
-    ...(ours ? { spec: heldSpec(kind, (object as { spec?: unknown }).spec) } : {}),
-  };
-  return (plain ? trimmed : JSON.parse(JSON.stringify(trimmed))) as KubeObject;
+  } as KubeObject;
+}
+
+/**
+ * What a diff reads: no managedFields (often the larger half of an object), no status, and a Service's spec
+ * as the diff normalizes it (no assigned cluster IPs or IP families, no field that holds its default): the
+ * diff normalizes again and gets the same, at a third of the memory. An object gitcanary does not manage
+ * keeps only its stub, which is what the ownership check reads. A watch event is plain JSON already and is
+ * picked from as it is; client-node's typed models (a LIST, an apply's answer) are turned into the same
+ * plain shape by a JSON round trip (`plain`).
+ */
+function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
+  const stub = stubOf(object, kind);
+  const { annotations } = object.metadata ?? {};
+  const trimmed = isManagedByUs(stub)
+    ? {
+        ...stub,
+        metadata: { ...stub.metadata, ...(annotations ? { annotations } : {}) },
+        spec: heldSpec(kind, (object as { spec?: unknown }).spec),
+      }
+    : stub;
+  return plain ? trimmed : (JSON.parse(JSON.stringify(trimmed)) as KubeObject);
 }

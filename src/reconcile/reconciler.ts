@@ -453,13 +453,10 @@ export class Reconciler {
         }
       }
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
-      const resolved = pass.resolved.get(plan.canary);
-      if (
-        own.unchanged.length === plan.desired.length &&
-        this.quiet.confirm(plan.canary, plan, own.unchanged)
-      ) {
-        if (resolved) this.keepVersionsOnly(resolved.canary);
-      }
+      const atRest =
+        own.unchanged.length === plan.desired.length && this.quiet.confirm(plan.canary, plan, own.unchanged);
+      const resolved = atRest ? pass.resolved.get(plan.canary) : undefined;
+      if (resolved) this.keepVersionsOnly(resolved.canary);
       return own;
     });
     let fresh = 0;
