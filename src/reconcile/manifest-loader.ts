@@ -3,7 +3,13 @@
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
 // kept, so a daemon's memory follows the repository's size, not its history.
 import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
-import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
+import {
+  isManifestPath,
+  parseManifestFile,
+  type ParsedFile,
+  type ParseManifestOptions,
+} from '../core/manifests/parse-file.js';
+import type { ManifestError } from '../core/manifests/manifest-error.js';
 import { isGeneratedPath } from '../core/generated-file.js';
 import type { Repository } from '../git/repository.js';
 
@@ -12,6 +18,8 @@ export interface LoadedCommit {
   /** Blob id by path, for every manifest and generated file under the root. */
   oids: ReadonlyMap<string, string>;
   assembled: AssembledRepository;
+  /** Warnings of the files parsed by this load (new blobs): said once per revision of a file, not every poll. */
+  freshWarnings: ManifestError[];
 }
 
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */
@@ -21,6 +29,7 @@ const nothing: ParsedFile = Object.freeze({
   canaryChecks: [],
   metricTemplates: [],
   errors: [],
+  warnings: [],
 });
 
 export class ManifestLoader {
@@ -33,7 +42,7 @@ export class ManifestLoader {
   constructor(
     private readonly repo: Pick<Repository, 'listFiles' | 'readBlob'>,
     root: string,
-    private readonly defaultNamespace: string,
+    private readonly options: ParseManifestOptions,
   ) {
     this.root = root.replace(/^\/+|\/+$/g, '');
   }
@@ -45,10 +54,15 @@ export class ManifestLoader {
     );
     const parsedFiles: ParsedFile[] = [];
     const kept = new Map<string, ParsedFile>();
+    const freshWarnings: ManifestError[] = [];
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
       const key = `${file.oid}:${file.path}`;
-      const parsed = this.parsed.get(key) ?? (await this.parse(file.path, file.oid));
+      let parsed = this.parsed.get(key);
+      if (!parsed) {
+        parsed = await this.parse(file.path, file.oid);
+        freshWarnings.push(...parsed.warnings);
+      }
       kept.set(key, parsed);
       parsedFiles.push(parsed);
     }
@@ -60,6 +74,7 @@ export class ManifestLoader {
       head,
       oids,
       assembled: assembleRepository(parsedFiles),
+      freshWarnings,
     };
   }
 
@@ -81,14 +96,13 @@ export class ManifestLoader {
   }
 
   private async parse(path: string, oid: string): Promise<ParsedFile> {
-    const parsed = parseManifestFile(path, await this.repo.readBlob(oid), {
-      defaultNamespace: this.defaultNamespace,
-    });
+    const parsed = parseManifestFile(path, await this.repo.readBlob(oid), this.options);
     const empty =
       parsed.services.length +
         parsed.canaries.length +
         parsed.metricTemplates.length +
-        parsed.errors.length ===
+        parsed.errors.length +
+        parsed.warnings.length ===
       0;
     return empty ? nothing : parsed;
   }
