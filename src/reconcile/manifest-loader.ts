@@ -9,7 +9,8 @@ import {
   type ParsedFile,
   type ParseManifestOptions,
 } from '../core/manifests/parse-file.js';
-import type { ManifestError } from '../core/manifests/manifest-error.js';
+import { compareManifestErrors, type ManifestError } from '../core/manifests/manifest-error.js';
+import { withFieldLines } from '../core/manifests/field-line.js';
 import { isGeneratedPath } from '../core/generated-file.js';
 import type { Repository } from '../git/repository.js';
 
@@ -70,10 +71,11 @@ export class ManifestLoader {
     const oids = new Map(files.map((file) => [file.path, file.oid]));
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
+    const assembled = assembleRepository(parsedFiles);
     return {
       head,
       oids,
-      assembled: assembleRepository(parsedFiles),
+      assembled: { ...assembled, errors: await this.withLines(assembled.errors, oids) },
       freshWarnings,
     };
   }
@@ -93,6 +95,30 @@ export class ManifestLoader {
   /** Lets a text go: the caller will not ask for it again (a Canary at rest, whose plan is reused). */
   forget(oid: string): void {
     this.texts.delete(oid);
+  }
+
+  /**
+   * The cross-file errors (a missing target, a template defined twice) get the line of their field too, so
+   * every error names `file:line`. Their files are read again only then: errors are rare, and a load is once
+   * per commit.
+   */
+  private async withLines(
+    errors: ManifestError[],
+    oids: ReadonlyMap<string, string>,
+  ): Promise<ManifestError[]> {
+    const lineless = new Set(
+      errors.filter((e) => e.line === undefined && e.document !== undefined).map((e) => e.file),
+    );
+    if (lineless.size === 0) return errors;
+    const byFile = new Map<string, ManifestError[]>();
+    for (const error of errors) byFile.set(error.file, [...(byFile.get(error.file) ?? []), error]);
+    const withLines: ManifestError[] = [];
+    for (const [file, group] of byFile) {
+      const oid = oids.get(file);
+      const read = oid !== undefined && lineless.has(file);
+      withLines.push(...(read ? withFieldLines(group, await this.repo.readBlob(oid)) : group));
+    }
+    return withLines.sort(compareManifestErrors);
   }
 
   private async parse(path: string, oid: string): Promise<ParsedFile> {

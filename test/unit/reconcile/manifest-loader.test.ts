@@ -65,6 +65,15 @@ describe('the manifest loader', () => {
     });
   });
 
+  it('puts the line of the field into an error found across files (a missing target)', async () => {
+    const repo = repository({ lonely: { 'apps/podinfo/canary.yaml': canary } });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const { assembled } = await loader.load('lonely');
+
+    expect(assembled.errors).toMatchObject([{ field: 'spec.targetRef.name', line: 7 }]);
+  });
+
   it("keeps only the last commit's parsed files, so memory follows the repository and not its history", async () => {
     const repo = repository(commits);
     const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
