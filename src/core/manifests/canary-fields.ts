@@ -4,6 +4,7 @@
 // this one tree, so they cannot disagree. A field outside the tree is unknown (a typo, most likely).
 import type { RouterName } from '../model.js';
 import { formatFieldPath } from './manifest-error.js';
+import { ACCEPTED_PROVIDERS } from './canary-schema.js';
 import { isRecord } from './is-record.js';
 
 export type Support = 'supported' | 'not-applicable' | 'not-supported';
@@ -25,6 +26,8 @@ export interface FieldNode {
   items?: FieldNode;
   /** The value of each free key of a map. */
   values?: FieldNode;
+  /** Extra OpenAPI keywords for our CRD's schema of this field (enum, pattern): the parser checks the same. */
+  crd?: Readonly<Record<string, unknown>>;
 }
 
 const GATEWAY: readonly RouterName[] = ['gatewayapi'];
@@ -144,7 +147,9 @@ const webhook = object('one hook', {
 
 const analysisNode = (note: string) =>
   object(note, {
-    interval: supported('string', 'time between steps (Flagger: at least 10s; default 1m)'),
+    interval: supported('string', 'time between steps (Flagger: at least 10s; default 1m)', {
+      crd: { pattern: '^(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$' },
+    }),
     threshold: supported('integer', 'failed checks before rollback (0 means 1, as in Flagger)'),
     maxWeight: supported('integer', 'largest canary weight (above 100 is 100); ignored with stepWeights'),
     stepWeight: supported('integer', 'weight added per step (above 100 is 100)'),
@@ -268,7 +273,9 @@ const service = object('how the Services and the route are generated', {
 });
 
 const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): Record<string, FieldNode> => ({
-  provider: supported('string', 'the router (default: --default-provider)'),
+  provider: supported('string', 'the router (default: --default-provider)', {
+    crd: { enum: ACCEPTED_PROVIDERS },
+  }),
   metricsServer: supported('string', 'Prometheus of the built-in metrics and inline queries for this Canary'),
   targetRef,
   service: service,

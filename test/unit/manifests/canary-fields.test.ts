@@ -168,7 +168,7 @@ describe('editDistance', () => {
 });
 
 describe('docs/flagger-compatibility.md', () => {
-  it('holds the field table the code renders (npm run docs:fields rewrites it)', () => {
+  it('holds the field table the code renders (npm run generate rewrites it)', () => {
     const doc = readFileSync('docs/flagger-compatibility.md', 'utf8');
     const table = doc.slice(
       doc.indexOf(FIELD_TABLE_BEGIN) + FIELD_TABLE_BEGIN.length,
