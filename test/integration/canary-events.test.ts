@@ -100,7 +100,7 @@ spec:
 `) as object;
     const custom = kc.makeApiClient(CustomObjectsApi);
 
-    const created = await custom.createNamespacedCustomObject({
+    const created: unknown = await custom.createNamespacedCustomObject({
       group: 'gitcanary.dev',
       version: 'v1alpha1',
       namespace: ns,
