@@ -65,6 +65,31 @@ describe('the manifest loader', () => {
     });
   });
 
+  it('reports the warnings of a file once per revision of that file, not at every load', async () => {
+    const warned = canary.replace(
+      '  service: { port: 9898 }',
+      '  service: { port: 9898, portDiscovery: true }',
+    );
+    const repo = repository({
+      first: { 'apps/podinfo/service.yaml': service('blue'), 'apps/podinfo/canary.yaml': warned },
+      second: { 'apps/podinfo/service.yaml': service('green'), 'apps/podinfo/canary.yaml': warned },
+      third: {
+        'apps/podinfo/service.yaml': service('green'),
+        'apps/podinfo/canary.yaml': `${warned}# edited\n`,
+      },
+    });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const loads = [await loader.load('first'), await loader.load('second'), await loader.load('third')];
+
+    expect(loads.map((l) => l.freshWarnings.map((w) => w.field))).toEqual([
+      ['spec.service.portDiscovery'],
+      [],
+      ['spec.service.portDiscovery'],
+    ]);
+    expect(loads[1]?.assembled.warnings).toHaveLength(1);
+  });
+
   it('puts the line of the field into an error found across files (a missing target)', async () => {
     const repo = repository({ lonely: { 'apps/podinfo/canary.yaml': canary } });
     const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
