@@ -76,6 +76,7 @@ const rolloutStateSchema = z.object({
   lastStepTime: z.string(),
   lastChecks: z.array(checkResultSchema).default([]),
   mirrored: z.boolean().optional(),
+  liveSince: z.string().optional(),
   message: z.string().optional(),
 });
 

@@ -198,5 +198,7 @@ export interface RolloutState {
   lastChecks: CheckResult[];
   /** Requests are mirrored to the canary at this step (Flagger's mirror step before any weight moves). */
   mirrored?: boolean;
+  /** Commit-only mode: when the cluster was first seen holding this step; its interval counts from here. */
+  liveSince?: string;
   message?: string;
 }

@@ -107,10 +107,11 @@ export function planRollout(input: PlanInput): PlanResult {
     previous,
     analysis: input.analysis,
     clusterMatches: input.applies || !previous || clusterMatches(previous, input.live),
+    commitOnly: !input.applies,
     routeReadiness: routerOf(canary.provider).readiness(canary, input.live.routes ?? []),
   });
   const transition = 'state' in outcome ? outcome : undefined;
-  const state = transition?.state ?? previous?.state;
+  const state = withLiveSince(input, transition?.state ?? previous?.state, transition);
   const primarySpec = transition?.primarySpec ?? previous?.primary.spec;
   const canarySpec = transition?.canarySpec ?? previous?.canary.spec;
   if (!state) throw new Error('unreachable: a first reconcile always initializes');
@@ -163,6 +164,34 @@ export function generatedFileFor(
     canary: derivedService(canary, target, canaryServiceName(canary), canarySpec, canary.service.canary),
     routes: routerOf(canary.provider).routes({ canary, target, traffic: trafficOf(canary, state) }),
   };
+}
+
+/**
+ * A step that changes what the cluster should hold is not live yet: in commit-only mode its `liveSince` goes,
+ * until the cluster is seen holding it. A transition that changes only the state (a failed check) keeps it.
+ */
+function withLiveSince(
+  input: PlanInput,
+  state: RolloutState | undefined,
+  transition: { primarySpec: unknown; canarySpec: unknown } | undefined,
+): RolloutState | undefined {
+  const previous = input.previous?.file;
+  if (input.applies || !state?.liveSince || !transition || !previous) return state;
+  const { canary } = input;
+  const target = input.target.object;
+  const before = generatedFileFor(
+    canary,
+    target,
+    previous.state,
+    previous.primary.spec,
+    previous.canary.spec,
+  );
+  const after = generatedFileFor(canary, target, state, transition.primarySpec, transition.canarySpec);
+  const objects = (file: GeneratedFile) => JSON.stringify([file.primary, file.canary, ...file.routes]);
+  if (objects(before) === objects(after)) return state;
+  const copy = { ...state };
+  delete copy.liveSince;
+  return copy;
 }
 
 function clusterMatches(previous: GeneratedFile, live: LiveObjects): boolean {

@@ -31,6 +31,8 @@ export interface TransitionInput {
   analysis: AnalysisReport;
   /** False only in commit-only mode while the live objects differ from the committed ones. */
   clusterMatches: boolean;
+  /** Commit-only mode: a GitOps tool applies, so a step is timed from when it was seen live. */
+  commitOnly: boolean;
   /** What the route's controller says of the live route (its Accepted condition). */
   routeReadiness: RouteReadiness;
 }
@@ -44,10 +46,40 @@ const activePhases: readonly Phase[] = [
 ];
 export const isActive = (phase: Phase) => activePhases.includes(phase);
 
+/**
+ * When the next analysis of a Progressing or WaitingPromotion canary is due: one interval after its last step,
+ * and in commit-only mode one interval after the step was first seen live (`liveSince`), so every step is
+ * judged over a full interval of the traffic it set, however late the GitOps tool applies it. Undefined while
+ * a commit-only step has not been seen live yet.
+ */
+export function nextAnalysisTime(
+  canary: CanarySpec,
+  state: RolloutState,
+  commitOnly: boolean,
+): number | undefined {
+  if (commitOnly && !state.liveSince) return undefined;
+  const since = Math.max(Date.parse(state.lastStepTime), state.liveSince ? Date.parse(state.liveSince) : 0);
+  return since + canary.analysis.intervalSeconds * 1000;
+}
+
 /** True when the next analysis of a Progressing or WaitingPromotion canary is due at `now`. */
-export function analysisDue(canary: CanarySpec, state: RolloutState | undefined, now: Date): boolean {
-  if (!state || (state.phase !== 'Progressing' && state.phase !== 'WaitingPromotion')) return false;
-  return now.getTime() >= Date.parse(state.lastStepTime) + canary.analysis.intervalSeconds * 1000;
+export function analysisDue(
+  canary: CanarySpec,
+  state: RolloutState | undefined,
+  now: Date,
+  commitOnly = false,
+): boolean {
+  if (!state || !timedPhases.includes(state.phase)) return false;
+  const next = nextAnalysisTime(canary, state, commitOnly);
+  return next !== undefined && now.getTime() >= next;
+}
+
+const timedPhases: readonly Phase[] = ['Progressing', 'WaitingPromotion'];
+
+export interface NeedsContext {
+  /** What the route's controller says of the live route; a step whose route is not live is not judged. */
+  routeReadiness?: RouteReadiness;
+  commitOnly?: boolean;
 }
 
 /**
@@ -67,18 +99,23 @@ export function analysisNeeds(
   state: RolloutState | undefined,
   revision: string,
   now: Date,
-  routeReadiness: RouteReadiness = { state: 'ready' },
+  context: NeedsContext = {},
 ): AnalysisNeeds {
   if (!state || canary.suspend || canary.skipAnalysis) return { webhooks: [], metrics: false };
   const newRelease = revision !== state.revision && revision !== state.lastPromotedRevision;
   if (newRelease || (state.phase === 'Waiting' && revision === state.revision)) {
     return { webhooks: ['confirm-rollout'], metrics: false };
   }
-  if (revision !== state.revision || isPaused(canary) || !analysisDue(canary, state, now)) {
+  if (
+    revision !== state.revision ||
+    isPaused(canary) ||
+    !analysisDue(canary, state, now, context.commitOnly ?? false)
+  ) {
     return { webhooks: [], metrics: false };
   }
   // A step whose route is not live yet is not judged: the checks would measure the previous step.
-  if (routeReadiness.state !== 'ready') return { webhooks: ['rollback'], metrics: false };
+  if ((context.routeReadiness?.state ?? 'ready') !== 'ready')
+    return { webhooks: ['rollback'], metrics: false };
   const firstStep = isFirstStep(state);
   const webhooks: WebhookType[] = firstStep ? ['pre-rollout', 'rollback'] : ['rollout', 'rollback'];
   const promoting =
@@ -126,6 +163,14 @@ export function decide(input: TransitionInput): Transition | Hold {
     }
     return { waiting: 'waiting for the cluster to match the committed objects' };
   }
+  if (input.commitOnly && !s.liveSince && timedPhases.includes(s.phase)) {
+    // The GitOps tool has applied this step: the interval it is judged over starts now, and git says when.
+    return {
+      ...specs,
+      state: { ...s, liveSince: at },
+      title: `${canary.name}: weight ${s.canaryWeight} live in the cluster`,
+    };
+  }
   if (s.phase === 'Waiting') {
     if (input.analysis.gates['confirm-rollout'] === false) return { waiting: 'confirm-rollout is closed' };
     return {
@@ -161,12 +206,13 @@ export function decide(input: TransitionInput): Transition | Hold {
   if (canary.skipAnalysis) return promotedWithoutAnalysis(canary.name, s, revision, previous.canary.spec, at);
   if (isPaused(canary)) return { waiting: 'paused by gitcanary.dev/paused' };
   // An approval merged in git need not wait for the next interval.
-  if (s.phase === 'WaitingPromotion' && isApproved(canary, revision) && !analysisDue(canary, s, input.now)) {
+  const due = analysisDue(canary, s, input.now, input.commitOnly);
+  if (s.phase === 'WaitingPromotion' && isApproved(canary, revision) && !due) {
     return promote(canary, s, previous, at, s.lastChecks);
   }
-  if (!analysisDue(canary, s, input.now)) {
-    const next = new Date(Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000);
-    return { waiting: `next analysis at ${next.toISOString()}` };
+  if (!due) {
+    const next = nextAnalysisTime(canary, s, input.commitOnly) ?? Date.parse(s.lastStepTime);
+    return { waiting: `next analysis at ${new Date(next).toISOString()}` };
   }
   const readiness = input.routeReadiness;
   if (readiness.state === 'pending') return { waiting: readiness.reason };

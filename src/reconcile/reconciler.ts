@@ -11,6 +11,7 @@ import {
 } from '../core/plan-rollout.js';
 import { diffObject, type ObjectDiff } from '../core/cluster-diff.js';
 import { liveList, liveObjectsOf, liveRefs } from '../core/live-objects.js';
+import { routerOf } from '../core/routers/router-registry.js';
 import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
@@ -361,7 +362,10 @@ export class Reconciler {
     const now = this.options.clock();
     const state = previous?.file.state;
     const revision = revisionOf(target.object);
-    const needs = analysisNeeds(canary, state, revision, now);
+    const needs = analysisNeeds(canary, state, revision, now, {
+      routeReadiness: routerOf(canary.provider).readiness(canary, live.routes ?? []),
+      commitOnly: !this.options.applies,
+    });
     const { analyze } = this.options;
     const analysis =
       state && analyze && analyzing && (needs.metrics || needs.webhooks.length > 0)

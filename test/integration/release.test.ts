@@ -286,8 +286,14 @@ describe('a Service canary released from git', () => {
     expect(waiting.commits).toEqual([]);
     expect(waiting.canaries[0]?.waiting).toBe('waiting for the cluster to match the committed objects');
     await gitopsApply();
-    const stepped = await s.reconcile(2.1);
+    const seen = await s.reconcile(2.1);
+    const early = await s.reconcile(3);
+    const stepped = await s.reconcile(3.1);
 
+    // The step is judged a full interval after the cluster was seen holding it, not after the commit.
+    expect(seen.commits).toHaveLength(1);
+    expect(await s.human.log()).toContain('podinfo: weight 0 live in the cluster');
+    expect(early.commits).toEqual([]);
     expect(stepped.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
     expect(s.cluster.stats.writes).toBe(0);
   });

@@ -67,6 +67,7 @@ const rolloutStateFields: Record<keyof RolloutState, true> = {
   lastStepTime: true,
   lastChecks: true,
   mirrored: true,
+  liveSince: true,
   message: true,
 };
 
