@@ -6,6 +6,7 @@ import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
 import { startControlPlane } from './control-plane.js';
 import { startGitServer } from './git-server.js';
 import { ensurePrometheusBinary, startPrometheus } from './prometheus.js';
+import { crdSets } from './test-crds.js';
 import './provided-context.js';
 
 const progress = (line: string) => process.stderr.write(`[test components] ${line}\n`);
@@ -29,7 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return component;
   };
   const starts = [
-    track(startControlPlane(binaries, progress)),
+    track(startControlPlane(binaries, progress, { crdSets })),
     track(startGitServer()),
     track(startPrometheus(prometheusBinary)),
   ] as const;
