@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
 import { ensurePrometheusBinary } from './prometheus.js';
 import { crdSetFiles, crdSets } from './test-crds.js';
+import { ensureTraefikBinary } from './traefik-binary.js';
 
 const progress = (line: string) => process.stderr.write(`[test components] ${line}\n`);
 const start = performance.now();
@@ -18,4 +19,6 @@ for (const set of crdSets) {
     `${set.name} ${set.version} CRDs: ${files.length === 1 ? files[0] : `${files.length} files in ${dirname(files[0] ?? '')}`}`,
   );
 }
+const traefik = await ensureTraefikBinary(progress);
+progress(`traefik: ${traefik.path} (${traefik.source})`);
 progress(`done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
