@@ -117,6 +117,11 @@ describe('Traefik as a data plane on the test control plane', () => {
     expect(sample.percent('green')).toBeGreaterThanOrEqual(15);
     expect(sample.percent('green')).toBeLessThanOrEqual(25);
     expect(sample.percent('blue') + sample.percent('green')).toBe(100);
+    const loaded =
+      await traefik!.api<{ name: string; weighted?: { services: { weight: number }[] } }[]>('http/services');
+    expect(
+      loaded.find((s) => s.name.startsWith(`${namespace}-podinfo@`))?.weighted?.services.map((s) => s.weight),
+    ).toEqual([80, 20]);
     // What a MetricTemplate would query: Traefik's own count of requests per Kubernetes Service.
     const canaryRequests = `sum(traefik_service_requests_total{traefik="${traefik!.id}", service=~"${namespace}-podinfo-canary-80@.*"})`;
     await waitUntil(
