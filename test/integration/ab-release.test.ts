@@ -5,6 +5,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testKubeConfig } from '../support/test-namespace.js';
+import { waitUntil } from '../support/owned-process.js';
 import {
   clusterIpSpec,
   read,
@@ -53,7 +54,7 @@ async function rules(ns: string): Promise<string[]> {
 }
 
 /** Writes the route's status as a Gateway controller would: its parent accepted the route, or not. */
-async function gatewaySays(ns: string, accepted: boolean): Promise<void> {
+async function writeRouteStatus(ns: string, accepted: boolean): Promise<void> {
   const group = 'gateway.networking.k8s.io';
   const route = (await customObjects.getNamespacedCustomObject({
     group,
@@ -95,49 +96,76 @@ async function gatewaySays(ns: string, accepted: boolean): Promise<void> {
 }
 
 describe('an A/B release', () => {
-  it('sends matched requests to the canary for its iterations, holds while the gateway refuses the route, then promotes', async () => {
-    const s = await setup((ns) => ({
-      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
-      'apps/podinfo/canary.yaml': abCanary(ns),
-    }));
-    await s.reconcile(0);
-    await s.human.commitAndPush(
-      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
-      'release green',
-    );
-    await s.reconcile(1);
+  it.each([
+    ['reading the cluster by GET', false],
+    ['reading the cluster from the watch-backed cache, as gitcanary run does', true],
+  ])(
+    'sends matched requests to the canary for its iterations, holds while the gateway refuses the route, then promotes (%s)',
+    async (_, liveCache) => {
+      const s = await setup(
+        (ns) => ({
+          'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+          'apps/podinfo/canary.yaml': abCanary(ns),
+        }),
+        { liveCache },
+      );
+      const gatewaySays = async (accepted: boolean) => {
+        await writeRouteStatus(s.ns, accepted);
+        // The watch brings the status to the cache a moment later.
+        const ref = {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          namespace: s.ns,
+          name: 'podinfo',
+        };
+        const seen = () =>
+          JSON.stringify(s.cluster.peek(ref)?.object?.status ?? {}).includes(accepted ? '"True"' : '"False"');
+        if (liveCache) {
+          await waitUntil('the cache to see the route status', () => Promise.resolve(seen()), {
+            timeoutMs: 10_000,
+            intervalMs: 50,
+          });
+        }
+      };
+      await s.reconcile(0);
+      await s.human.commitAndPush(
+        { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+        'release green',
+      );
+      await s.reconcile(1);
 
-    await s.reconcile(2);
-    const during = await rules(s.ns);
-    await gatewaySays(s.ns, false);
-    const held = await s.reconcile(3);
-    const stillHeld = await s.reconcile(4);
-    await gatewaySays(s.ns, true);
-    await s.reconcile(5);
-    const done = await s.reconcile(6);
+      await s.reconcile(2);
+      const during = await rules(s.ns);
+      await gatewaySays(false);
+      const held = await s.reconcile(3);
+      const stillHeld = await s.reconcile(4);
+      await gatewaySays(true);
+      await s.reconcile(5);
+      const done = await s.reconcile(6);
 
-    expect(during).toEqual([
-      'x-canary=insider -> podinfo-primary:0,podinfo-canary:100',
-      '* -> podinfo-primary:100',
-    ]);
-    expect(held.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 100 });
-    expect(stillHeld.commits).toEqual([]);
-    expect(done.canaries[0]).toMatchObject({ phase: 'Succeeded', weight: 0 });
-    expect(await rules(s.ns)).toEqual([
-      'x-canary=insider -> podinfo-primary:100,podinfo-canary:0',
-      '* -> podinfo-primary:100',
-    ]);
-    expect(await selectors(s.ns)).toEqual(['podinfo-green', 'podinfo-green']);
-    const subjects = (await s.human.log()).slice(0, 7).map((line) => line.replace(/[0-9a-f]{12}/g, 'REV'));
-    expect(subjects).toEqual([
-      'podinfo: promoted REV',
-      'podinfo: weight 100 → 0, finalising',
-      'podinfo: promoting REV',
-      'podinfo: iteration 1 → 2',
-      'podinfo: held, HTTPRoute podinfo not accepted by Gateway ' +
-        `${s.ns}/public-gateway (NotAllowedByListeners: no listener allows routes from this namespace)`,
-      'podinfo: iteration 0 → 1, matched requests to canary',
-      'podinfo: new revision REV, analysis started',
-    ]);
-  });
+      expect(during).toEqual([
+        'x-canary=insider -> podinfo-primary:0,podinfo-canary:100',
+        '* -> podinfo-primary:100',
+      ]);
+      expect(held.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 100 });
+      expect(stillHeld.commits).toEqual([]);
+      expect(done.canaries[0]).toMatchObject({ phase: 'Succeeded', weight: 0 });
+      expect(await rules(s.ns)).toEqual([
+        'x-canary=insider -> podinfo-primary:100,podinfo-canary:0',
+        '* -> podinfo-primary:100',
+      ]);
+      expect(await selectors(s.ns)).toEqual(['podinfo-green', 'podinfo-green']);
+      const subjects = (await s.human.log()).slice(0, 7).map((line) => line.replace(/[0-9a-f]{12}/g, 'REV'));
+      expect(subjects).toEqual([
+        'podinfo: promoted REV',
+        'podinfo: weight 100 → 0, finalising',
+        'podinfo: promoting REV',
+        'podinfo: iteration 1 → 2',
+        'podinfo: held, HTTPRoute podinfo not accepted by Gateway ' +
+          `${s.ns}/public-gateway (NotAllowedByListeners: no listener allows routes from this namespace)`,
+        'podinfo: iteration 0 → 1, matched requests to canary',
+        'podinfo: new revision REV, analysis started',
+      ]);
+    },
+  );
 });
