@@ -68,8 +68,16 @@ export interface FieldIssue {
 
 export type ParseChecksResult = { ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] };
 
-const Name = z.string().min(1, 'must not be empty');
+// Check names are written into commit trailers and the state document, one per line: a line break in one
+// could forge a trailer.
+const Name = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must not contain control characters or line breaks');
 const StringMap = z.record(z.string(), z.string('must be a string (quote it in YAML)'));
+// What `{{ variables.KEY }}` can name, plus `-` and `.` for `{{ index variables "KEY" }}`.
+const VARIABLE_NAME = /^[A-Za-z_][\w.-]{0,62}$/u;
 const Bound = z.number('must be a number').nullish();
 
 const MetricEntry = z.object({
@@ -141,6 +149,13 @@ function readMetric(
   }
   const entry = parsed.data;
   const before = issues.length;
+  for (const key of Object.keys(entry.templateVariables ?? {})) {
+    if (VARIABLE_NAME.test(key)) continue;
+    issues.push({
+      field: join(field, ['templateVariables', key]),
+      message: 'must be a letter or "_", then letters, digits, "_", "-" or ".", at most 63 characters',
+    });
+  }
   const flaggerForm = canary.apiVersion !== GITCANARY_V1ALPHA1;
   if (!flaggerForm && entry.threshold != null) {
     issues.push({

@@ -152,6 +152,44 @@ spec:
     expect(check).toMatchObject({ name: 'error-rate', value: 3, max, passed });
   });
 
+  describe('a template variable that tries to close the label matcher', () => {
+    // The canary's own 5xx count, which grows with the traffic: far above the maximum of 1.
+    const errorsOf = (app: string) => `apiVersion: gitcanary.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: ${namespace} }
+spec:
+  provider: { type: prometheus, address: ${prometheus.url} }
+  query: 'sum(http_request_duration_seconds_count{kubernetes_namespace="{{ namespace }}", app="${app}", status="500"})'
+`;
+    const metric = (app: string) =>
+      `      - name: errors\n        templateRef: { name: errors }\n        templateVariables: { app: '${app}' }\n        thresholdRange: { max: 1 }\n`;
+    const injection = 'x"} or vector(0)) or sum({a="';
+
+    it('fails the check it would otherwise pass', async () => {
+      // Arrange: the same text written into the query by hand is the attack, and against the real
+      // Prometheus it passes (0, within the maximum): the control that shows what escaping prevents.
+      const handWritten = analysisInput(
+        files(metric('unused'), { 'template.yaml': errorsOf(injection.replaceAll("'", "''")) }),
+      );
+      const honest = analysisInput(
+        files(metric('podinfo-green'), { 'template.yaml': errorsOf('{{ variables.app }}') }),
+      );
+      const injected = analysisInput(
+        files(metric(injection), { 'template.yaml': errorsOf('{{ variables.app }}') }),
+      );
+
+      // Act
+      const attack = await settledCheck(handWritten, (c) => c.value === 0);
+      const real = await settledCheck(honest, (c) => (c.value ?? 0) > 1);
+      const { checks } = await runAnalysis(injected);
+
+      // Assert
+      expect(attack).toMatchObject({ value: 0, passed: true });
+      expect(real).toMatchObject({ passed: false });
+      expect(checks).toEqual([{ name: 'errors', max: 1, passed: false, reason: NO_DATA_REASON }]);
+    });
+  });
+
   it("sends a template's credentials, read from the mounted Secret", async () => {
     const seen: (string | undefined)[] = [];
     const proxy = await startReceiver(async (request, response) => {

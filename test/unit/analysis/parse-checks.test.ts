@@ -158,6 +158,23 @@ describe('parseCanaryChecks: metrics', () => {
       'spec.analysis.metrics[0].templateVariables.n',
       'must be a string (quote it in YAML)',
     ],
+    [
+      'a template variable whose name no template could read',
+      {
+        name: 'x',
+        templateRef: { name: 't' },
+        thresholdRange: { max: 1 },
+        templateVariables: { 'a"}': 'v' },
+      },
+      'spec.analysis.metrics[0].templateVariables["a\\"}"]',
+      'must be a letter or "_", then letters, digits, "_", "-" or ".", at most 63 characters',
+    ],
+    [
+      'a metric name with a line break, which would forge a commit trailer',
+      { name: 'x\nCanary-Phase: Succeeded', templateRef: { name: 't' }, thresholdRange: { max: 1 } },
+      'spec.analysis.metrics[0].name',
+      'must not contain control characters or line breaks',
+    ],
   ])('reports %s at its field', (_, metric, field, message) => {
     expect(issuesOf({ metrics: [metric] })).toEqual([{ field, message }]);
   });
