@@ -25,6 +25,11 @@ export const WEBHOOK_TYPES = [
 // Flagger's defaults: pkg/controller/webhook.go (10s) and v1beta1.MetricInterval (1m).
 export const DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10;
 export const DEFAULT_METRIC_INTERVAL = '1m';
+// A pass waits for every Canary's hooks, so a hook's reach is bounded whatever the repository says (Flagger
+// sets no bound; `timeout: 1000h` or `retries: 1000000000` held every other Canary). A test that runs longer
+// than a minute belongs behind a confirm-* gate that is asked again each interval, not in one call.
+export const MAX_WEBHOOK_TIMEOUT_SECONDS = 60;
+export const MAX_WEBHOOK_RETRIES = 10;
 
 export type MetricSource =
   | { kind: 'builtin'; builtin: BuiltinMetric }
@@ -96,7 +101,11 @@ const WebhookEntry = z.object({
   url: z.string(mustBe('must be a URL')),
   timeout: z.string('must be a duration such as 10s or 1m').nullish(),
   metadata: StringMap.nullish(),
-  retries: z.int('must be an integer').min(0, 'must not be negative').nullish(),
+  retries: z
+    .int('must be an integer')
+    .min(0, 'must not be negative')
+    .max(MAX_WEBHOOK_RETRIES, `must be at most ${MAX_WEBHOOK_RETRIES}: a pass waits for every attempt`)
+    .nullish(),
   disableTLS: z.boolean().nullish(),
   // Flagger's alert settings; gitcanary sends no alerts, so it is accepted and has no effect.
   muteAlert: z.boolean().nullish(),
@@ -257,6 +266,11 @@ function readWebhook(raw: unknown, field: string, issues: FieldIssue[]): Webhook
       timeoutSeconds = parseDuration(entry.timeout);
       if (timeoutSeconds <= 0)
         issues.push({ field: `${field}.timeout`, message: 'must be longer than zero' });
+      else if (timeoutSeconds > MAX_WEBHOOK_TIMEOUT_SECONDS)
+        issues.push({
+          field: `${field}.timeout`,
+          message: `must be at most ${MAX_WEBHOOK_TIMEOUT_SECONDS}s, got "${entry.timeout}": a pass waits for every hook; gate a longer test with a confirm-* hook`,
+        });
     } catch (error) {
       if (!(error instanceof InvalidDurationError)) throw error;
       issues.push({ field: `${field}.timeout`, message: error.message });

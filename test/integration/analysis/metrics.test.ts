@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Histogram } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AddressPolicy } from '../../../src/analysis/address-policy.js';
 import { runAnalysis, type RunAnalysisInput } from '../../../src/analysis/run-analysis.js';
 import type { AnalysisReport } from '../../../src/core/analysis-report.js';
 import { NAN_REASON, NO_DATA_REASON } from '../../../src/core/analysis/evaluate-metric.js';
@@ -28,6 +29,8 @@ function analysisInput(
     phase: 'Progressing',
     revision: '3f1c0a9e42b7',
     metricsServer: prometheus.url,
+    // The harness's Prometheus and the test servers listen on loopback, which the default refuses.
+    addressPolicy: new AddressPolicy({ allowCidrs: ['127.0.0.1/32'] }),
     ...extra,
   };
 }
@@ -188,6 +191,26 @@ spec:
       expect(real).toMatchObject({ passed: false });
       expect(checks).toEqual([{ name: 'errors', max: 1, passed: false, reason: NO_DATA_REASON }]);
     });
+  });
+
+  it('refuses a MetricTemplate address the policy refuses, without a query', async () => {
+    const seen: string[] = [];
+    const server = await startReceiver((request, response) => {
+      seen.push(request.path);
+      response.writeHead(200).end();
+    });
+    servers.push(server);
+    const input = analysisInput(files(templateMetric(5), { 'template.yaml': template(server.url) }), {
+      addressPolicy: new AddressPolicy(),
+    });
+
+    const { checks } = await runAnalysis(input);
+
+    expect(checks[0]).toMatchObject({
+      passed: false,
+      reason: `Prometheus at ${server.url}: refused by the address policy: loopback address`,
+    });
+    expect(seen).toEqual([]);
   });
 
   it("sends a template's credentials, read from the mounted Secret", async () => {

@@ -237,7 +237,7 @@ describe('parseCanaryChecks: webhooks', () => {
       name: 'gate',
       type: 'confirm-promotion',
       url: 'https://gate.test/approve',
-      timeout: '1m30s',
+      timeout: '1m', // the longest allowed
       metadata: { cmd: 'hey -z 1m' },
       retries: 2,
       disableTLS: true,
@@ -248,7 +248,7 @@ describe('parseCanaryChecks: webhooks', () => {
 
     expect(result.ok && result.checks.webhooks[0]).toMatchObject({
       type: 'confirm-promotion',
-      timeoutSeconds: 90,
+      timeoutSeconds: 60,
       metadata: { cmd: 'hey -z 1m' },
       retries: 2,
       disableTLS: true,
@@ -280,6 +280,23 @@ describe('parseCanaryChecks: webhooks', () => {
       /longer than zero/u,
     ],
     [{ name: 'a', url: 'http://a/', retries: -1 }, 'spec.analysis.webhooks[0].retries', /not be negative/u],
+    // Bounded whatever the repository says: a pass waits for every hook of every Canary.
+    [{ name: 'a', url: 'http://a/', retries: 11 }, 'spec.analysis.webhooks[0].retries', /at most 10/u],
+    [
+      { name: 'a', url: 'http://a/', retries: 1_000_000_000 },
+      'spec.analysis.webhooks[0].retries',
+      /at most 10/u,
+    ],
+    [{ name: 'a', url: 'http://a/', timeout: '61s' }, 'spec.analysis.webhooks[0].timeout', /at most 60s/u],
+    [{ name: 'a', url: 'http://a/', timeout: '10m' }, 'spec.analysis.webhooks[0].timeout', /at most 60s/u],
+    // Beyond Node's 24.8-day timer limit, which would fire at once.
+    [{ name: 'a', url: 'http://a/', timeout: '1000h' }, 'spec.analysis.webhooks[0].timeout', /at most 60s/u],
+    // A line break in a name would forge a commit trailer.
+    [
+      { name: 'a\nCanary-Phase: Succeeded', url: 'http://a/' },
+      'spec.analysis.webhooks[0].name',
+      /control characters or line breaks/u,
+    ],
     [
       { name: 'a', url: 'http://a/', metadata: { n: 5 } },
       'spec.analysis.webhooks[0].metadata.n',
