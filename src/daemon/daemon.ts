@@ -75,6 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     readiness: () => readiness.status(),
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.webhookMaxBodyBytes ? { webhookMaxBodyBytes: options.webhookMaxBodyBytes } : {}),
     onPush,
     logger,
   });
