@@ -35,7 +35,7 @@ export const DEFAULT_DENY_RULES: readonly AddressRule[] = [
 ];
 
 export interface AddressPolicyOptions {
-  /** When given, only these ranges may be called (besides the longest-prefix rule, see `check`). */
+  /** When given, only these ranges may be called (a narrower deny range inside one still wins: checkAddress). */
   allowCidrs?: readonly string[];
   /** Refused on top of the defaults. */
   denyCidrs?: readonly string[];
