@@ -2,12 +2,13 @@
 // most one more. A webhook nudge that lands mid-pass may describe a commit the pass fetched too early, so it
 // earns a follow-up; a cron tick that lands mid-pass does not (the next tick comes soon enough). Nudges come
 // from outside (any forge, any replica), so a pass they start begins at least `minNudgeIntervalMs` after the
-// one before: a burst of any size costs one pass now and one after the interval, not one per delivery.
+// last one they started: a burst of any size costs one pass now and one per interval, not one per delivery.
+// Scheduled passes neither count nor wait.
 
 export type PassTrigger = 'schedule' | 'nudge' | 'start';
 
 export interface PassQueueOptions {
-  /** Least time between the starts of two passes when the later one is a nudge's. */
+  /** Least time between the starts of two nudged passes. */
   minNudgeIntervalMs?: number;
   /** Milliseconds on a monotonic clock. */
   now?: () => number;
@@ -20,7 +21,7 @@ export class PassQueue {
   private running: Promise<void> | undefined;
   private pending = false;
   private closed = false;
-  private lastStart = -Infinity;
+  private lastNudgeStart = -Infinity;
   private wake: (() => void) | undefined;
   private readonly minNudgeIntervalMs: number;
   private readonly now: () => number;
@@ -35,8 +36,8 @@ export class PassQueue {
   }
 
   /**
-   * Starts a pass now (a nudge: once the interval since the last start has passed), or queues one follow-up
-   * if a pass is running or waiting. False once closed or skipped.
+   * Starts a pass now (a nudge: once the interval since the last nudged pass has passed), or queues one
+   * follow-up if a pass is running or waiting. False once closed or skipped.
    */
   request(trigger: PassTrigger): boolean {
     if (this.closed) return false;
@@ -71,7 +72,7 @@ export class PassQueue {
         if (turn) await turn;
         if (this.closed) break;
         this.pending = false;
-        this.lastStart = this.now();
+        if (trigger === 'nudge') this.lastNudgeStart = this.now();
         await this.pass(trigger);
         trigger = this.pending ? 'nudge' : undefined;
       }
@@ -80,9 +81,9 @@ export class PassQueue {
     }
   }
 
-  /** Until `minNudgeIntervalMs` after the last start, or until closed; undefined when that is now. */
+  /** Until `minNudgeIntervalMs` after the last nudged start, or until closed; undefined when that is now. */
   private waitForTurn(): Promise<void> | undefined {
-    const waitMs = this.lastStart + this.minNudgeIntervalMs - this.now();
+    const waitMs = this.lastNudgeStart + this.minNudgeIntervalMs - this.now();
     if (waitMs <= 0) return undefined;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake?.(), waitMs);
