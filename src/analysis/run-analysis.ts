@@ -25,7 +25,7 @@ import { callWebhooksOfType, type WebhookCallOptions, type WebhookOutcome } from
 
 /** Settings of the process, the same for every Canary (CLI flags). */
 export interface AnalysisConfig {
-  /** Prometheus of the built-in metrics and inline queries (`--metrics-server`, like Flagger's flag). */
+  /** Prometheus of the built-in metrics and inline queries (`--metrics-server`, like Flagger's flag); a Canary's `spec.metricsServer` wins. */
   metricsServer?: string;
   /** Where MetricTemplate secretRefs are mounted (`<dir>/<namespace>/<secret>/token|username|password`). */
   credentialsDir?: string;
@@ -159,10 +159,15 @@ async function measure(
     ...(input.transport ? { transport: input.transport } : {}),
     signal,
   };
+  // The Canary's own spec.metricsServer wins over --metrics-server, as in Flagger.
+  const address = input.canary.metricsServer ?? input.metricsServer;
   const defaultServer = (): PrometheusTarget | Measurement =>
-    input.metricsServer
-      ? { address: input.metricsServer }
-      : { kind: 'error', message: 'no metrics server is configured (--metrics-server)' };
+    address
+      ? { address }
+      : {
+          kind: 'error',
+          message: 'no metrics server is configured (spec.metricsServer or --metrics-server)',
+        };
 
   if (source.kind === 'builtin') {
     const server = defaultServer();

@@ -22,6 +22,8 @@ import {
 import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
+import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -40,6 +42,7 @@ export interface ReconcilerFlags {
   kubeconfig?: string;
   apply: boolean;
   defaultNamespace: string;
+  defaultProvider: string;
   namespaces?: string;
   gitUsername?: string;
   gitPasswordFile?: string;
@@ -97,6 +100,7 @@ export function addReconcilerOptions(command: Command): Command {
         'default',
       ),
     )
+    .addOption(defaultProviderOption())
     .addOption(
       option(
         '--namespaces <list>',
@@ -278,6 +282,27 @@ export async function createAddressPolicy(
   }
 }
 
+/**
+ * `--default-provider`: the provider of a Canary that names none, as Flagger's -mesh-provider. Checked here, so
+ * a typo stops the command (exit 2) instead of failing every Canary.
+ */
+export function defaultProviderOption(): Option {
+  return new Option(
+    '--default-provider <provider>',
+    `provider of Canaries that name none (${ACCEPTED_PROVIDERS.join(', ')})`,
+  )
+    .env('GITCANARY_DEFAULT_PROVIDER')
+    .default(DEFAULT_PROVIDER)
+    .argParser((value: string) => {
+      if (!ACCEPTED_PROVIDERS.includes(value)) {
+        throw new ConfigError(
+          `--default-provider: "${value}" is not a provider gitcanary routes for (${ACCEPTED_PROVIDERS.join(', ')})`,
+        );
+      }
+      return value;
+    });
+}
+
 export function parseBool(value: string): boolean {
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
@@ -364,6 +389,7 @@ export async function createReconciler(
     applies: flags.apply,
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
+    defaultProvider: flags.defaultProvider,
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,

@@ -144,7 +144,7 @@ describe('a Service canary released from git', () => {
       {
         analyze: async ({ needs }) => {
           // Someone pushes while gitcanary is between its fetch and its push (at the first weight step).
-          if (needs.metrics && !interfered && people.human) {
+          if (needs.webhooks.includes('pre-rollout') && !interfered && people.human) {
             interfered = true;
             await people.human.commitAndPush(
               { 'docs/notes.md': 'a concurrent change\n' },
@@ -299,7 +299,7 @@ describe('a Service canary released from git', () => {
       'apps/broken/service.yaml': service(ns, clusterIpSpec('blue')).replace('name: podinfo', 'name: broken'),
       'apps/broken/canary.yaml': canary(ns)
         .replace('name: podinfo', 'name: broken')
-        .replace('stepWeight: 10', 'stepWeight: 40'),
+        .replace('stepWeight: 10', 'stepWeight: -40'),
       'apps/garbled/canary.yaml': 'apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata: [unclosed\n',
     }));
 
@@ -309,7 +309,7 @@ describe('a Service canary released from git', () => {
       phase: 'Initialized',
     });
     expect(summary.canaries.find((c) => c.canary === `${s.ns}/broken`)?.error).toMatch(
-      /^apps\/broken\/canary\.yaml#1: spec\.analysis\.stepWeight: /,
+      /^apps\/broken\/canary\.yaml:\d+: spec\.analysis\.stepWeight: /,
     );
     expect(summary.errors.join('\n')).toMatch(/^apps\/garbled\/canary\.yaml:\d+/);
     await expect(s.human.show('apps/broken/broken.gitcanary.yaml')).rejects.toThrow();

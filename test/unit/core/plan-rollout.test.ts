@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult, KubeObject } from '../../../src/core/model.js';
 import { planRollout, type CanaryPlan } from '../../../src/core/plan-rollout.js';
 import { revisionOf } from '../../../src/core/revision.js';
-import { aCanary, aTarget, minutes, Rollout, specOf, weightOf } from './builders.js';
+import { aCanary, anAnalysis, aService, aTarget, minutes, Rollout, specOf, weightOf } from './builders.js';
 
 describe('planRollout', () => {
   it('initializes primary, canary and a route sending everything to primary', () => {
@@ -87,12 +87,12 @@ describe('planRollout', () => {
       ['weight 0 → 5', 'weight 5 → 50', 'promoting'],
     ],
     [
-      'blue/green iterations',
+      'blue/green iterations (the last step gives the canary all traffic, as in Flagger)',
       { iterations: 2, maxWeight: undefined, stepWeight: undefined },
-      ['iteration 0 → 1', 'iteration 1 → 2', 'promoting'],
+      ['iteration 0 → 1', 'iteration 1 → 2', 'iteration 2 → 3, all traffic to canary'],
     ],
   ])('steps by %s', (_, analysis, expected) => {
-    const rollout = new Rollout(aCanary({ analysis: { intervalSeconds: 60, threshold: 2, ...analysis } }));
+    const rollout = new Rollout(aCanary({ analysis: anAnalysis(analysis) }));
     rollout.reconcile(minutes(0));
     rollout.reconcile(minutes(1), { target: aTarget('green') });
 
@@ -231,7 +231,7 @@ describe('planRollout', () => {
     const rollout = new Rollout(
       aCanary({
         provider: 'kubernetes',
-        service: { port: 9898, apexName: 'podinfo', gatewayRefs: [], hosts: [] },
+        service: aService(),
       }),
     );
 

@@ -65,6 +65,7 @@ const rolloutStateFields: Record<keyof RolloutState, true> = {
   lastPromotedRevision: true,
   lastStepTime: true,
   lastChecks: true,
+  mirrored: true,
   message: true,
 };
 
