@@ -18,6 +18,10 @@ export interface DaemonOptions {
   host: string;
   port: number;
   webhookSecret?: Buffer;
+  /** Largest push-webhook body (default 1 MiB). */
+  webhookMaxBodyBytes?: number;
+  /** Least time between a pass and one a webhook asks for after it (default 2 s). */
+  minNudgeIntervalMs?: number;
   /** Without one, this replica reconciles alone. */
   elector?: LeaderElector;
   /** Failed passes in a row before /readyz answers 503 (default 3). */
@@ -44,6 +48,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readiness.passFailed();
     },
   };
+  const loopOptions = {
+    reconciler,
+    schedule,
+    logger,
+    observer,
+    ...(options.minNudgeIntervalMs !== undefined ? { minNudgeIntervalMs: options.minNudgeIntervalMs } : {}),
+  };
   let loop: RunLoop | undefined;
   let stopping = false;
   const stopLoop = async () => {
@@ -64,6 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     readiness: () => readiness.status(),
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.webhookMaxBodyBytes ? { webhookMaxBodyBytes: options.webhookMaxBodyBytes } : {}),
     onPush,
     logger,
   });
@@ -76,7 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onStartedLeading: () => {
         readiness.setRole('leader');
         metrics.setLeader(true);
-        loop = startRunLoop({ reconciler, schedule, logger, observer });
+        loop = startRunLoop(loopOptions);
       },
       onStoppedLeading: async () => {
         metrics.setLeader(false);
@@ -87,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onNudge: () => void loop?.nudge(),
     });
   } else {
-    loop = startRunLoop({ reconciler, schedule, logger, observer });
+    loop = startRunLoop(loopOptions);
   }
 
   let stopped: Promise<void> | undefined;

@@ -131,16 +131,16 @@ const metric = object('one check', {
     apiVersion: supported('string', 'apiVersion of the template (flagger.app or gitcanary.dev)'),
     kind: supported('string', 'MetricTemplate'),
   }),
-  templateVariables: stringMap('variables of the template query'),
+  templateVariables: stringMap('variables of the template query, escaped where they land'),
 });
 
 const webhook = object('one hook', {
   name: supported('string', 'name, sent in the payload'),
   type: supported('string', "Flagger's hook types; empty is rollout"),
-  url: supported('string', 'http(s) URL called with the payload'),
-  timeout: supported('string', 'per-call timeout'),
+  url: supported('string', 'http(s) URL called with the payload, if the address policy allows it'),
+  timeout: supported('string', 'per-call timeout (above 60s: taken as 60s, with a warning)'),
   metadata: stringMap('sent in the payload'),
-  retries: supported('integer', 'extra attempts'),
+  retries: supported('integer', 'extra attempts (above 10: taken as 10, with a warning)'),
   disableTLS: supported('boolean', 'skip TLS verification'),
   muteAlert: notSupported('boolean', 'gitcanary sends no alerts yet'),
 });

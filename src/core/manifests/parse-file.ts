@@ -96,6 +96,14 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       }
       const { canary } = result;
       const checks = parseCanaryChecks(canary, analysisFieldOf(own));
+      parsed.warnings.push(
+        ...checks.warnings.map((issue) => ({
+          code: 'FieldIgnored' as const,
+          ...source,
+          ...issue,
+          canary: `${canary.namespace}/${canary.name}`,
+        })),
+      );
       if (checks.ok) {
         parsed.canaries.push(canary);
         parsed.canaryChecks.push({ source, checks: checks.checks });
