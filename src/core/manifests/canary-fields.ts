@@ -286,7 +286,10 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
   ),
   skipAnalysis: supported('boolean', 'promote without analysis'),
   suspend: supported('boolean', 'no runs until unset'),
-  revertOnDeletion: notSupported('boolean', 'deleting a Canary from git does nothing to the cluster yet'),
+  revertOnDeletion: supported(
+    'boolean',
+    'deleting the Canary from git deletes what gitcanary generated for it',
+  ),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
   ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),

@@ -208,6 +208,7 @@ const commonSpecFields = {
   service: CanaryServiceSpec.nullish(),
   skipAnalysis: z.boolean().nullish(),
   suspend: z.boolean().nullish(),
+  revertOnDeletion: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),
 };
 

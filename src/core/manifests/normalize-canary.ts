@@ -118,6 +118,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     analysis,
     skipAnalysis: spec.skipAnalysis ?? false,
     suspend: spec.suspend ?? false,
+    revertOnDeletion: spec.revertOnDeletion ?? false,
     ...(spec.progressDeadlineSeconds != null
       ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
       : {}),
