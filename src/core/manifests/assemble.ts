@@ -9,6 +9,7 @@ import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { ParsedFile } from './parse-file.js';
+import { resolveAlerts, type ResolvedAlert } from '../alerts/resolve-alerts.js';
 
 export interface ResolvedCanary {
   canary: CanarySpec;
@@ -17,6 +18,8 @@ export interface ResolvedCanary {
   checks: CanaryChecks;
   /** The MetricTemplate of each metric with a `templateRef`, by metric name. */
   templates: Record<string, MetricTemplate>;
+  /** `analysis.alerts` joined with their AlertProviders; absent when the Canary has none that resolve. */
+  alerts?: ResolvedAlert[];
 }
 
 export interface AssembledRepository {
@@ -37,6 +40,10 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
   const templates = groupBy(
     files.flatMap((file) => file.metricTemplates),
     ({ template }) => objectKey(template.namespace, template.name),
+  );
+  const providers = groupBy(
+    files.flatMap((file) => file.alertProviders ?? []),
+    ({ provider }) => objectKey(provider.namespace, provider.name),
   );
   const checksBySource = new Map(
     files.flatMap((file) => file.canaryChecks).map(({ source, checks }) => [location(source), checks]),
@@ -75,8 +82,17 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
     } else {
       const checks = checksBySource.get(location(canary.source)) ?? noChecks;
       const analysis = resolveTemplates(canary, checks, target, templates);
-      if (analysis.ok) resolved.push({ canary, target, checks, templates: analysis.templates });
-      else for (const issue of analysis.issues) problem(issue.field, issue.message);
+      if (analysis.ok) {
+        // A bad alert is reported but never stalls the release: alerts only tell of it.
+        const alerts = resolveAlerts(canary, providers, errors);
+        resolved.push({
+          canary,
+          target,
+          checks,
+          templates: analysis.templates,
+          ...(alerts.length > 0 ? { alerts } : {}),
+        });
+      } else for (const issue of analysis.issues) problem(issue.field, issue.message);
     }
   }
 

@@ -73,6 +73,7 @@ export const CanaryAnalysisSpec = z.object({
   iterations: z.int('must be an integer of at least 1').min(1, 'must be at least 1').nullish(),
   metrics: z.array(z.unknown()).nullish(),
   webhooks: z.array(z.unknown()).nullish(),
+  alerts: z.array(z.unknown()).nullish(),
 });
 export type CanaryAnalysisSpec = z.infer<typeof CanaryAnalysisSpec>;
 

@@ -164,6 +164,7 @@ function normalizeAnalysis(
     ...(iterations !== undefined ? { iterations } : {}),
     ...(spec.metrics != null ? { metrics: spec.metrics } : {}),
     ...(spec.webhooks != null ? { webhooks: spec.webhooks } : {}),
+    ...(spec.alerts != null ? { alerts: spec.alerts } : {}),
   };
 }
 
