@@ -1,7 +1,7 @@
 // The one HTTP exchange the analysis makes (a Prometheus query, a webhook POST), on node:http(s) rather than
 // fetch because Flagger's `insecureSkipVerify` / `disableTLS` need a per-request TLS option that Node's
 // fetch does not offer. The deadline covers connecting, sending and reading the whole answer.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 export interface HttpRequest {
@@ -12,6 +12,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Skip TLS certificate verification (Flagger's insecureSkipVerify / disableTLS). */
   insecureSkipVerify?: boolean;
+  /** A connection agent of the caller's, e.g. one that tunnels through an AlertProvider's proxy. */
+  agent?: Agent;
 }
 
 export interface HttpResponse {
@@ -63,7 +65,7 @@ export const nodeHttpTransport: HttpTransport = (request) =>
         method: request.method,
         // A fresh connection each time: calls are minutes apart, and a pooled socket the peer has since
         // closed would fail the check with ECONNRESET.
-        agent: false,
+        agent: request.agent ?? false,
         headers: { ...request.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
         ...(url.protocol === 'https:' && request.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
       },

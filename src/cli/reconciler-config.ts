@@ -15,6 +15,8 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import type { TransitionNotifier, NotifierMetrics } from '../notify/transition-notifier.js';
+import { addNotifierOptions, createNotifier, type NotifierFlags } from './notifier-config.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -24,7 +26,7 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ReconcilerFlags {
+export interface ReconcilerFlags extends NotifierFlags {
   config?: string;
   repo?: string;
   branch: string;
@@ -54,7 +56,7 @@ export function addReconcilerOptions(command: Command): Command {
     if (fallback !== undefined) o.default(fallback);
     return o;
   };
-  return command
+  command
     .addOption(
       option('--config <file>', 'YAML file of these options (keys as the long flags)', 'GITCANARY_CONFIG'),
     )
@@ -129,6 +131,7 @@ export function addReconcilerOptions(command: Command): Command {
       ),
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
+  return addNotifierOptions(command);
 }
 
 /**
@@ -230,6 +233,8 @@ export async function createRepository(
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
+  /** Tells of committed transitions; call `afterPass(summary.head)` after each reconcile. */
+  notifier: TransitionNotifier;
   close: () => void;
 }
 
@@ -242,8 +247,9 @@ export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
+  notifierMetrics?: NotifierMetrics,
 ): Promise<ReconcilerHandle> {
-  const repo = await createRepository(flags);
+  const repo = wrapRepository(await createRepository(flags));
   // One configuration for every client, so that they share their connections.
   const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
   const namespaces = flags.namespaces
@@ -259,7 +265,7 @@ export async function createReconciler(
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
   const reconciler = new Reconciler({
-    repo: wrapRepository(repo),
+    repo,
     cluster,
     applies: flags.apply,
     root: flags.path,
@@ -281,7 +287,15 @@ export async function createReconciler(
       events.record(resolved.canary, plan),
     ),
   });
-  return { reconciler, close: () => live.stop() };
+  const notifier = createNotifier(flags, {
+    repo,
+    auth: gitAuth(flags),
+    canaries: () => reconciler.resolvedCanaries(),
+    logger,
+    ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
+    configError: (message) => new ConfigError(message),
+  });
+  return { reconciler, notifier, close: () => live.stop() };
 }
 
 function defaultWorkdir(url: string, branch: string): string {

@@ -89,8 +89,11 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
-      meterRepository(repo, metrics),
+    const { reconciler, notifier, close } = await createReconciler(
+      flags,
+      logger,
+      (repo) => meterRepository(repo, metrics),
+      metrics,
     );
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
@@ -99,7 +102,14 @@ export function runCommand(): Command {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
       });
       const daemon = await startDaemon({
-        reconciler,
+        // Telling people follows each pass, in the background (src/notify/transition-notifier.ts).
+        reconciler: {
+          reconcileOnce: async () => {
+            const summary = await reconciler.reconcileOnce();
+            notifier.afterPass(summary.head);
+            return summary;
+          },
+        },
         schedule: flags.schedule,
         logger,
         metrics,
@@ -110,6 +120,7 @@ export function runCommand(): Command {
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
       await daemon.stop();
+      await Promise.race([notifier.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     } finally {
       close();
     }
