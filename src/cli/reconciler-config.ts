@@ -233,6 +233,8 @@ export async function createRepository(
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
+  /** The repository the reconciler commits to (metered, when wrapped). */
+  repo: Repository;
   /** Tells of committed transitions; call `afterPass(summary.head)` after each reconcile. */
   notifier: TransitionNotifier;
   close: () => void;
@@ -295,7 +297,7 @@ export async function createReconciler(
     ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
     configError: (message) => new ConfigError(message),
   });
-  return { reconciler, notifier, close: () => live.stop() };
+  return { reconciler, repo, notifier, close: () => live.stop() };
 }
 
 function defaultWorkdir(url: string, branch: string): string {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DaemonMetrics } from './metrics.js';
 import type { ReadinessStatus } from './readiness.js';
 import { verifyWebhook, type WebhookSource } from './webhook-signature.js';
+import type { PageHandler } from './timeline-page.js';
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not a forge's push event. */
 export const maxWebhookBytes = 25 * 1024 * 1024;
@@ -25,6 +26,8 @@ export interface DaemonServerOptions {
   /** Called for each verified push; asks for a reconcile. */
   onPush: (push: { source: WebhookSource; event: string | undefined }) => Promise<PushOutcome>;
   logger: Logger;
+  /** `GET /`: the timeline page (timeline-page.ts); 404 without one. */
+  page?: PageHandler;
 }
 
 export interface DaemonServer {
@@ -80,6 +83,9 @@ async function route(options: DaemonServerOptions, req: IncomingMessage, res: Se
     case '/hooks/git':
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
       return receivePush(options, req, res);
+    case '/':
+      if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
+      return options.page ? options.page(res) : send(res, 404, 'not found\n');
     default:
       return send(res, 404, 'not found\n');
   }

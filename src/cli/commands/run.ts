@@ -9,11 +9,15 @@ import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { loadKubeConfig } from '../../kube/cluster.js';
+import { pageView, timelinePage } from '../../daemon/timeline-page.js';
+import { cloneHistory } from '../../git/history-clone.js';
+import { commitUrlOf } from '../notifier-config.js';
 import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
   createReconciler,
+  gitAuth,
   parseBool,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
@@ -77,6 +81,7 @@ export function runCommand(): Command {
     const webhookSecret = readWebhookSecret(flags.webhookSecretFile, env.GITCANARY_WEBHOOK_SECRET);
     const logger = createLogger(flags.logLevel);
     const metrics = new DaemonMetrics();
+    const commitUrl = commitUrlOf(flags.commitUrlTemplate);
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
@@ -89,7 +94,7 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, notifier, close } = await createReconciler(
+    const { reconciler, repo, notifier, close } = await createReconciler(
       flags,
       logger,
       (repo) => meterRepository(repo, metrics),
@@ -117,6 +122,27 @@ export function runCommand(): Command {
         port,
         ...(webhookSecret ? { webhookSecret } : {}),
         ...(elector ? { elector } : {}),
+        page: timelinePage({
+          repo,
+          view: pageView({
+            repo,
+            reconciling: () => !elector || elector.isLeader,
+            canaries: () => reconciler.resolvedCanaries(),
+            root: flags.path,
+            defaultNamespace: flags.defaultNamespace,
+            pollSeconds: 10,
+          }),
+          history: () => {
+            const auth = gitAuth(flags);
+            return cloneHistory({
+              url: flags.repo ?? repo.displayUrl,
+              branch: flags.branch,
+              depth: 100,
+              ...(auth ? { auth } : {}),
+            });
+          },
+          ...(commitUrl ? { commitUrl } : {}),
+        }),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
       await daemon.stop();
