@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { kubeConfigFor } from '../../support/control-plane.js';
-import { startChatServer, type ChatServer } from '../../support/chat-server.js';
+import { startChatServer } from '../../support/chat-server.js';
 import { createBareRepository } from '../../support/git-server.js';
 import { gitCli } from '../../support/git-cli.js';
 import { HumanClone } from '../../support/human-clone.js';
