@@ -16,7 +16,7 @@ import { callWebhooksOfType, type WebhookCallOptions, type WebhookOutcome } from
 
 /** Settings of the process, the same for every Canary (CLI flags). */
 export interface AnalysisConfig {
-  /** Prometheus of the built-in metrics and inline queries (`--metrics-server`, like Flagger's flag). */
+  /** Prometheus of the built-in metrics and inline queries (`--metrics-server`, like Flagger's flag); a Canary's `spec.metricsServer` wins. */
   metricsServer?: string;
   /** Where MetricTemplate secretRefs are mounted (`<dir>/<namespace>/<secret>/token|username|password`). */
   credentialsDir?: string;
@@ -102,10 +102,15 @@ async function measure(metric: MetricCheck, input: RunAnalysisInput): Promise<Me
     timeoutMs: input.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     ...(input.transport ? { transport: input.transport } : {}),
   };
+  // The Canary's own spec.metricsServer wins over --metrics-server, as in Flagger.
+  const address = input.canary.metricsServer ?? input.metricsServer;
   const defaultServer = (): PrometheusTarget | Measurement =>
-    input.metricsServer
-      ? { address: input.metricsServer }
-      : { kind: 'error', message: 'no metrics server is configured (--metrics-server)' };
+    address
+      ? { address }
+      : {
+          kind: 'error',
+          message: 'no metrics server is configured (spec.metricsServer or --metrics-server)',
+        };
 
   if (source.kind === 'builtin') {
     const server = defaultServer();

@@ -15,6 +15,8 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
+import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
 import type { TransitionNotifier, NotifierMetrics } from '../notify/transition-notifier.js';
 import { addNotifierOptions, createNotifier, type NotifierFlags } from './notifier-config.js';
 
@@ -35,6 +37,7 @@ export interface ReconcilerFlags extends NotifierFlags {
   kubeconfig?: string;
   apply: boolean;
   defaultNamespace: string;
+  defaultProvider: string;
   namespaces?: string;
   gitUsername?: string;
   gitPasswordFile?: string;
@@ -87,6 +90,7 @@ export function addReconcilerOptions(command: Command): Command {
         'default',
       ),
     )
+    .addOption(defaultProviderOption())
     .addOption(
       option(
         '--namespaces <list>',
@@ -183,6 +187,27 @@ export function applyConfigFile(command: Command): void {
   }
 }
 
+/**
+ * `--default-provider`: the provider of a Canary that names none, as Flagger's -mesh-provider. Checked here, so
+ * a typo stops the command (exit 2) instead of failing every Canary.
+ */
+export function defaultProviderOption(): Option {
+  return new Option(
+    '--default-provider <provider>',
+    `provider of Canaries that name none (${ACCEPTED_PROVIDERS.join(', ')})`,
+  )
+    .env('GITCANARY_DEFAULT_PROVIDER')
+    .default(DEFAULT_PROVIDER)
+    .argParser((value: string) => {
+      if (!ACCEPTED_PROVIDERS.includes(value)) {
+        throw new ConfigError(
+          `--default-provider: "${value}" is not a provider gitcanary routes for (${ACCEPTED_PROVIDERS.join(', ')})`,
+        );
+      }
+      return value;
+    });
+}
+
 export function parseBool(value: string): boolean {
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
@@ -272,6 +297,7 @@ export async function createReconciler(
     applies: flags.apply,
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
+    defaultProvider: flags.defaultProvider,
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,

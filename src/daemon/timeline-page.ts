@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { generatedPath, parseGeneratedFile } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
+import type { ParseManifestOptions } from '../core/manifests/parse-file.js';
 import { weightRuns } from '../core/weight-runs.js';
 import type { HistoryClone } from '../git/history-clone.js';
 import { pollHead } from '../git/poll-head.js';
@@ -133,7 +134,8 @@ export interface PageViewOptions {
   /** The Canaries the reconciler last resolved. */
   canaries: () => readonly ResolvedCanary[];
   root: string;
-  defaultNamespace: string;
+  /** As the reconciler parses the manifests (--default-namespace, --default-provider). */
+  parse: ParseManifestOptions;
   /** How long a follower's own look at the branch holds before it polls again. */
   pollSeconds: number;
 }
@@ -144,7 +146,7 @@ export interface PageViewOptions {
  * manifests with a loader of its own: every replica behind the Service answers the same page.
  */
 export function pageView(options: PageViewOptions): () => Promise<PageView> {
-  const loader = new ManifestLoader(options.repo, options.root, options.defaultNamespace);
+  const loader = new ManifestLoader(options.repo, options.root, options.parse);
   let looked: { at: number; view: PageView } | undefined;
   return async () => {
     if (options.reconciling()) {

@@ -129,7 +129,7 @@ export function runCommand(): Command {
             reconciling: () => !elector || elector.isLeader,
             canaries: () => reconciler.resolvedCanaries(),
             root: flags.path,
-            defaultNamespace: flags.defaultNamespace,
+            parse: { defaultNamespace: flags.defaultNamespace, defaultProvider: flags.defaultProvider },
             pollSeconds: 10,
           }),
           history: () => {

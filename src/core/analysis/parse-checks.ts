@@ -10,6 +10,7 @@ import { formatFieldPath } from '../manifests/manifest-error.js';
 import { isBuiltinMetric, type BuiltinMetric } from './builtin-queries.js';
 import type { ThresholdRange } from './evaluate-metric.js';
 import { parseQueryTemplate, type QueryTemplate } from './query-template.js';
+import type { FieldIssue } from '../manifests/field-issue.js';
 
 export const WEBHOOK_TYPES = [
   'confirm-rollout',
@@ -61,10 +62,7 @@ export interface CanaryChecks {
 
 export const noChecks: CanaryChecks = { metrics: [], webhooks: [] };
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type { FieldIssue } from '../manifests/field-issue.js';
 
 export type ParseChecksResult = { ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] };
 

@@ -104,6 +104,21 @@ describe('metric checks against Prometheus', () => {
     ...extra,
   });
 
+  it("queries the Canary's own spec.metricsServer over --metrics-server", async () => {
+    const unreachable = `http://127.0.0.1:${await freePort()}`;
+    const canary = canaryYaml(namespace, {
+      metrics: '      - name: request-success-rate\n        thresholdRange: { min: 95 }\n',
+    }).replace('  provider: kubernetes', `  provider: kubernetes\n  metricsServer: ${prometheus.url}`);
+    const input = analysisInput(
+      { 'service.yaml': serviceYaml(namespace), 'canary.yaml': canary },
+      { metricsServer: unreachable },
+    );
+
+    const check = await settledCheck(input, (c) => c.value === 97);
+
+    expect(check).toMatchObject({ name: 'request-success-rate', value: 97, passed: true });
+  });
+
   it.each([
     ['request-success-rate', 'min: 95', 97, true, undefined],
     ['request-success-rate', 'min: 99', 97, false, '97 is below the minimum 99'],
@@ -284,6 +299,8 @@ describe('metric checks that cannot measure', () => {
   it('fails a built-in when no metrics server is configured', async () => {
     const report = await runAnalysis(analysisInput(successRate('x'), { metricsServer: undefined }));
 
-    expect(report.checks[0]?.reason).toBe('no metrics server is configured (--metrics-server)');
+    expect(report.checks[0]?.reason).toBe(
+      'no metrics server is configured (spec.metricsServer or --metrics-server)',
+    );
   });
 });

@@ -82,7 +82,7 @@ describe('the timeline page', () => {
           reconciling: () => true,
           canaries: () => s.reconciler.resolvedCanaries(),
           root: '',
-          defaultNamespace: 'default',
+          parse: { defaultNamespace: 'default' },
           pollSeconds: 1,
         }),
         history: () => cloneHistory({ url: s.url, branch: 'main', depth: 100, auth: s.auth }),

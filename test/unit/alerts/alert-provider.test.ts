@@ -18,7 +18,7 @@ spec:
   service: { port: 9898 }
   analysis:
     interval: 1m
-    stepWeight: 10
+    iterations: 2
     alerts:
 ${alerts}`;
 }
@@ -107,7 +107,7 @@ describe('AlertProvider and analysis.alerts', () => {
     expect(messages).toEqual([
       'apps/podinfo.yaml#2: spec.analysis.alerts[0].providerRef: AlertProvider demo/p is not defined in the repository (Canary demo/podinfo)',
       expect.stringMatching(
-        /^apps\/podinfo\.yaml#3: spec\.address: .*(is a credential|carries a credential).*secretRef/,
+        /^apps\/podinfo\.yaml:\d+: spec\.address: .*(is a credential|carries a credential).*secretRef/,
       ),
     ]);
     expect(messages.join('\n')).not.toContain(address);
@@ -129,8 +129,8 @@ describe('AlertProvider and analysis.alerts', () => {
     expect(messages).toEqual([
       'apps/podinfo.yaml#2: spec.analysis.alerts[0].severity: must be one of info, warn, error (Canary demo/podinfo)',
       'apps/podinfo.yaml#2: spec.analysis.alerts[1].providerRef: required (Canary demo/podinfo)',
-      'apps/podinfo.yaml#3: spec.type: must be one of slack, msteams, discord, rocket, gchat, generic',
-      'apps/podinfo.yaml#4: spec.secretRef: required: the address comes from a Secret (key "address")',
+      'apps/podinfo.yaml:23: spec.type: must be one of slack, msteams, discord, rocket, gchat, generic',
+      'apps/podinfo.yaml:28: spec.secretRef: required: the address comes from a Secret (key "address")',
     ]);
     expect(canaries).toHaveLength(1);
   });

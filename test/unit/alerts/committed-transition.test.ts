@@ -6,7 +6,7 @@ import {
 } from '../../../src/core/alerts/committed-transition.js';
 import type { CheckResult } from '../../../src/core/model.js';
 import type { CanaryPlan } from '../../../src/core/plan-rollout.js';
-import { aCanary, aTarget, minutes, Rollout } from '../core/builders.js';
+import { aCanary, anAnalysis, aTarget, minutes, Rollout } from '../core/builders.js';
 
 /** The kind each commit of a real rollout is read back as: the titles come from rollout-transitions.ts. */
 function kinds(plans: CanaryPlan[]): [string, TransitionKind | undefined][] {
@@ -80,9 +80,7 @@ describe('parseTransition', () => {
   });
 
   it('reads the gates a person must open as waiting', () => {
-    const rollout = new Rollout(
-      aCanary({ analysis: { intervalSeconds: 60, threshold: 2, maxWeight: 10, stepWeight: 10 } }),
-    );
+    const rollout = new Rollout(aCanary({ analysis: anAnalysis({ maxWeight: 10, stepWeight: 10 }) }));
     rollout.reconcile(minutes(0));
     const closed = { checks: [], gates: { 'confirm-rollout': false, 'confirm-promotion': false } };
     const waiting = rollout.reconcile(minutes(1), { target: aTarget('green'), analysis: closed });
@@ -100,9 +98,7 @@ describe('parseTransition', () => {
   });
 
   it('reads promotion approval waits, the first as a warning and the repeats as steps', () => {
-    const rollout = new Rollout(
-      aCanary({ analysis: { intervalSeconds: 60, threshold: 2, maxWeight: 10, stepWeight: 10 } }),
-    );
+    const rollout = new Rollout(aCanary({ analysis: anAnalysis({ maxWeight: 10, stepWeight: 10 }) }));
     rollout.reconcile(minutes(0));
     rollout.reconcile(minutes(1), { target: aTarget('green') });
     rollout.input.analysis = { checks: [], gates: { 'confirm-promotion': false } };

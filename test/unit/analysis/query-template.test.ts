@@ -6,7 +6,7 @@ import {
   templateVariableKeys,
   type QueryModel,
 } from '../../../src/core/analysis/query-template.js';
-import { aCanary } from '../core/builders.js';
+import { aCanary, aService } from '../core/builders.js';
 
 const model: QueryModel = {
   name: 'podinfo-canary-spec',
@@ -108,7 +108,7 @@ describe('queryModel', () => {
     const canary = aCanary({
       name: 'web-release',
       targetName: 'podinfo',
-      service: { port: 80, apexName: 'www', gatewayRefs: [], hosts: [] },
+      service: aService({ port: 80, apexName: 'www' }),
     });
 
     const built = queryModel(canary, { interval: '30s', variables: { a: 'b' } });
