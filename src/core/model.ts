@@ -114,6 +114,8 @@ export interface CanaryAnalysis {
   metrics?: unknown[];
   /** `analysis.webhooks` as written, parsed by the analysis. */
   webhooks?: unknown[];
+  /** `analysis.alerts` as written, parsed by src/core/alerts/parse-alerts.ts. */
+  alerts?: unknown[];
 }
 
 /** A Canary in any accepted apiVersion, normalized to one meaning. */

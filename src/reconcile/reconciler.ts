@@ -140,6 +140,11 @@ export class Reconciler {
     this.quiet = new QuietPlans(options.applies);
   }
 
+  /** The Canaries of the last commit loaded, as resolved: what telling people reads their alerts from. */
+  resolvedCanaries(): readonly ResolvedCanary[] {
+    return this.loaded?.assembled.canaries ?? [];
+  }
+
   async reconcileOnce(): Promise<ReconcileSummary> {
     const { repo, logger } = this.options;
     const started = this.options.clock();

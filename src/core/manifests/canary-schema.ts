@@ -197,6 +197,7 @@ export const CanaryAnalysisSpec = z.object({
     .nullish(),
   metrics: z.array(z.unknown()).nullish(),
   webhooks: z.array(z.unknown()).nullish(),
+  alerts: z.array(z.unknown()).nullish(),
 });
 export type CanaryAnalysisSpec = z.infer<typeof CanaryAnalysisSpec>;
 

@@ -288,6 +288,7 @@ function normalizeAnalysis(
       : {}),
     ...(spec.metrics != null ? { metrics: spec.metrics } : {}),
     ...(spec.webhooks != null ? { webhooks: spec.webhooks } : {}),
+    ...(spec.alerts != null ? { alerts: spec.alerts } : {}),
   };
 }
 
