@@ -7,12 +7,17 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
-import { openRepository, type Repository } from '../git/repository.js';
+import {
+  defaultTimeoutMs as defaultGitTimeoutMs,
+  openRepository,
+  type Repository,
+} from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
+import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
 
@@ -41,6 +46,8 @@ export interface ReconcilerFlags {
   logLevel: string;
   metricsServer?: string;
   metricsCredentialsDir?: string;
+  /** Deadline of one git HTTP request, in milliseconds. */
+  gitTimeout: number;
 }
 
 /**
@@ -128,6 +135,14 @@ export function addReconcilerOptions(command: Command): Command {
         'GITCANARY_METRICS_CREDENTIALS_DIR',
       ),
     )
+    .addOption(
+      option(
+        '--git-timeout <duration>',
+        'deadline of one git request, answer included (e.g. 60s, 2m)',
+        'GITCANARY_GIT_TIMEOUT',
+        defaultGitTimeoutMs,
+      ).argParser(parseDurationMs),
+    )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
 }
 
@@ -180,6 +195,19 @@ export function applyConfigFile(command: Command): void {
   }
 }
 
+/** A Go-style duration (`30s`, `1m30s`, `500ms`) given to a flag, in milliseconds; zero or less is refused. */
+export function parseDurationMs(value: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (err) {
+    if (err instanceof InvalidDurationError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (seconds <= 0) throw new ConfigError(`expected a positive duration, got "${value}"`);
+  return Math.round(seconds * 1000);
+}
+
 export function parseBool(value: string): boolean {
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
@@ -212,7 +240,10 @@ export function gitAuth(
 
 /** The repository of `--repo`, with credentials from a file or the environment (never from a flag). */
 export async function createRepository(
-  flags: Pick<ReconcilerFlags, 'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile'>,
+  flags: Pick<
+    ReconcilerFlags,
+    'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout'
+  >,
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
@@ -222,6 +253,7 @@ export async function createRepository(
     url: flags.repo,
     branch: flags.branch,
     dir: workdir,
+    timeoutMs: flags.gitTimeout,
     ...(auth ? { auth } : {}),
   });
   return repo;

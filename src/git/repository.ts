@@ -6,6 +6,7 @@ import git, { type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { GitConfigError } from './errors.js';
 import { fetchHead } from './fetch-head.js';
+import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
 import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
@@ -24,6 +25,11 @@ export interface RepositoryOptions {
   auth?: { username: string; password: string };
   /** Deadline of one HTTP request, body included; a large first fetch needs the most. */
   timeoutMs?: number;
+  /**
+   * The signal of the work in flight, read at each request (e.g. the reconcile pass, see pass-scope.ts):
+   * once it aborts, requests in flight end and new ones fail at once.
+   */
+  signal?: () => AbortSignal | undefined;
   /** Packs kept before a fetch empties the store first (each fetch adds one; see compact-store.ts). */
   maxPacks?: number;
   /** Replaces the Node HTTP client, e.g. to observe or delay requests in tests. */
@@ -85,7 +91,8 @@ export interface RepositoryContext {
   headers(): Record<string, string>;
 }
 
-export const defaultTimeoutMs = 120_000;
+// Long enough for a large first fetch, or a forge whose hooks run for a while before it answers a push.
+export const defaultTimeoutMs = 60_000;
 // Fetches after the first bring only what changed (fetch-head.ts), so packs are small; many of them only
 // cost a lookup each per object read.
 export const defaultMaxPacks = 32;
@@ -121,7 +128,11 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     cache: {},
     objects: new ObjectStore(dir),
     maxPacks: options.maxPacks ?? defaultMaxPacks,
-    http: countingHttpClient(options.http ?? nodeHttp, stats, options.timeoutMs ?? defaultTimeoutMs),
+    http: gitHttpClient(options.http ?? nodeHttp, {
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRequest: () => (stats.httpRequests += 1),
+    }),
     stats,
     // Sent up front, as git does with stored credentials: answering a 401 challenge would double every
     // round trip, and the poll is meant to be one request.
@@ -178,17 +189,4 @@ function isBranchName(branch: string): boolean {
     !forbiddenInBranch.test(branch) &&
     ![...branch].some((ch) => ch <= ' ' || ch === '\x7f')
   );
-}
-
-function countingHttpClient(inner: HttpClient, stats: GitStats, timeoutMs: number): HttpClient {
-  return {
-    request(request) {
-      stats.httpRequests += 1;
-      // isomorphic-git's Node client has no deadline of its own; a server that never answers would
-      // otherwise hold the reconcile forever. The abort surfaces as ABORT_ERR, a transient error.
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-      return inner.request({ ...request, signal });
-    },
-  };
 }
