@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
@@ -14,6 +15,7 @@ import {
 } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
+import { withRequestDeadline } from '../kube/request-deadline.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
@@ -29,6 +31,9 @@ export class ConfigError extends Error {
   }
 }
 
+// A healthy API server answers in milliseconds, a LIST page of 500 objects in well under a second.
+export const defaultKubeTimeoutMs = 15_000;
+
 export interface ReconcilerFlags {
   config?: string;
   repo?: string;
@@ -37,6 +42,7 @@ export interface ReconcilerFlags {
   workdir?: string;
   kubeconfig?: string;
   apply: boolean;
+  allowExternalIps: boolean;
   defaultNamespace: string;
   namespaces?: string;
   gitUsername?: string;
@@ -48,6 +54,8 @@ export interface ReconcilerFlags {
   metricsCredentialsDir?: string;
   /** Deadline of one git HTTP request, in milliseconds. */
   gitTimeout: number;
+  /** Deadline of one Kubernetes API request, in milliseconds. */
+  kubeTimeout: number;
 }
 
 /**
@@ -82,6 +90,14 @@ export function addReconcilerOptions(command: Command): Command {
         'apply to the cluster; false = commit only and let Argo CD / Flux apply',
         'GITCANARY_APPLY',
         true,
+      ).argParser(parseBool),
+    )
+    .addOption(
+      option(
+        '--allow-external-ips <bool>',
+        "let generated Services copy the target's spec.externalIPs (they can capture any address's traffic)",
+        'GITCANARY_ALLOW_EXTERNAL_IPS',
+        false,
       ).argParser(parseBool),
     )
     .addOption(
@@ -141,6 +157,14 @@ export function addReconcilerOptions(command: Command): Command {
         'deadline of one git request, answer included (e.g. 60s, 2m)',
         'GITCANARY_GIT_TIMEOUT',
         defaultGitTimeoutMs,
+      ).argParser(parseDurationMs),
+    )
+    .addOption(
+      option(
+        '--kube-timeout <duration>',
+        'deadline of one Kubernetes API request, answer included (watches excepted)',
+        'GITCANARY_KUBE_TIMEOUT',
+        defaultKubeTimeoutMs,
       ).argParser(parseDurationMs),
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
@@ -277,7 +301,7 @@ export async function createReconciler(
 ): Promise<ReconcilerHandle> {
   const repo = await createRepository(flags);
   // One configuration for every client, so that they share their connections.
-  const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
+  const kubeConfig = kubeConfigWithDeadline(flags);
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
@@ -294,6 +318,7 @@ export async function createReconciler(
     repo: wrapRepository(repo),
     cluster,
     applies: flags.apply,
+    allowExternalIPs: flags.allowExternalIps,
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
     ...(namespaces?.length ? { namespaces } : {}),
@@ -314,6 +339,17 @@ export async function createReconciler(
     ),
   });
   return { reconciler, close: () => live.stop() };
+}
+
+/** The kubeconfig of the flags, every request of its clients under `--kube-timeout`. */
+export function kubeConfigWithDeadline(
+  flags: Pick<ReconcilerFlags, 'kubeconfig' | 'kubeTimeout'>,
+  signal?: () => AbortSignal | undefined,
+): KubeConfig {
+  return withRequestDeadline(reuseConnections(loadKubeConfig(flags.kubeconfig)), {
+    timeoutMs: flags.kubeTimeout,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 function defaultWorkdir(url: string, branch: string): string {

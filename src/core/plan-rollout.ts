@@ -15,6 +15,7 @@ import { generatedPath, renderGeneratedFile, type GeneratedFile } from './genera
 import { revertsOnFailure } from './gates.js';
 import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
+import { hasExternalIPs } from './service-spec.js';
 import { decide } from './rollout-transitions.js';
 
 export { analysisDue, analysisNeeds } from './rollout-transitions.js';
@@ -38,6 +39,8 @@ export interface PlanInput {
   live: LiveObjects;
   /** False in commit-only mode (a GitOps tool applies): steps then wait for the cluster to catch up. */
   applies: boolean;
+  /** Generated Services may carry `spec.externalIPs` (`--allow-external-ips`); refused by default. */
+  allowExternalIPs?: boolean;
 }
 
 export interface PlanEvent {
@@ -72,7 +75,7 @@ export interface CanaryPlan {
 export interface PlanError {
   kind: 'error';
   canary: string;
-  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid';
+  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid' | 'ExternalIPsRefused';
   message: string;
 }
 
@@ -118,6 +121,8 @@ export function planRollout(input: PlanInput): PlanResult {
   if (!state) throw new Error('unreachable: a first reconcile always initializes');
 
   const file = generatedFile(input, state, primarySpec, canarySpec);
+  const escalation = input.allowExternalIPs ? undefined : externalIPsIn(input, file);
+  if (escalation) return { kind: 'error', canary: key, code: 'ExternalIPsRefused', message: escalation };
   const content = renderGeneratedFile(canary, file);
   const changed = content !== input.previous?.content;
   const title = transition?.title ?? `${canary.name}: generated objects updated`;
@@ -174,6 +179,19 @@ function clusterMatches(previous: GeneratedFile, live: LiveObjects): boolean {
     [previous.route, live.route],
   ];
   return pairs.every(([want, have]) => !want || diffObject(want, have).action === 'unchanged');
+}
+
+/**
+ * externalIPs route traffic for any address to the Service's pods, so whoever may write the repository could
+ * capture another workload's traffic through a Service that gitcanary creates with its own rights. The
+ * target as written is checked too, so the refusal comes when the release starts, not only when it would
+ * reach the generated objects.
+ */
+function externalIPsIn(input: PlanInput, file: GeneratedFile): string | undefined {
+  const carrying = [input.target.object, file.primary, file.canary].filter(hasExternalIPs);
+  if (carrying.length === 0) return undefined;
+  const names = carrying.map((o) => o.metadata.name).join(', ');
+  return `${input.target.source.file}: spec.externalIPs of ${names} would be applied by gitcanary; it refuses to generate Services with externalIPs unless run with --allow-external-ips`;
 }
 
 /** A live object under one of our names that gitcanary did not create is never taken over. */

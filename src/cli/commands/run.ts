@@ -8,12 +8,12 @@ import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
-import { loadKubeConfig } from '../../kube/cluster.js';
 import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
   createReconciler,
+  kubeConfigWithDeadline,
   parseBool,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
@@ -80,7 +80,7 @@ export function runCommand(): Command {
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
-            loadKubeConfig(flags.kubeconfig),
+            kubeConfigWithDeadline(flags),
             leaseNamespace(flags.leaderElectionNamespace),
             flags.leaderElectionName,
           ),

@@ -22,8 +22,8 @@ async function parse(args: string[]): Promise<ReconcilerFlags> {
 describe('the deadline options', () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  it('default to a git request deadline of 60 s', async () => {
-    expect(await parse([])).toMatchObject({ gitTimeout: 60_000 });
+  it('default to 60 s for a git request and 15 s for a Kubernetes request', async () => {
+    expect(await parse([])).toMatchObject({ gitTimeout: 60_000, kubeTimeout: 15_000 });
   });
 
   it('read Go durations from flags and the environment', async () => {
@@ -31,9 +31,21 @@ describe('the deadline options', () => {
 
     expect(await parse([])).toMatchObject({ gitTimeout: 90_000 });
     expect(await parse(['--git-timeout', '500ms'])).toMatchObject({ gitTimeout: 500 });
+    expect(await parse(['--kube-timeout', '2s'])).toMatchObject({ kubeTimeout: 2_000 });
   });
 
   it.each(['0', '-5s', '10', 'soon'])('refuse %s', (value) => {
     expect(() => parseDurationMs(value)).toThrow(ConfigError);
+  });
+});
+
+describe('--allow-external-ips', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('is off unless asked for', async () => {
+    expect(await parse([])).toMatchObject({ allowExternalIps: false });
+    expect(await parse(['--allow-external-ips', 'true'])).toMatchObject({ allowExternalIps: true });
+    vi.stubEnv('GITCANARY_ALLOW_EXTERNAL_IPS', 'true');
+    expect(await parse([])).toMatchObject({ allowExternalIps: true });
   });
 });
