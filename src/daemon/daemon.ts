@@ -37,7 +37,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const observer: PassObserver = {
     passSucceeded(summary, seconds) {
       metrics.passSucceeded(summary, seconds);
-      readiness.passSucceeded();
+      if (summary.changes.failed.length > 0) readiness.passFailed('applies to the cluster failed');
+      else readiness.passSucceeded();
     },
     passFailed(_err, seconds) {
       metrics.passFailed(seconds);
