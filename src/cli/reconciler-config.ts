@@ -17,6 +17,7 @@ import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
 import { withRequestDeadline } from '../kube/request-deadline.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
+import { PassScope, type PassRunner } from '../reconcile/pass-scope.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
@@ -33,6 +34,10 @@ export class ConfigError extends Error {
 
 // A healthy API server answers in milliseconds, a LIST page of 500 objects in well under a second.
 export const defaultKubeTimeoutMs = 15_000;
+
+// Above the git deadline, so that one slow request can still complete; a cold sync of 5,000 Canaries took
+// 39 s (docs/performance.md).
+export const defaultPassTimeoutMs = 120_000;
 
 export interface ReconcilerFlags {
   config?: string;
@@ -56,6 +61,8 @@ export interface ReconcilerFlags {
   gitTimeout: number;
   /** Deadline of one Kubernetes API request, in milliseconds. */
   kubeTimeout: number;
+  /** Deadline of one reconcile pass, in milliseconds. */
+  passTimeout: number;
 }
 
 /**
@@ -167,6 +174,14 @@ export function addReconcilerOptions(command: Command): Command {
         defaultKubeTimeoutMs,
       ).argParser(parseDurationMs),
     )
+    .addOption(
+      option(
+        '--pass-timeout <duration>',
+        'deadline of one reconcile pass; a pass still running is abandoned (its requests end)',
+        'GITCANARY_PASS_TIMEOUT',
+        defaultPassTimeoutMs,
+      ).argParser(parseDurationMs),
+    )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
 }
 
@@ -219,6 +234,14 @@ export function applyConfigFile(command: Command): void {
   }
 }
 
+/** A pass must outlast one request, or a slow but working request could never complete. */
+export function checkDeadlines(
+  flags: Pick<ReconcilerFlags, 'gitTimeout' | 'kubeTimeout' | 'passTimeout'>,
+): void {
+  if (flags.passTimeout <= Math.max(flags.gitTimeout, flags.kubeTimeout))
+    throw new ConfigError('--pass-timeout must be longer than --git-timeout and --kube-timeout');
+}
+
 /** A Go-style duration (`30s`, `1m30s`, `500ms`) given to a flag, in milliseconds; zero or less is refused. */
 export function parseDurationMs(value: string): number {
   let seconds: number;
@@ -268,6 +291,7 @@ export async function createRepository(
     ReconcilerFlags,
     'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout'
   >,
+  signal?: () => AbortSignal | undefined,
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
@@ -278,6 +302,7 @@ export async function createRepository(
     branch: flags.branch,
     dir: workdir,
     timeoutMs: flags.gitTimeout,
+    ...(signal ? { signal } : {}),
     ...(auth ? { auth } : {}),
   });
   return repo;
@@ -286,6 +311,8 @@ export async function createRepository(
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
+  /** Passes of `reconciler` whose git and Kubernetes requests end when the signal given aborts. */
+  runner: PassRunner;
   close: () => void;
 }
 
@@ -299,9 +326,11 @@ export async function createReconciler(
   logger: Logger,
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
 ): Promise<ReconcilerHandle> {
-  const repo = await createRepository(flags);
+  checkDeadlines(flags);
+  const scope = new PassScope();
+  const repo = await createRepository(flags, scope.signal);
   // One configuration for every client, so that they share their connections.
-  const kubeConfig = kubeConfigWithDeadline(flags);
+  const kubeConfig = kubeConfigWithDeadline(flags, scope.signal);
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
@@ -338,7 +367,7 @@ export async function createReconciler(
       events.record(resolved.canary, plan),
     ),
   });
-  return { reconciler, close: () => live.stop() };
+  return { reconciler, runner: scope.runner(reconciler), close: () => live.stop() };
 }
 
 /** The kubeconfig of the flags, every request of its clients under `--kube-timeout`. */

@@ -1,9 +1,10 @@
 // `gitcanary run` put together: the HTTP server, the reconcile loop and, optionally, leader election.
 // Only the leader (or a lone replica) reconciles; every replica serves /healthz, /readyz and /metrics and
-// takes webhooks. stop() is the graceful shutdown: no more nudges, finish the pass in flight, release the
-// Lease, then close the port.
+// takes webhooks. stop() is the graceful shutdown: no more nudges, let the pass in flight finish (for
+// `drainTimeoutMs` at most, then abort it), release the Lease, then close the port. A leader that loses its
+// Lease aborts its pass at once: another replica may lead as soon as the Lease expires.
 import type { Logger } from 'pino';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import type { PassRunner } from '../reconcile/pass-scope.js';
 import { startDaemonServer, type PushOutcome } from './http-server.js';
 import type { LeaderElector } from './leader-elector.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -11,7 +12,7 @@ import { Readiness } from './readiness.js';
 import { startRunLoop, type PassObserver, type RunLoop } from './run-loop.js';
 
 export interface DaemonOptions {
-  reconciler: Pick<Reconciler, 'reconcileOnce'>;
+  reconciler: PassRunner;
   schedule: string;
   logger: Logger;
   metrics: DaemonMetrics;
@@ -22,6 +23,12 @@ export interface DaemonOptions {
   elector?: LeaderElector;
   /** Failed passes in a row before /readyz answers 503 (default 3). */
   failureThreshold?: number;
+  /** A pass running longer is abandoned and counts as failed (see run-loop.ts). */
+  passTimeoutMs?: number;
+  /** How long stop() lets the pass in flight finish before aborting it (default: as long as it takes). */
+  drainTimeoutMs?: number;
+  /** An abandoned pass did not end (see run-loop.ts). */
+  onStuck?: () => void;
 }
 
 export interface Daemon {
@@ -47,11 +54,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   let loop: RunLoop | undefined;
   let stopping = false;
-  const stopLoop = async () => {
+  const stopLoop = async (drainMs: number | undefined) => {
     const running = loop;
     loop = undefined;
-    await running?.stop();
+    await running?.stop(drainMs);
   };
+  const startLoop = () =>
+    startRunLoop({
+      reconciler,
+      schedule,
+      logger,
+      observer,
+      ...(options.passTimeoutMs !== undefined ? { passTimeoutMs: options.passTimeoutMs } : {}),
+      ...(options.onStuck ? { onStuck: options.onStuck } : {}),
+    });
 
   const onPush = async (): Promise<PushOutcome> => {
     if (stopping) return 'unavailable';
@@ -77,18 +93,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onStartedLeading: () => {
         readiness.setRole('leader');
         metrics.setLeader(true);
-        loop = startRunLoop({ reconciler, schedule, logger, observer });
+        loop = startLoop();
       },
       onStoppedLeading: async () => {
         metrics.setLeader(false);
-        await stopLoop();
+        await stopLoop(stopping ? options.drainTimeoutMs : 0);
         if (!stopping) readiness.setRole('follower');
       },
       onLeaseObserved: (reachable) => readiness.leaseObserved(reachable),
       onNudge: () => void loop?.nudge(),
     });
   } else {
-    loop = startRunLoop({ reconciler, schedule, logger, observer });
+    loop = startLoop();
   }
 
   let stopped: Promise<void> | undefined;
@@ -101,7 +117,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         readiness.setRole('stopping');
         election.abort();
         // A leader stops its loop in onStoppedLeading, while it still renews the Lease, then releases it.
-        if (!elector) await stopLoop();
+        if (!elector) await stopLoop(options.drainTimeoutMs);
         await electing;
         await server.close();
         logger.info('stopped');

@@ -1,5 +1,6 @@
 // `gitcanary reconcile --once`: one pass of the reconciler from the command line, with a summary.
 import { Command } from 'commander';
+import { reconcileWithin } from '../../reconcile/pass-scope.js';
 import type { ReconcileSummary } from '../../reconcile/reconciler.js';
 import {
   addReconcilerOptions,
@@ -16,8 +17,8 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const { reconciler, close } = await createReconciler(flags, logger);
-    const summary = await reconciler.reconcileOnce().finally(close);
+    const { runner, close } = await createReconciler(flags, logger);
+    const summary = await reconcileWithin(runner, flags.passTimeout).finally(close);
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary),
     );

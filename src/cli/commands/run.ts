@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import cron from 'node-cron';
+import type { Logger } from 'pino';
 import { startDaemon } from '../../daemon/daemon.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
@@ -15,6 +16,7 @@ import {
   createReconciler,
   kubeConfigWithDeadline,
   parseBool,
+  parseDurationMs,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
@@ -25,6 +27,7 @@ interface RunFlags extends ReconcilerFlags {
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   leaderElectionName: string;
+  shutdownTimeout: number;
 }
 
 /** Where a pod's service account namespace is mounted. */
@@ -69,6 +72,15 @@ export function runCommand(): Command {
         new Option('--leader-election-name <name>', 'name of the Lease')
           .env('GITCANARY_LEADER_ELECTION_NAME')
           .default('gitcanary-leader'),
+      )
+      .addOption(
+        new Option(
+          '--shutdown-timeout <duration>',
+          "after SIGTERM, exit within this long whatever is in flight (below the pod's grace period)",
+        )
+          .env('GITCANARY_SHUTDOWN_TIMEOUT')
+          .argParser(parseDurationMs)
+          .default(defaultShutdownTimeoutMs),
       ),
   ).action(async (flags: RunFlags) => {
     if (!cron.validate(flags.schedule))
@@ -89,9 +101,7 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
-      meterRepository(repo, metrics),
-    );
+    const { runner, close } = await createReconciler(flags, logger, (repo) => meterRepository(repo, metrics));
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
       if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');
@@ -99,7 +109,12 @@ export function runCommand(): Command {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
       });
       const daemon = await startDaemon({
-        reconciler,
+        reconciler: runner,
+        passTimeoutMs: flags.passTimeout,
+        // Half the budget for the pass in flight; the rest for releasing the Lease and closing the port.
+        drainTimeoutMs: flags.shutdownTimeout / 2,
+        // Git holds the state: a restart (the kubelet's, or systemd's) is the way out of a wedged pass.
+        onStuck: () => exit(logger, 'an abandoned pass did not end; exiting so that the process restarts'),
         schedule: flags.schedule,
         logger,
         metrics,
@@ -109,11 +124,25 @@ export function runCommand(): Command {
         ...(elector ? { elector } : {}),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
+      // Whatever is still in flight at the deadline (a request ignoring its signal, a stuck socket), the
+      // process exits before the kubelet's SIGKILL. A second SIGTERM exits at once (no handler is left).
+      setTimeout(
+        () => exit(logger, 'shutdown deadline passed; exiting with work in flight'),
+        flags.shutdownTimeout,
+      ).unref();
       await daemon.stop();
     } finally {
       close();
     }
   });
+}
+
+/** Within the Deployment's 60 s terminationGracePeriodSeconds, with room for the kubelet to spare. */
+export const defaultShutdownTimeoutMs = 45_000;
+
+function exit(logger: Logger, message: string): never {
+  logger.fatal(message);
+  process.exit(1);
 }
 
 /** `host:port`, `[v6]:port` or `:port`; an empty host listens on every interface (IPv6 and IPv4). */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   addReconcilerOptions,
+  checkDeadlines,
   ConfigError,
   parseDurationMs,
   type ReconcilerFlags,
@@ -22,8 +23,17 @@ async function parse(args: string[]): Promise<ReconcilerFlags> {
 describe('the deadline options', () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  it('default to 60 s for a git request and 15 s for a Kubernetes request', async () => {
-    expect(await parse([])).toMatchObject({ gitTimeout: 60_000, kubeTimeout: 15_000 });
+  it('default to 60 s for a git request, 15 s for a Kubernetes request and 2 min for a pass', async () => {
+    expect(await parse([])).toMatchObject({ gitTimeout: 60_000, kubeTimeout: 15_000, passTimeout: 120_000 });
+  });
+
+  it('refuse a pass deadline that one request could outlast', () => {
+    expect(() => checkDeadlines({ gitTimeout: 60_000, kubeTimeout: 15_000, passTimeout: 60_000 })).toThrow(
+      /--pass-timeout must be longer/,
+    );
+    expect(() =>
+      checkDeadlines({ gitTimeout: 60_000, kubeTimeout: 15_000, passTimeout: 61_000 }),
+    ).not.toThrow();
   });
 
   it('read Go durations from flags and the environment', async () => {
