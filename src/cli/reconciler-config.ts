@@ -12,6 +12,7 @@ import {
   defaultTimeoutMs as defaultGitTimeoutMs,
   openRepository,
   type Repository,
+  type RepositoryOptions,
 } from '../git/repository.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
@@ -291,7 +292,7 @@ export async function createRepository(
     ReconcilerFlags,
     'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout'
   >,
-  signal?: () => AbortSignal | undefined,
+  hooks: Pick<RepositoryOptions, 'signal' | 'onRepair'> = {},
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
@@ -302,7 +303,7 @@ export async function createRepository(
     branch: flags.branch,
     dir: workdir,
     timeoutMs: flags.gitTimeout,
-    ...(signal ? { signal } : {}),
+    ...hooks,
     ...(auth ? { auth } : {}),
   });
   return repo;
@@ -328,7 +329,14 @@ export async function createReconciler(
 ): Promise<ReconcilerHandle> {
   checkDeadlines(flags);
   const scope = new PassScope();
-  const repo = await createRepository(flags, scope.signal);
+  const repo = await createRepository(flags, {
+    signal: scope.signal,
+    onRepair: (problems) =>
+      logger.warn(
+        { problems },
+        'local git store damaged; emptied it, the next poll fetches the branch again',
+      ),
+  });
   // One configuration for every client, so that they share their connections.
   const kubeConfig = kubeConfigWithDeadline(flags, scope.signal);
   const namespaces = flags.namespaces
