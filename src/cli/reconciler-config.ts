@@ -14,6 +14,7 @@ import {
   type Repository,
   type RepositoryOptions,
 } from '../git/repository.js';
+import { lockWorkdir, WorkdirLockedError } from '../git/workdir-lock.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
 import { withRequestDeadline } from '../kube/request-deadline.js';
@@ -298,6 +299,13 @@ export async function createRepository(
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
   const auth = gitAuth(flags);
   const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch);
+  // Released when the process exits; a second process on this workdir stops here, before touching it.
+  try {
+    await lockWorkdir(workdir);
+  } catch (err) {
+    if (err instanceof WorkdirLockedError) throw new ConfigError(`--workdir: ${err.message}`);
+    throw err;
+  }
   const repo = await openRepository({
     url: flags.repo,
     branch: flags.branch,
