@@ -17,6 +17,8 @@ export interface ProxyFaults {
   holdPushMs?: number;
   /** Requests of these kinds are never answered (a black hole). */
   blackHole?: GitRequestKind[];
+  /** Told when a push arrives (it is then sent on to the server) and when its answer goes back. */
+  onPush?: (moment: 'received' | 'answered') => void;
 }
 
 export interface FaultyGitProxy {
@@ -58,8 +60,15 @@ export async function startFaultyGitProxy(upstream: string): Promise<FaultyGitPr
   };
 
   const server = createServer((req, res) => {
+    // Connections opened before the outage are kept alive by clients: they fail too.
+    if (faults.down) {
+      counts.refused += 1;
+      req.socket.destroy();
+      return;
+    }
     const kind = kindOf(req);
     counts[kind] += 1;
+    if (kind === 'push') faults.onPush?.('received');
     if (faults.blackHole?.includes(kind)) return;
     if (kind === 'push' && faults.failPushBefore) {
       counts.failedBefore += 1;
@@ -104,6 +113,7 @@ export async function startFaultyGitProxy(upstream: string): Promise<FaultyGitPr
             delete headers['transfer-encoding'];
             res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': body.length });
             res.end(body);
+            if (kind === 'push') faults.onPush?.('answered');
           };
           const hold = kind === 'push' ? (faults.holdPushMs ?? 0) : 0;
           if (hold > 0) {
