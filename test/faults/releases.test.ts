@@ -4,6 +4,8 @@
 // happened once: 0 double steps, 0 lost human commits, 0 force pushes, and every release completes once
 // the outage is over. The figures are printed at the end, to be quoted.
 import { randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +83,8 @@ afterAll(async () => {
   if (world) await rm(world.scratch, { recursive: true, force: true });
 }, 60_000);
 
-async function newRig(name: string): Promise<ReleaseRig> {
-  const rig = await ReleaseRig.create(world, name);
+async function newRig(name: string, webhooks?: string): Promise<ReleaseRig> {
+  const rig = await ReleaseRig.create(world, name, webhooks);
   rigs.push(rig);
   return rig;
 }
@@ -191,11 +193,16 @@ describe('releases under faults', () => {
 
     console.log(`kill -9 points (seed ${seed}):\n${points.map((p, i) => `  ${i + 1}. ${p}`).join('\n')}`);
     expect(points.length).toBeGreaterThanOrEqual(20);
+    const repairs = rig.processes.reduce(
+      (sum, p) =>
+        sum + p.logged('local git store damaged; emptied it, the next poll fetches the branch again').length,
+      0,
+    );
     await verdict(
       rig,
       'kill -9 (seeded)',
       releases,
-      `${points.length} kill -9s, ${releases} releases completed`,
+      `${points.length} kill -9s, ${releases} releases completed, ${repairs} torn stores found and fetched again`,
     );
   }, 300_000);
 
@@ -389,4 +396,39 @@ describe('releases under faults', () => {
       `exited ${exit.code === 0 ? '0' : String(exit.code ?? exit.signal)} ${seconds.toFixed(1)} s after SIGTERM (deadline 8 s); a second process on the workdir exited ${refused.code}`,
     );
   }, 120_000);
+
+  it('exit at the shutdown deadline when what is in flight ignores the abort (a webhook that never answers)', async () => {
+    // An HTTP server that takes requests and never answers: the pre-rollout hook waits its 30 s timeout.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const rig = await newRig(
+        'hang',
+        `    webhooks:\n      - name: hang\n        type: pre-rollout\n        url: http://127.0.0.1:${port}/\n        timeout: 30s\n`,
+      );
+      const gitcanary = await initialized(rig);
+      const calls = new Promise<void>((resolve) => silent.once('request', () => resolve()));
+      await rig.release('green');
+      await calls;
+
+      const sent = performance.now();
+      const exit = await gitcanary.kill('SIGTERM');
+      const seconds = (exit.at - sent) / 1000;
+
+      expect(exit.code).toBe(1);
+      expect(seconds).toBeGreaterThan(7.5);
+      expect(seconds).toBeLessThan(8 + 1);
+      expect(gitcanary.logged('shutdown deadline passed; exiting with work in flight')).toHaveLength(1);
+      await verdict(
+        rig,
+        'SIGTERM, a webhook hanging',
+        0,
+        `exited ${String(exit.code)} ${seconds.toFixed(1)} s after SIGTERM, at the 8 s deadline, with the hook still in flight`,
+      );
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  }, 60_000);
 });

@@ -39,7 +39,7 @@ spec:
       targetPort: http
 `;
 
-const canary = (ns: string) => `apiVersion: gitcanary.dev/v1alpha1
+const canary = (ns: string, webhooks = '') => `apiVersion: gitcanary.dev/v1alpha1
 kind: Canary
 metadata:
   name: podinfo
@@ -60,7 +60,7 @@ spec:
     threshold: 2
     maxWeight: 30
     stepWeight: 10
-`;
+${webhooks}`;
 
 /** Deadlines short enough for outages to show within seconds (the defaults are minutes). */
 export const fastDeadlines = {
@@ -86,7 +86,8 @@ export class ReleaseRig {
     readonly human: HumanClone,
   ) {}
 
-  static async create(world: FaultWorld, name: string): Promise<ReleaseRig> {
+  /** `webhooks`: YAML of `spec.analysis.webhooks`, indented as its key (4 spaces), if any. */
+  static async create(world: FaultWorld, name: string, webhooks = ''): Promise<ReleaseRig> {
     const ns = await createTestNamespace(world.kc, name);
     const repo = `faults-${ns}`;
     await createBareRepository(world.gitServer, repo);
@@ -95,7 +96,7 @@ export class ReleaseRig {
     const human = await HumanClone.of(world.gitServer, repo);
     const rig = new ReleaseRig(world, repo, ns, bareDir, human);
     await rig.humanCommit(
-      { 'podinfo/service.yaml': target(ns, 'blue'), 'podinfo/canary.yaml': canary(ns) },
+      { 'podinfo/service.yaml': target(ns, 'blue'), 'podinfo/canary.yaml': canary(ns, webhooks) },
       'add podinfo',
     );
     return rig;
