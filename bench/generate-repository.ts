@@ -232,7 +232,13 @@ function canary(name: string, namespace: string, provider: string, fineSteps: bo
       ? `    gatewayRefs:\n      - name: public-gateway\n        namespace: ${namespace}\n`
       : '';
   // The step app moves 5 points per interval, so a benchmark has many steps before it promotes.
-  const steps = fineSteps ? 'maxWeight: 100\n    stepWeight: 5' : 'maxWeight: 50\n    stepWeight: 10';
+  // Without a route (kubernetes) a run is blue/green: iterations, no weights.
+  const steps =
+    provider === 'kubernetes'
+      ? 'iterations: 5'
+      : fineSteps
+        ? 'maxWeight: 100\n    stepWeight: 5'
+        : 'maxWeight: 50\n    stepWeight: 10';
   return `apiVersion: gitcanary.dev/v1alpha1
 kind: Canary
 metadata:

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { gateCommands } from './commands/gates.js';
 import { diffCommand, statusCommand } from './commands/inspect.js';
 import { reconcileCommand } from './commands/reconcile.js';
+import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -25,7 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(reconcileCommand())
     .addCommand(runCommand())
-    .addCommand(validateCommand());
+    .addCommand(validateCommand())
+    .addCommand(renderCommand());
   for (const command of [statusCommand(), diffCommand(), ...gateCommands()]) program.addCommand(command);
   return program;
 }

@@ -23,8 +23,16 @@ import { PassScope, type PassRunner } from '../reconcile/pass-scope.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
+import {
+  AddressPolicy,
+  AddressPolicyError,
+  parseCidr,
+  resolveApiServer,
+} from '../analysis/address-policy.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
+import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -51,6 +59,7 @@ export interface ReconcilerFlags {
   apply: boolean;
   allowExternalIps: boolean;
   defaultNamespace: string;
+  defaultProvider: string;
   namespaces?: string;
   gitUsername?: string;
   gitPasswordFile?: string;
@@ -59,6 +68,11 @@ export interface ReconcilerFlags {
   logLevel: string;
   metricsServer?: string;
   metricsCredentialsDir?: string;
+  webhookAllowCidrs?: string[];
+  webhookDenyCidrs?: string[];
+  webhookAllowHosts?: string[];
+  /** Milliseconds. */
+  analysisDeadline: number;
   /** Deadline of one git HTTP request, in milliseconds. */
   gitTimeout: number;
   /** Deadline of one Kubernetes API request, in milliseconds. */
@@ -117,6 +131,7 @@ export function addReconcilerOptions(command: Command): Command {
         'default',
       ),
     )
+    .addOption(defaultProviderOption())
     .addOption(
       option(
         '--namespaces <list>',
@@ -162,11 +177,41 @@ export function addReconcilerOptions(command: Command): Command {
     )
     .addOption(
       option(
+        '--webhook-allow-cidrs <list>',
+        "address ranges the repository's webhooks and MetricTemplates may call; more specific than a refused range to open it (e.g. 127.0.0.1/32)",
+        'GITCANARY_WEBHOOK_ALLOW_CIDRS',
+      ).argParser(parseCidrList),
+    )
+    .addOption(
+      option(
+        '--webhook-deny-cidrs <list>',
+        'address ranges refused on top of link-local, loopback, unspecified and the API server',
+        'GITCANARY_WEBHOOK_DENY_CIDRS',
+      ).argParser(parseCidrList),
+    )
+    .addOption(
+      option(
+        '--webhook-allow-hosts <list>',
+        'when set, the only host names webhooks and MetricTemplates may call (host or *.domain)',
+        'GITCANARY_WEBHOOK_ALLOW_HOSTS',
+      ).argParser(parseList),
+    )
+    .addOption(
+      option(
+        '--analysis-deadline <duration>',
+        "how long one Canary's webhooks and queries of a pass may take in all",
+        'GITCANARY_ANALYSIS_DEADLINE',
+      )
+        .argParser(parseDeadline)
+        .default(60_000, '60s'),
+    )
+    .addOption(
+      option(
         '--git-timeout <duration>',
         'deadline of one git request, answer included (e.g. 60s, 2m)',
         'GITCANARY_GIT_TIMEOUT',
         defaultGitTimeoutMs,
-      ).argParser(parseDurationMs),
+      ).argParser(parseDeadline),
     )
     .addOption(
       option(
@@ -174,7 +219,7 @@ export function addReconcilerOptions(command: Command): Command {
         'deadline of one Kubernetes API request, answer included (watches excepted)',
         'GITCANARY_KUBE_TIMEOUT',
         defaultKubeTimeoutMs,
-      ).argParser(parseDurationMs),
+      ).argParser(parseDeadline),
     )
     .addOption(
       option(
@@ -182,7 +227,7 @@ export function addReconcilerOptions(command: Command): Command {
         'deadline of one reconcile pass; a pass still running is abandoned (its requests end)',
         'GITCANARY_PASS_TIMEOUT',
         defaultPassTimeoutMs,
-      ).argParser(parseDurationMs),
+      ).argParser(parseDeadline),
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
 }
@@ -236,16 +281,29 @@ export function applyConfigFile(command: Command): void {
   }
 }
 
-/** A pass must outlast one request, or a slow but working request could never complete. */
-export function checkDeadlines(
-  flags: Pick<ReconcilerFlags, 'gitTimeout' | 'kubeTimeout' | 'passTimeout'>,
-): void {
-  if (flags.passTimeout <= Math.max(flags.gitTimeout, flags.kubeTimeout))
-    throw new ConfigError('--pass-timeout must be longer than --git-timeout and --kube-timeout');
+/** `a, b,c` → ['a', 'b', 'c']; the config file's lists arrive joined with commas. */
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
-/** A Go-style duration (`30s`, `1m30s`, `500ms`) given to a flag, in milliseconds; zero or less is refused. */
-export function parseDurationMs(value: string): number {
+export function parseCidrList(value: string): string[] {
+  const list = parseList(value);
+  for (const cidr of list) {
+    try {
+      parseCidr(cidr);
+    } catch (err) {
+      if (err instanceof AddressPolicyError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  return list;
+}
+
+/** A Go duration (`90s`, `2m`) in milliseconds, above zero. */
+export function parseDeadline(value: string): number {
   let seconds: number;
   try {
     seconds = parseDuration(value);
@@ -253,8 +311,59 @@ export function parseDurationMs(value: string): number {
     if (err instanceof InvalidDurationError) throw new ConfigError(err.message);
     throw err;
   }
-  if (seconds <= 0) throw new ConfigError(`expected a positive duration, got "${value}"`);
+  if (seconds <= 0) throw new ConfigError(`expected a duration above zero, got "${value}"`);
   return Math.round(seconds * 1000);
+}
+
+/**
+ * The policy for the repository's webhook and MetricTemplate addresses: the flags, on top of the defaults
+ * (link-local, loopback, unspecified) and the API server of the kubeconfig, whose addresses are looked up
+ * once here.
+ */
+export async function createAddressPolicy(
+  flags: Pick<ReconcilerFlags, 'webhookAllowCidrs' | 'webhookDenyCidrs' | 'webhookAllowHosts'>,
+  apiServerUrl: string | undefined,
+): Promise<AddressPolicy> {
+  try {
+    return new AddressPolicy({
+      ...(flags.webhookAllowCidrs ? { allowCidrs: flags.webhookAllowCidrs } : {}),
+      ...(flags.webhookDenyCidrs ? { denyCidrs: flags.webhookDenyCidrs } : {}),
+      ...(flags.webhookAllowHosts ? { allowHosts: flags.webhookAllowHosts } : {}),
+      ...(apiServerUrl ? { apiServer: await resolveApiServer(apiServerUrl) } : {}),
+    });
+  } catch (err) {
+    if (err instanceof AddressPolicyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * `--default-provider`: the provider of a Canary that names none, as Flagger's -mesh-provider. Checked here, so
+ * a typo stops the command (exit 2) instead of failing every Canary.
+ */
+export function defaultProviderOption(): Option {
+  return new Option(
+    '--default-provider <provider>',
+    `provider of Canaries that name none (${ACCEPTED_PROVIDERS.join(', ')})`,
+  )
+    .env('GITCANARY_DEFAULT_PROVIDER')
+    .default(DEFAULT_PROVIDER)
+    .argParser((value: string) => {
+      if (!ACCEPTED_PROVIDERS.includes(value)) {
+        throw new ConfigError(
+          `--default-provider: "${value}" is not a provider gitcanary routes for (${ACCEPTED_PROVIDERS.join(', ')})`,
+        );
+      }
+      return value;
+    });
+}
+
+/** A pass must outlast one request, or a slow but working request could never complete. */
+export function checkDeadlines(
+  flags: Pick<ReconcilerFlags, 'gitTimeout' | 'kubeTimeout' | 'passTimeout'>,
+): void {
+  if (flags.passTimeout <= Math.max(flags.gitTimeout, flags.kubeTimeout))
+    throw new ConfigError('--pass-timeout must be longer than --git-timeout and --kube-timeout');
 }
 
 export function parseBool(value: string): boolean {
@@ -347,6 +456,8 @@ export async function createReconciler(
   });
   // One configuration for every client, so that they share their connections.
   const kubeConfig = kubeConfigWithDeadline(flags, scope.signal);
+  // Before the live cache starts: a bad range must stop the command while nothing holds it open.
+  const addressPolicy = await createAddressPolicy(flags, kubeConfig.getCurrentCluster()?.server);
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
@@ -366,6 +477,7 @@ export async function createReconciler(
     allowExternalIPs: flags.allowExternalIps,
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
+    defaultProvider: flags.defaultProvider,
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,
@@ -378,9 +490,12 @@ export async function createReconciler(
         revision,
         ...(flags.metricsServer ? { metricsServer: flags.metricsServer } : {}),
         ...(flags.metricsCredentialsDir ? { credentialsDir: flags.metricsCredentialsDir } : {}),
+        addressPolicy,
+        deadlineMs: flags.analysisDeadline,
       }),
-    notify: notifyAll(webhookNotifier(logger, clock), (resolved, plan) =>
-      events.record(resolved.canary, plan),
+    notify: notifyAll(
+      webhookNotifier(logger, clock, { policy: addressPolicy, deadlineMs: flags.analysisDeadline }),
+      (resolved, plan) => events.record(resolved.canary, plan),
     ),
   });
   return { reconciler, runner: scope.runner(reconciler), close: () => live.stop() };

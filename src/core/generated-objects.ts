@@ -1,6 +1,7 @@
-// The cluster objects gitcanary generates for a Canary: `<target>-primary` and `<target>-canary` Services
-// and, for the gatewayapi provider, the HTTPRoute that splits traffic between them.
-import type { CanarySpec, KubeObject } from './model.js';
+// The Services gitcanary generates for a Canary, `<target>-primary` and `<target>-canary`, and the labels
+// that mark everything it generates (the routes that split traffic between them are the routers').
+import type { CanarySpec, CustomMetadata, KubeObject } from './model.js';
+import { metadataOf } from './generated-metadata.js';
 import { portableServiceSpec } from './service-spec.js';
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
@@ -21,47 +22,29 @@ export function isManagedByUs(object: KubeObject | undefined): boolean {
   return object?.metadata.labels?.[managedByLabel] === managedByValue;
 }
 
-/** A copy of the target Service under another name, with `spec` as given (the promoted or the new one). */
+/**
+ * A copy of the target Service under another name, with `spec` as given (the promoted or the new one) and the
+ * Canary's own metadata for it (`service.primary` or `service.canary`).
+ */
 export function derivedService(
   canary: CanarySpec,
   target: KubeObject,
   name: string,
   spec: unknown,
+  added: CustomMetadata,
 ): KubeObject {
-  const annotations = Object.fromEntries(
-    Object.entries(target.metadata.annotations ?? {}).filter(([key]) => !notCopied.has(key)),
-  );
+  const copied = {
+    labels: target.metadata.labels ?? {},
+    annotations: Object.fromEntries(
+      Object.entries(target.metadata.annotations ?? {}).filter(([key]) => !notCopied.has(key)),
+    ),
+  };
+  const portable = portableServiceSpec(spec);
+  const { trafficDistribution } = canary.service;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name,
-      namespace: canary.namespace,
-      labels: { ...(target.metadata.labels ?? {}), ...generatedLabels(canary) },
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-    },
-    spec: portableServiceSpec(spec),
-  };
-}
-
-/** The HTTPRoute sending `100 - weight` percent to primary and `weight` percent to canary. */
-export function trafficRoute(canary: CanarySpec, weight: number): KubeObject {
-  const backend = (name: string, w: number) => ({ name, port: canary.service.port, weight: w });
-  return {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: canary.service.apexName, namespace: canary.namespace, labels: generatedLabels(canary) },
-    spec: {
-      parentRefs: canary.service.gatewayRefs.map((ref) => ({ ...ref })),
-      ...(canary.service.hosts.length > 0 ? { hostnames: [...canary.service.hosts] } : {}),
-      rules: [
-        {
-          backendRefs: [
-            backend(primaryName(canary), 100 - weight),
-            backend(canaryServiceName(canary), weight),
-          ],
-        },
-      ],
-    },
+    metadata: metadataOf(canary, name, generatedLabels(canary), added, copied),
+    spec: trafficDistribution ? { ...portable, trafficDistribution } : portable,
   };
 }

@@ -30,12 +30,65 @@ export interface ServiceManifest {
   object: KubeObject;
 }
 
-export type Provider = 'gatewayapi' | 'kubernetes';
+/** The routers gitcanary has: what generates the objects that split traffic for a Canary. */
+export const routerNames = ['kubernetes', 'gatewayapi'] as const;
+export type RouterName = (typeof routerNames)[number];
 
+/** A parent of a Gateway API route: a Gateway, or a Service for GAMMA (mesh) routing. */
 export interface GatewayRef {
   name: string;
   namespace?: string;
+  group?: string;
+  kind?: string;
   sectionName?: string;
+  port?: number;
+}
+
+/** One side of a match as Flagger writes it (Istio's StringMatch): exactly one operator. */
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+  /** Kept only so a router can refuse it: no router gitcanary has matches by suffix. */
+  suffix?: string;
+}
+
+/** One entry of `service.match` or `analysis.match`: all its conditions must hold. */
+export interface RequestMatch {
+  uri?: StringMatch;
+  method?: StringMatch;
+  headers?: Record<string, StringMatch>;
+  queryParams?: Record<string, StringMatch>;
+}
+
+export interface HeaderOperations {
+  add?: Record<string, string>;
+  set?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface CustomMetadata {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface MirrorTarget {
+  backendRef: { name: string; namespace?: string; group?: string; kind?: string; port?: number };
+  percent?: number;
+}
+
+/** `analysis.sessionAffinity`: a visitor who reached the canary is kept on it by a cookie. */
+export interface SessionAffinity {
+  cookieName: string;
+  primaryCookieName?: string;
+  /** Seconds; Flagger's default is a day. */
+  maxAge: number;
+  domain?: string;
+  path?: string;
+  httpOnly?: boolean;
+  secure?: boolean;
+  partitioned?: boolean;
+  sameSite?: string;
 }
 
 export interface CanaryAnalysis {
@@ -46,8 +99,17 @@ export interface CanaryAnalysis {
   maxWeight?: number;
   stepWeight?: number;
   stepWeights?: number[];
-  /** Blue/green: successful iterations before promotion (no traffic shifting). */
+  /** Blue/green or A/B: successful iterations before promotion; wins over the weights, as in Flagger. */
   iterations?: number;
+  /** Weight handed back to primary per promotion step; absent: all at once. */
+  stepWeightPromotion?: number;
+  /** A/B testing: requests matching any entry go to the canary (with `iterations`). */
+  match: RequestMatch[];
+  /** Mirror traffic to the canary (one step before shifting; blue/green: for the whole run). */
+  mirror: boolean;
+  /** Percent of requests mirrored; absent: all. */
+  mirrorWeight?: number;
+  sessionAffinity?: SessionAffinity;
   /** `analysis.metrics` as written; its meaning depends on `apiVersion` and is parsed by the analysis. */
   metrics?: unknown[];
   /** `analysis.webhooks` as written, parsed by the analysis. */
@@ -62,13 +124,31 @@ export interface CanarySpec {
   name: string;
   /** The target Service's name (`targetRef.name`); primary and canary Services are named after it. */
   targetName: string;
-  provider: Provider;
+  /** The router in effect: `spec.provider`, else the process's default provider. */
+  provider: RouterName;
+  /** The API version a router writes, when the provider names one (`gatewayapi:v1beta1`). */
+  providerVersion?: string;
+  /** `spec.metricsServer`: the Prometheus of this Canary's built-in metrics, over --metrics-server. */
+  metricsServer?: string;
   service: {
-    port: number;
+    /** The port the route sends to; absent: the target's first port. */
+    port?: number;
     /** The apex (`service.name`): names the route; defaults to the target's name. */
     apexName: string;
     gatewayRefs: GatewayRef[];
     hosts: string[];
+    match: RequestMatch[];
+    timeout?: string;
+    backendTimeout?: string;
+    rewrite?: { uri?: string; authority?: string; type?: string };
+    headers?: { request?: HeaderOperations; response?: HeaderOperations };
+    mirror: MirrorTarget[];
+    trafficDistribution?: string;
+    apex: CustomMetadata;
+    primary: CustomMetadata;
+    canary: CustomMetadata;
+    /** Label and annotation keys gitcanary never copies or sets (another manager owns them). */
+    unmanaged: { labels: string[]; annotations: string[] };
   };
   analysis: CanaryAnalysis;
   skipAnalysis: boolean;
@@ -116,5 +196,9 @@ export interface RolloutState {
   /** ISO-8601 time of the last step; the next analysis is due one interval after it. */
   lastStepTime: string;
   lastChecks: CheckResult[];
+  /** Requests are mirrored to the canary at this step (Flagger's mirror step before any weight moves). */
+  mirrored?: boolean;
+  /** Commit-only mode: when the cluster was first seen holding this step; its interval counts from here. */
+  liveSince?: string;
   message?: string;
 }

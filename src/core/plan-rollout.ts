@@ -4,26 +4,23 @@
 import type { AnalysisReport } from './analysis-report.js';
 import { diffObject } from './cluster-diff.js';
 import { replaceSpec } from './edit-manifest.js';
-import {
-  canaryServiceName,
-  derivedService,
-  isManagedByUs,
-  primaryName,
-  trafficRoute,
-} from './generated-objects.js';
+import { canaryServiceName, derivedService, isManagedByUs, primaryName } from './generated-objects.js';
 import { generatedPath, renderGeneratedFile, type GeneratedFile } from './generated-file.js';
 import { revertsOnFailure } from './gates.js';
 import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
 import { hasExternalIPs } from './service-spec.js';
 import { decide } from './rollout-transitions.js';
+import { routerOf } from './routers/router-registry.js';
+import { trafficOf } from './traffic.js';
 
 export { analysisDue, analysisNeeds } from './rollout-transitions.js';
 
 export interface LiveObjects {
   primary?: KubeObject | undefined;
   canary?: KubeObject | undefined;
-  route?: KubeObject | undefined;
+  /** The router's objects as found in the cluster, in the order of its routeRefs. */
+  routes?: (KubeObject | undefined)[];
 }
 
 export interface PlanInput {
@@ -113,14 +110,16 @@ export function planRollout(input: PlanInput): PlanResult {
     previous,
     analysis: input.analysis,
     clusterMatches: input.applies || !previous || clusterMatches(previous, input.live),
+    commitOnly: !input.applies,
+    routeReadiness: routerOf(canary.provider).readiness(canary, input.live.routes ?? []),
   });
   const transition = 'state' in outcome ? outcome : undefined;
-  const state = transition?.state ?? previous?.state;
+  const state = withLiveSince(input, transition?.state ?? previous?.state, transition);
   const primarySpec = transition?.primarySpec ?? previous?.primary.spec;
   const canarySpec = transition?.canarySpec ?? previous?.canary.spec;
   if (!state) throw new Error('unreachable: a first reconcile always initializes');
 
-  const file = generatedFile(input, state, primarySpec, canarySpec);
+  const file = generatedFileFor(canary, input.target.object, state, primarySpec, canarySpec);
   const escalation = input.allowExternalIPs ? undefined : externalIPsIn(input, file);
   if (escalation) return { kind: 'error', canary: key, code: 'ExternalIPsRefused', message: escalation };
   const content = renderGeneratedFile(canary, file);
@@ -149,34 +148,62 @@ export function planRollout(input: PlanInput): PlanResult {
       : {}),
     otherChanges,
     state,
-    desired: [file.primary, file.canary, ...(file.route ? [file.route] : [])],
+    desired: [file.primary, file.canary, ...file.routes],
     events: changed ? [{ reason: transition ? state.phase : 'Synced', message: title }] : [],
     continueImmediately: changed && (transition?.continueImmediately ?? false),
     ...('waiting' in outcome && !changed ? { waiting: outcome.waiting } : {}),
   };
 }
 
-function generatedFile(
-  input: PlanInput,
+/** Everything the generated file holds for `state`: the state, both Services and the router's objects. */
+export function generatedFileFor(
+  canary: CanarySpec,
+  target: KubeObject,
   state: RolloutState,
   primarySpec: unknown,
   canarySpec: unknown,
 ): GeneratedFile {
-  const { canary } = input;
-  const target = input.target.object;
   return {
     state,
-    primary: derivedService(canary, target, primaryName(canary), primarySpec),
-    canary: derivedService(canary, target, canaryServiceName(canary), canarySpec),
-    ...(canary.provider === 'gatewayapi' ? { route: trafficRoute(canary, state.canaryWeight) } : {}),
+    primary: derivedService(canary, target, primaryName(canary), primarySpec, canary.service.primary),
+    canary: derivedService(canary, target, canaryServiceName(canary), canarySpec, canary.service.canary),
+    routes: routerOf(canary.provider).routes({ canary, target, traffic: trafficOf(canary, state) }),
   };
+}
+
+/**
+ * A step that changes what the cluster should hold is not live yet: in commit-only mode its `liveSince` goes,
+ * until the cluster is seen holding it. A transition that changes only the state (a failed check) keeps it.
+ */
+function withLiveSince(
+  input: PlanInput,
+  state: RolloutState | undefined,
+  transition: { primarySpec: unknown; canarySpec: unknown } | undefined,
+): RolloutState | undefined {
+  const previous = input.previous?.file;
+  if (input.applies || !state?.liveSince || !transition || !previous) return state;
+  const { canary } = input;
+  const target = input.target.object;
+  const before = generatedFileFor(
+    canary,
+    target,
+    previous.state,
+    previous.primary.spec,
+    previous.canary.spec,
+  );
+  const after = generatedFileFor(canary, target, state, transition.primarySpec, transition.canarySpec);
+  const objects = (file: GeneratedFile) => JSON.stringify([file.primary, file.canary, ...file.routes]);
+  if (objects(before) === objects(after)) return state;
+  const copy = { ...state };
+  delete copy.liveSince;
+  return copy;
 }
 
 function clusterMatches(previous: GeneratedFile, live: LiveObjects): boolean {
   const pairs: [KubeObject | undefined, KubeObject | undefined][] = [
     [previous.primary, live.primary],
     [previous.canary, live.canary],
-    [previous.route, live.route],
+    ...previous.routes.map((route, i): [KubeObject, KubeObject | undefined] => [route, live.routes?.[i]]),
   ];
   return pairs.every(([want, have]) => !want || diffObject(want, have).action === 'unchanged');
 }
@@ -197,11 +224,7 @@ function externalIPsIn(input: PlanInput, file: GeneratedFile): string | undefine
 /** A live object under one of our names that gitcanary did not create is never taken over. */
 function foreignObject(input: PlanInput): string | undefined {
   const { canary, live } = input;
-  for (const object of [
-    live.primary,
-    live.canary,
-    canary.provider === 'gatewayapi' ? live.route : undefined,
-  ]) {
+  for (const object of [live.primary, live.canary, ...(live.routes ?? [])]) {
     if (object && !isManagedByUs(object)) {
       const { kind, metadata } = object;
       return `${kind}/${metadata.namespace ?? canary.namespace}/${metadata.name} exists and is not managed by gitcanary; rename it or delete it`;

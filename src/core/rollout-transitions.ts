@@ -4,7 +4,8 @@ import type { AnalysisNeeds, AnalysisReport, WebhookType } from './analysis-repo
 import type { GeneratedFile } from './generated-file.js';
 import { isAborted, isApproved, isPaused, promotionOpen } from './gates.js';
 import type { CanarySpec, CheckResult, Phase, RolloutState } from './model.js';
-import { isBlueGreen, nextWeight, readyToPromote } from './weights.js';
+import type { RouteReadiness } from './routers/router.js';
+import { nextWeight, promotionWeight, readyToPromote, strategyOf } from './weights.js';
 
 export interface Transition {
   state: RolloutState;
@@ -30,6 +31,10 @@ export interface TransitionInput {
   analysis: AnalysisReport;
   /** False only in commit-only mode while the live objects differ from the committed ones. */
   clusterMatches: boolean;
+  /** Commit-only mode: a GitOps tool applies, so a step is timed from when it was seen live. */
+  commitOnly: boolean;
+  /** What the route's controller says of the live route (its Accepted condition). */
+  routeReadiness: RouteReadiness;
 }
 
 const activePhases: readonly Phase[] = [
@@ -41,10 +46,51 @@ const activePhases: readonly Phase[] = [
 ];
 export const isActive = (phase: Phase) => activePhases.includes(phase);
 
+/**
+ * When the next analysis of a Progressing or WaitingPromotion canary is due: one interval after its last step,
+ * and in commit-only mode one interval after the step was first seen live (`liveSince`), so every step is
+ * judged over a full interval of the traffic it set, however late the GitOps tool applies it. Undefined while
+ * a commit-only step has not been seen live yet.
+ */
+export function nextAnalysisTime(
+  canary: CanarySpec,
+  state: RolloutState,
+  commitOnly: boolean,
+): number | undefined {
+  if (commitOnly && !state.liveSince) return undefined;
+  const since = Math.max(Date.parse(state.lastStepTime), state.liveSince ? Date.parse(state.liveSince) : 0);
+  return since + canary.analysis.intervalSeconds * 1000;
+}
+
 /** True when the next analysis of a Progressing or WaitingPromotion canary is due at `now`. */
-export function analysisDue(canary: CanarySpec, state: RolloutState | undefined, now: Date): boolean {
-  if (!state || (state.phase !== 'Progressing' && state.phase !== 'WaitingPromotion')) return false;
-  return now.getTime() >= Date.parse(state.lastStepTime) + canary.analysis.intervalSeconds * 1000;
+export function analysisDue(
+  canary: CanarySpec,
+  state: RolloutState | undefined,
+  now: Date,
+  commitOnly = false,
+): boolean {
+  if (!state || !timedPhases.includes(state.phase)) return false;
+  const next = nextAnalysisTime(canary, state, commitOnly);
+  return next !== undefined && now.getTime() >= next;
+}
+
+const timedPhases: readonly Phase[] = ['Progressing', 'WaitingPromotion'];
+
+export interface NeedsContext {
+  /** What the route's controller says of the live route; a step whose route is not live is not judged. */
+  routeReadiness?: RouteReadiness;
+  commitOnly?: boolean;
+}
+
+/**
+ * The first analysed step of a run: the canary has had no traffic yet (weight 0, no iteration, nothing
+ * mirrored), so its metrics are empty and judging them would fail every run. As in Flagger, this step runs
+ * only the pre-rollout hooks and moves to the first step; metrics count from the next one.
+ */
+export function isFirstStep(state: RolloutState): boolean {
+  return (
+    state.phase === 'Progressing' && state.canaryWeight === 0 && state.iteration === 0 && !state.mirrored
+  );
 }
 
 /** Which webhooks and checks the next transition depends on; the shell collects exactly these. */
@@ -53,24 +99,30 @@ export function analysisNeeds(
   state: RolloutState | undefined,
   revision: string,
   now: Date,
+  context: NeedsContext = {},
 ): AnalysisNeeds {
   if (!state || canary.suspend || canary.skipAnalysis) return { webhooks: [], metrics: false };
   const newRelease = revision !== state.revision && revision !== state.lastPromotedRevision;
   if (newRelease || (state.phase === 'Waiting' && revision === state.revision)) {
     return { webhooks: ['confirm-rollout'], metrics: false };
   }
-  if (revision !== state.revision || isPaused(canary) || !analysisDue(canary, state, now)) {
+  if (
+    revision !== state.revision ||
+    isPaused(canary) ||
+    !analysisDue(canary, state, now, context.commitOnly ?? false)
+  ) {
     return { webhooks: [], metrics: false };
   }
-  const webhooks: WebhookType[] = [];
-  const firstStep = state.canaryWeight === 0 && state.iteration === 0 && state.phase === 'Progressing';
-  if (firstStep) webhooks.push('pre-rollout');
-  webhooks.push('rollout', 'rollback');
+  // A step whose route is not live yet is not judged: the checks would measure the previous step.
+  if ((context.routeReadiness?.state ?? 'ready') !== 'ready')
+    return { webhooks: ['rollback'], metrics: false };
+  const firstStep = isFirstStep(state);
+  const webhooks: WebhookType[] = firstStep ? ['pre-rollout', 'rollback'] : ['rollout', 'rollback'];
   const promoting =
     state.phase === 'WaitingPromotion' ||
-    readyToPromote(canary.analysis, state.canaryWeight, state.iteration);
+    readyToPromote(canary.analysis, canary.provider, state.canaryWeight, state.iteration);
   webhooks.push(promoting ? 'confirm-promotion' : 'confirm-traffic-increase');
-  return { webhooks, metrics: true };
+  return { webhooks, metrics: !firstStep };
 }
 
 export function decide(input: TransitionInput): Transition | Hold {
@@ -92,7 +144,7 @@ export function decide(input: TransitionInput): Transition | Hold {
   const rollback = (reason: string, extra: Partial<RolloutState> = {}): Transition => ({
     ...specs,
     state: {
-      ...s,
+      ...withoutMirror(s),
       ...extra,
       phase: 'Failed',
       canaryWeight: 0,
@@ -111,6 +163,14 @@ export function decide(input: TransitionInput): Transition | Hold {
     }
     return { waiting: 'waiting for the cluster to match the committed objects' };
   }
+  if (input.commitOnly && !s.liveSince && timedPhases.includes(s.phase)) {
+    // The GitOps tool has applied this step: the interval it is judged over starts now, and git says when.
+    return {
+      ...specs,
+      state: { ...s, liveSince: at },
+      title: `${canary.name}: weight ${s.canaryWeight} live in the cluster`,
+    };
+  }
   if (s.phase === 'Waiting') {
     if (input.analysis.gates['confirm-rollout'] === false) return { waiting: 'confirm-rollout is closed' };
     return {
@@ -118,6 +178,9 @@ export function decide(input: TransitionInput): Transition | Hold {
       state: { ...s, phase: 'Progressing', lastStepTime: at, message: `analysing ${revision}` },
       title: `${canary.name}: rollout of ${revision} confirmed, analysis started`,
     };
+  }
+  if (s.phase === 'Promoting' && s.canaryWeight > 0 && canary.analysis.stepWeightPromotion !== undefined) {
+    return promotionStep(input, s, specs, at);
   }
   if (s.phase === 'Promoting') {
     return {
@@ -143,12 +206,24 @@ export function decide(input: TransitionInput): Transition | Hold {
   if (canary.skipAnalysis) return promotedWithoutAnalysis(canary.name, s, revision, previous.canary.spec, at);
   if (isPaused(canary)) return { waiting: 'paused by gitcanary.dev/paused' };
   // An approval merged in git need not wait for the next interval.
-  if (s.phase === 'WaitingPromotion' && isApproved(canary, revision) && !analysisDue(canary, s, input.now)) {
-    return promote(canary.name, s, previous, at, s.lastChecks);
+  const due = analysisDue(canary, s, input.now, input.commitOnly);
+  if (s.phase === 'WaitingPromotion' && isApproved(canary, revision) && !due) {
+    return promote(canary, s, previous, at, s.lastChecks);
   }
-  if (!analysisDue(canary, s, input.now)) {
-    const next = new Date(Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000);
-    return { waiting: `next analysis at ${next.toISOString()}` };
+  if (!due) {
+    const next = nextAnalysisTime(canary, s, input.commitOnly) ?? Date.parse(s.lastStepTime);
+    return { waiting: `next analysis at ${new Date(next).toISOString()}` };
+  }
+  const readiness = input.routeReadiness;
+  if (readiness.state === 'pending') return { waiting: readiness.reason };
+  if (readiness.state === 'rejected') {
+    // Said once in git (the message is part of the state), then held until the route is accepted.
+    if (s.message === readiness.reason) return { waiting: readiness.reason };
+    return {
+      ...specs,
+      state: { ...s, message: readiness.reason },
+      title: `${canary.name}: held, ${readiness.reason}`,
+    };
   }
   return analysisStep(input, s, previous, at, rollback);
 }
@@ -214,9 +289,10 @@ function analysisStep(
       title: `${canary.name}: check failed (${failedChecks} of ${analysis.threshold})`,
     };
   }
-  const ready = s.phase === 'WaitingPromotion' || readyToPromote(analysis, s.canaryWeight, s.iteration);
+  const ready =
+    s.phase === 'WaitingPromotion' || readyToPromote(analysis, canary.provider, s.canaryWeight, s.iteration);
   if (ready) {
-    if (promotionOpen(canary, s.revision, report)) return promote(canary.name, s, previous, at, checks);
+    if (promotionOpen(canary, s.revision, report)) return promote(canary, s, previous, at, checks);
     if (s.phase === 'WaitingPromotion') {
       return {
         ...specs,
@@ -243,47 +319,123 @@ function analysisStep(
   }
   if (report.gates['confirm-traffic-increase'] === false)
     return { waiting: 'confirm-traffic-increase is closed' };
-  if (isBlueGreen(analysis)) {
+  const next = advance(canary, s);
+  return {
+    ...specs,
+    state: { ...s, ...next.state, lastStepTime: at, lastChecks: checks },
+    title: `${canary.name}: ${next.title}`,
+  };
+}
+
+/** One step forward of a run that is not ready to promote, by strategy (Flagger's runCanary, runBlueGreen, runAB). */
+function advance(
+  canary: CanarySpec,
+  s: RolloutState,
+): {
+  state: Pick<RolloutState, 'canaryWeight' | 'iteration' | 'message'> & { mirrored?: boolean };
+  title: string;
+} {
+  const { analysis } = canary;
+  const iterate = (more: { canaryWeight?: number; mirrored?: boolean }, what: string) => {
     const iteration = s.iteration + 1;
+    return {
+      state: {
+        canaryWeight: s.canaryWeight,
+        iteration,
+        ...more,
+        message: `iteration ${iteration} of ${analysis.iterations}`,
+      },
+      title: `iteration ${s.iteration} → ${iteration}${what}`,
+    };
+  };
+  switch (strategyOf(analysis, canary.provider)) {
+    case 'ab':
+      // Matched requests go to the canary from the first iteration on.
+      return iterate({ canaryWeight: 100 }, s.canaryWeight === 100 ? '' : ', matched requests to canary');
+    case 'blue-green': {
+      if (s.iteration < (analysis.iterations ?? 0)) {
+        const mirroring = analysis.mirror && !s.mirrored;
+        return iterate(mirroring ? { mirrored: true } : {}, mirroring ? ', mirroring to canary' : '');
+      }
+      // The last blue/green step: all traffic to the canary for one more analysed interval.
+      return iterate({ canaryWeight: 100, mirrored: false }, ', all traffic to canary');
+    }
+    case 'canary': {
+      if (analysis.mirror && s.canaryWeight === 0 && !s.mirrored) {
+        return {
+          state: { canaryWeight: 0, iteration: s.iteration, mirrored: true, message: 'mirroring to canary' },
+          title: 'mirroring traffic to canary, weight 0',
+        };
+      }
+      const weight = nextWeight(analysis, s.canaryWeight);
+      return {
+        state: { canaryWeight: weight, iteration: s.iteration, mirrored: false, message: `weight ${weight}` },
+        title: `weight ${s.canaryWeight} → ${weight}`,
+      };
+    }
+  }
+}
+
+/** A gradual promotion (stepWeightPromotion): each interval hands weight back to the promoted primary. */
+function promotionStep(
+  input: TransitionInput,
+  s: RolloutState,
+  specs: { primarySpec: unknown; canarySpec: unknown },
+  at: string,
+): Transition | Hold {
+  const { canary } = input;
+  if (Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000 > input.now.getTime()) {
+    const next = new Date(Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000);
+    return { waiting: `next promotion step at ${next.toISOString()}` };
+  }
+  const weight = promotionWeight(canary.analysis, s.canaryWeight);
+  if (weight === 0) {
     return {
       ...specs,
       state: {
         ...s,
-        iteration,
+        phase: 'Finalising',
+        canaryWeight: 0,
         lastStepTime: at,
-        lastChecks: checks,
-        message: `iteration ${iteration} of ${analysis.iterations}`,
+        message: 'routing all traffic to primary',
       },
-      title: `${canary.name}: iteration ${s.iteration} → ${iteration}`,
+      title: `${canary.name}: weight ${s.canaryWeight} → 0, finalising`,
+      continueImmediately: true,
     };
   }
-  const weight = nextWeight(analysis, s.canaryWeight);
   return {
     ...specs,
-    state: { ...s, canaryWeight: weight, lastStepTime: at, lastChecks: checks, message: `weight ${weight}` },
-    title: `${canary.name}: weight ${s.canaryWeight} → ${weight}`,
+    state: {
+      ...s,
+      canaryWeight: weight,
+      lastStepTime: at,
+      message: `promoting: primary weight ${100 - weight}`,
+    },
+    title: `${canary.name}: promoting, weight ${s.canaryWeight} → ${weight}`,
   };
 }
 
 function promote(
-  name: string,
+  canary: CanarySpec,
   s: RolloutState,
   previous: GeneratedFile,
   at: string,
   checks: CheckResult[],
 ): Transition {
+  // A gradual promotion hands weight back one interval at a time; otherwise finalising follows at once.
+  const gradual = canary.analysis.stepWeightPromotion !== undefined && s.canaryWeight > 0;
   return {
     primarySpec: previous.canary.spec,
     canarySpec: previous.canary.spec,
     state: {
-      ...s,
+      ...withoutMirror(s),
       phase: 'Promoting',
       lastStepTime: at,
       lastChecks: checks,
       message: `promoting ${s.revision}`,
     },
-    title: `${name}: promoting ${s.revision}`,
-    continueImmediately: true,
+    title: `${canary.name}: promoting ${s.revision}`,
+    continueImmediately: !gradual,
   };
 }
 
@@ -311,6 +463,13 @@ function describeFailure(check: CheckResult): string {
     .join(', ');
   if (check.reason) return `${check.name} (${check.reason})`;
   return `${check.name} ${check.value ?? 'none'}${range ? ` (${range})` : ''}`;
+}
+
+/** The state without the mirror flag: promotion and rollback stop mirroring. */
+function withoutMirror(s: RolloutState): RolloutState {
+  const copy = { ...s };
+  delete copy.mirrored;
+  return copy;
 }
 
 function restingState(phase: Phase, revision: string, at: string, message: string): RolloutState {

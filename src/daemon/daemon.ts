@@ -19,6 +19,10 @@ export interface DaemonOptions {
   host: string;
   port: number;
   webhookSecret?: Buffer;
+  /** Largest push-webhook body (default 1 MiB). */
+  webhookMaxBodyBytes?: number;
+  /** Least time between a pass and one a webhook asks for after it (default 2 s). */
+  minNudgeIntervalMs?: number;
   /** Without one, this replica reconciles alone. */
   elector?: LeaderElector;
   /** Failed passes in a row before /readyz answers 503 (default 3). */
@@ -52,6 +56,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readiness.passFailed();
     },
   };
+  const loopOptions = {
+    reconciler,
+    schedule,
+    logger,
+    observer,
+    ...(options.minNudgeIntervalMs !== undefined ? { minNudgeIntervalMs: options.minNudgeIntervalMs } : {}),
+    ...(options.passTimeoutMs !== undefined ? { passTimeoutMs: options.passTimeoutMs } : {}),
+    ...(options.onStuck ? { onStuck: options.onStuck } : {}),
+  };
   let loop: RunLoop | undefined;
   let stopping = false;
   const stopLoop = async (drainMs: number | undefined) => {
@@ -59,15 +72,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     loop = undefined;
     await running?.stop(drainMs);
   };
-  const startLoop = () =>
-    startRunLoop({
-      reconciler,
-      schedule,
-      logger,
-      observer,
-      ...(options.passTimeoutMs !== undefined ? { passTimeoutMs: options.passTimeoutMs } : {}),
-      ...(options.onStuck ? { onStuck: options.onStuck } : {}),
-    });
 
   const onPush = async (): Promise<PushOutcome> => {
     if (stopping) return 'unavailable';
@@ -81,6 +85,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     readiness: () => readiness.status(),
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.webhookMaxBodyBytes ? { webhookMaxBodyBytes: options.webhookMaxBodyBytes } : {}),
     onPush,
     logger,
   });
@@ -93,7 +98,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onStartedLeading: () => {
         readiness.setRole('leader');
         metrics.setLeader(true);
-        loop = startLoop();
+        loop = startRunLoop(loopOptions);
       },
       onStoppedLeading: async () => {
         metrics.setLeader(false);
@@ -104,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onNudge: () => void loop?.nudge(),
     });
   } else {
-    loop = startLoop();
+    loop = startRunLoop(loopOptions);
   }
 
   let stopped: Promise<void> | undefined;

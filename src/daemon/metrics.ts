@@ -11,7 +11,7 @@ export { phases };
 
 export type GitOperation = 'poll' | 'fetch' | 'push';
 export type GitResult = 'success' | 'conflict' | 'error';
-export type WebhookResult = 'accepted' | 'ignored' | 'unauthorized' | 'rejected';
+export type WebhookResult = 'accepted' | 'ignored' | 'replayed' | 'unauthorized' | 'rejected';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -85,14 +85,14 @@ export class DaemonMetrics {
   });
   private readonly webhooks = new Counter({
     name: 'gitcanary_webhook_requests_total',
-    help: 'Push webhook requests by result: accepted, ignored (e.g. a ping), unauthorized, rejected.',
+    help: 'Push webhook requests by result: accepted, ignored (a ping), replayed (a delivery already accepted), unauthorized, rejected.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    for (const result of ['accepted', 'ignored', 'unauthorized', 'rejected'] as const)
+    for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
       this.webhooks.inc({ result }, 0);
   }
 

@@ -20,6 +20,8 @@ export interface RunLoopOptions {
   schedule: string;
   logger: Logger;
   observer?: PassObserver;
+  /** See PassQueue: the least time between a pass and a nudged one after it. */
+  minNudgeIntervalMs?: number;
   /** A pass still running after this long is abandoned (default: never). */
   passTimeoutMs?: number;
   /** How long an abandoned pass may take to wind down before `onStuck` (default 30 s). */
@@ -40,6 +42,8 @@ export interface RunLoop {
 
 export function startRunLoop(options: RunLoopOptions): RunLoop {
   const { reconciler, schedule, logger, observer } = options;
+  const queueOptions =
+    options.minNudgeIntervalMs === undefined ? {} : { minNudgeIntervalMs: options.minNudgeIntervalMs };
   let inFlight: AbortController | undefined;
   const queue = new PassQueue(async (trigger: PassTrigger) => {
     const started = performance.now();
@@ -78,7 +82,7 @@ export function startRunLoop(options: RunLoopOptions): RunLoop {
       clearTimeout(stuck);
       inFlight = undefined;
     }
-  });
+  }, queueOptions);
   const task = cron.schedule(schedule, () => void queue.request('schedule'), {
     noOverlap: true,
     name: 'gitcanary-reconcile',

@@ -4,7 +4,7 @@
 // (a deleted or edited object) is seen without polling, and an idle poll makes no request at all.
 //
 // Objects labelled app.kubernetes.io/managed-by=gitcanary are held as a diff reads them (no managedFields,
-// no status). Every other object of these kinds is held as a stub, its name and labels only: enough to
+// no status but a route's Accepted conditions, which hold a step). Every other object of these kinds is held as a stub, its name and labels only: enough to
 // know that a name is taken by an object gitcanary must not take over, at a fraction of the memory. So the
 // cache knows what is absent too, and a cold start against an empty cluster needs no GET either.
 import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -374,6 +374,22 @@ function stubOf(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeO
 }
 
 /**
+ * Of a route's status, what the router's readiness reads: each parent's Accepted condition (a step counts once
+ * its gateway accepted the route's current generation).
+ */
+function acceptance(object: KubernetesObject | KubeObject): { parents: unknown[] } | undefined {
+  type Parent = { parentRef?: unknown; conditions?: { type?: string }[] };
+  const parents = (object as { status?: { parents?: Parent[] } }).status?.parents;
+  if (!parents?.length) return undefined;
+  return {
+    parents: parents.map((parent) => ({
+      parentRef: parent.parentRef,
+      conditions: (parent.conditions ?? []).filter((condition) => condition.type === 'Accepted'),
+    })),
+  };
+}
+
+/**
  * What a diff reads: no managedFields (often the larger half of an object), no status, and a Service's spec
  * as the diff normalizes it (no assigned cluster IPs or IP families, no field that holds its default): the
  * diff normalizes again and gets the same, at a third of the memory. An object gitcanary does not manage
@@ -383,12 +399,18 @@ function stubOf(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeO
  */
 function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
   const stub = stubOf(object, kind);
-  const { annotations } = object.metadata ?? {};
+  const { annotations, generation } = object.metadata ?? {};
+  const status = kind.kind === 'HTTPRoute' ? acceptance(object) : undefined;
   const trimmed = isManagedByUs(stub)
     ? {
         ...stub,
-        metadata: { ...stub.metadata, ...(annotations ? { annotations } : {}) },
+        metadata: {
+          ...stub.metadata,
+          ...(annotations ? { annotations } : {}),
+          ...(status && generation !== undefined ? { generation } : {}),
+        },
         spec: heldSpec(kind, (object as { spec?: unknown }).spec),
+        ...(status ? { status } : {}),
       }
     : stub;
   return plain ? trimmed : (JSON.parse(JSON.stringify(trimmed)) as KubeObject);

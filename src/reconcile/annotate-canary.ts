@@ -47,7 +47,7 @@ export interface AnnotateResult {
 export async function annotateCanary(options: AnnotateCanaryOptions): Promise<AnnotateResult> {
   const { repo } = options;
   const key = options.canary.includes('/') ? options.canary : `${options.defaultNamespace}/${options.canary}`;
-  const loader = new ManifestLoader(repo, options.root, options.defaultNamespace);
+  const loader = new ManifestLoader(repo, options.root, { defaultNamespace: options.defaultNamespace });
   let result: Omit<AnnotateResult, 'commit'> | undefined;
   const { head } = await pollHead(repo);
   const pushed = await pushWithRetry({

@@ -3,7 +3,14 @@
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
 // kept, so a daemon's memory follows the repository's size, not its history.
 import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
-import { isManifestPath, parseManifestFile, type ParsedFile } from '../core/manifests/parse-file.js';
+import {
+  isManifestPath,
+  parseManifestFile,
+  type ParsedFile,
+  type ParseManifestOptions,
+} from '../core/manifests/parse-file.js';
+import { compareManifestErrors, type ManifestError } from '../core/manifests/manifest-error.js';
+import { withFieldLines } from '../core/manifests/field-line.js';
 import { isGeneratedPath } from '../core/generated-file.js';
 import type { Repository } from '../git/repository.js';
 
@@ -12,6 +19,8 @@ export interface LoadedCommit {
   /** Blob id by path, for every manifest and generated file under the root. */
   oids: ReadonlyMap<string, string>;
   assembled: AssembledRepository;
+  /** Warnings of the files parsed by this load (new blobs): said once per revision of a file, not every poll. */
+  freshWarnings: ManifestError[];
 }
 
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */
@@ -21,6 +30,7 @@ const nothing: ParsedFile = Object.freeze({
   canaryChecks: [],
   metricTemplates: [],
   errors: [],
+  warnings: [],
 });
 
 export class ManifestLoader {
@@ -33,7 +43,7 @@ export class ManifestLoader {
   constructor(
     private readonly repo: Pick<Repository, 'listFiles' | 'readBlob'>,
     root: string,
-    private readonly defaultNamespace: string,
+    private readonly options: ParseManifestOptions,
   ) {
     this.root = root.replace(/^\/+|\/+$/g, '');
   }
@@ -45,10 +55,15 @@ export class ManifestLoader {
     );
     const parsedFiles: ParsedFile[] = [];
     const kept = new Map<string, ParsedFile>();
+    const freshWarnings: ManifestError[] = [];
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
       const key = `${file.oid}:${file.path}`;
-      const parsed = this.parsed.get(key) ?? (await this.parse(file.path, file.oid));
+      let parsed = this.parsed.get(key);
+      if (!parsed) {
+        parsed = await this.parse(file.path, file.oid);
+        freshWarnings.push(...parsed.warnings);
+      }
       kept.set(key, parsed);
       parsedFiles.push(parsed);
     }
@@ -56,10 +71,12 @@ export class ManifestLoader {
     const oids = new Map(files.map((file) => [file.path, file.oid]));
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
+    const assembled = assembleRepository(parsedFiles);
     return {
       head,
       oids,
-      assembled: assembleRepository(parsedFiles),
+      assembled: { ...assembled, errors: await this.withLines(assembled.errors, oids) },
+      freshWarnings,
     };
   }
 
@@ -80,15 +97,38 @@ export class ManifestLoader {
     this.texts.delete(oid);
   }
 
+  /**
+   * The cross-file errors (a missing target, a template defined twice) get the line of their field too, so
+   * every error names `file:line`. Their files are read again only then: errors are rare, and a load is once
+   * per commit.
+   */
+  private async withLines(
+    errors: ManifestError[],
+    oids: ReadonlyMap<string, string>,
+  ): Promise<ManifestError[]> {
+    const lineless = new Set(
+      errors.filter((e) => e.line === undefined && e.document !== undefined).map((e) => e.file),
+    );
+    if (lineless.size === 0) return errors;
+    const byFile = new Map<string, ManifestError[]>();
+    for (const error of errors) byFile.set(error.file, [...(byFile.get(error.file) ?? []), error]);
+    const withLines: ManifestError[] = [];
+    for (const [file, group] of byFile) {
+      const oid = oids.get(file);
+      const read = oid !== undefined && lineless.has(file);
+      withLines.push(...(read ? withFieldLines(group, await this.repo.readBlob(oid)) : group));
+    }
+    return withLines.sort(compareManifestErrors);
+  }
+
   private async parse(path: string, oid: string): Promise<ParsedFile> {
-    const parsed = parseManifestFile(path, await this.repo.readBlob(oid), {
-      defaultNamespace: this.defaultNamespace,
-    });
+    const parsed = parseManifestFile(path, await this.repo.readBlob(oid), this.options);
     const empty =
       parsed.services.length +
         parsed.canaries.length +
         parsed.metricTemplates.length +
-        parsed.errors.length ===
+        parsed.errors.length +
+        parsed.warnings.length ===
       0;
     return empty ? nothing : parsed;
   }

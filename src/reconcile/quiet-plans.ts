@@ -12,6 +12,7 @@
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import type { Phase } from '../core/model.js';
 import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
+import { liveList } from '../core/live-objects.js';
 
 export interface PlanInputs {
   resolved: ResolvedCanary;
@@ -22,7 +23,7 @@ export interface PlanInputs {
 interface Entry {
   resolved: ResolvedCanary;
   generatedOid: string | undefined;
-  /** The resourceVersions of the live primary, canary and route ('' when absent); not the objects, which the live cache may let go. */
+  /** The resourceVersions of the live primary, canary and routes ('' when absent); not the objects, which the live cache may let go. */
   versions: string[];
   plan: CanaryPlan;
   /** The cluster was found to hold the plan's objects (always true in commit-only mode). */
@@ -68,7 +69,7 @@ export class QuietPlans {
       !result.continueImmediately &&
       restingPhases.has(result.state.phase);
     if (!quiet) return false;
-    const live = [inputs.live.primary, inputs.live.canary, inputs.live.route];
+    const live = liveList(inputs.live);
     const versions: string[] = [];
     for (const object of live) {
       const version: unknown = object ? object.metadata.resourceVersion : '';
@@ -112,6 +113,9 @@ export class QuietPlans {
 }
 
 function sameVersions(entry: Entry, live: LiveObjects): boolean {
-  const now = [live.primary, live.canary, live.route];
-  return now.every((object, i) => (object ? object.metadata.resourceVersion : '') === entry.versions[i]);
+  const now = liveList(live);
+  return (
+    now.length === entry.versions.length &&
+    now.every((object, i) => (object ? object.metadata.resourceVersion : '') === entry.versions[i])
+  );
 }

@@ -31,7 +31,7 @@ export async function readStatus(
   history: readonly TimelineCommit[] = [],
 ): Promise<RepositoryStatus> {
   const { head } = await pollHead(repo);
-  const loader = new ManifestLoader(repo, root, defaultNamespace);
+  const loader = new ManifestLoader(repo, root, { defaultNamespace });
   const { oids, assembled } = await loader.load(head);
   const canaries: CanaryStatus[] = [];
   const errors: string[] = [];

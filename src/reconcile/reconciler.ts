@@ -10,7 +10,8 @@ import {
   type PlanResult,
 } from '../core/plan-rollout.js';
 import { diffObject, type ObjectDiff } from '../core/cluster-diff.js';
-import { canaryServiceName, primaryName } from '../core/generated-objects.js';
+import { liveList, liveObjectsOf, liveRefs } from '../core/live-objects.js';
+import { routerOf } from '../core/routers/router-registry.js';
 import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
@@ -23,7 +24,7 @@ import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
 import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
 import { QuietPlans } from './quiet-plans.js';
-import { describeRef, refOf, type Cluster, type ObjectRef } from '../kube/cluster.js';
+import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -35,6 +36,8 @@ export interface ReconcilerOptions {
   /** Only manifests under this folder of the repository are read ('' for all). */
   root: string;
   defaultNamespace: string;
+  /** The provider of Canaries that name none (--default-provider). */
+  defaultProvider?: string;
   /** When set, Canaries in other namespaces are reported and left alone. */
   namespaces?: readonly string[];
   author: { name: string; email: string };
@@ -121,7 +124,10 @@ export class Reconciler {
   private head: string | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
-    this.loader = new ManifestLoader(options.repo, options.root, options.defaultNamespace);
+    this.loader = new ManifestLoader(options.repo, options.root, {
+      defaultNamespace: options.defaultNamespace,
+      ...(options.defaultProvider ? { defaultProvider: options.defaultProvider } : {}),
+    });
     this.quiet = new QuietPlans(options.applies);
   }
 
@@ -245,7 +251,16 @@ export class Reconciler {
   private async plan(head: string, analyzing = true): Promise<Pass> {
     const { logger } = this.options;
     const reloaded = this.loaded?.head !== head;
-    if (!this.loaded || reloaded) this.loaded = await this.loader.load(head);
+    if (!this.loaded || reloaded) {
+      this.loaded = await this.loader.load(head);
+      // Said once per revision of the file that has them, not at every poll.
+      for (const warning of this.loaded.freshWarnings) {
+        logger.warn(
+          { canary: warning.canary, file: warning.file, field: warning.field },
+          formatManifestError(warning),
+        );
+      }
+    }
     const { oids, assembled } = this.loaded;
     const outcomes = new Map<string, CanaryOutcome>();
     const errors: string[] = [];
@@ -349,7 +364,10 @@ export class Reconciler {
     const now = this.options.clock();
     const state = previous?.file.state;
     const revision = revisionOf(target.object);
-    const needs = analysisNeeds(canary, state, revision, now);
+    const needs = analysisNeeds(canary, state, revision, now, {
+      routeReadiness: routerOf(canary.provider).readiness(canary, live.routes ?? []),
+      commitOnly: !this.options.applies,
+    });
     const { analyze } = this.options;
     const analysis =
       state && analyze && analyzing && (needs.metrics || needs.webhooks.length > 0)
@@ -381,15 +399,12 @@ export class Reconciler {
 
   /** A Canary at rest: its reused plan compares only the versions of its live objects, not their content. */
   private keepVersionsOnly(canary: CanarySpec): void {
-    for (const ref of liveRefs(canary)) if (ref) this.options.cluster.keepVersionOnly(ref);
+    for (const ref of liveRefs(canary)) this.options.cluster.keepVersionOnly(ref);
   }
 
   private async observe(canary: CanarySpec): Promise<LiveObjects> {
     const { cluster } = this.options;
-    const [primary, canaryService, route] = await Promise.all(
-      liveRefs(canary).map((ref) => (ref ? cluster.get(ref) : Promise.resolve(undefined))),
-    );
-    return { primary, canary: canaryService, route };
+    return liveObjectsOf(await Promise.all(liveRefs(canary).map((ref) => cluster.get(ref))));
   }
 
   /** The last plan of a Canary when all it was made from is unchanged, seen in the live cache alone. */
@@ -399,11 +414,9 @@ export class Reconciler {
     liveByCanary: Map<string, LiveObjects>,
   ): CanaryPlan | undefined {
     const { canary } = resolved;
-    const seen = liveRefs(canary).map((ref) =>
-      ref ? this.options.cluster.peek(ref) : { object: undefined },
-    );
-    if (!seen[0] || !seen[1] || !seen[2]) return undefined;
-    const live = { primary: seen[0].object, canary: seen[1].object, route: seen[2].object };
+    const seen = liveRefs(canary).map((ref) => this.options.cluster.peek(ref));
+    if (seen.some((entry) => entry === undefined)) return undefined;
+    const live = liveObjectsOf(seen.map((entry) => entry?.object));
     const key = `${canary.namespace}/${canary.name}`;
     const plan = this.quiet.reuse(key, { resolved, generatedOid: oids.get(generatedPath(canary)), live });
     if (plan) liveByCanary.set(key, live);
@@ -478,28 +491,6 @@ export class Reconciler {
   }
 }
 
-/** The live objects a Canary's plan reads: its primary and canary Services, and its route if it has one. */
-function liveRefs(canary: CanarySpec): [ObjectRef, ObjectRef, ObjectRef | undefined] {
-  const service = (name: string): ObjectRef => ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    namespace: canary.namespace,
-    name,
-  });
-  return [
-    service(primaryName(canary)),
-    service(canaryServiceName(canary)),
-    canary.provider === 'gatewayapi'
-      ? {
-          apiVersion: 'gateway.networking.k8s.io/v1',
-          kind: 'HTTPRoute',
-          namespace: canary.namespace,
-          name: canary.service.apexName,
-        }
-      : undefined,
-  ];
-}
-
 /** `fn` over `items`, at most `limit` at a time; the results in the order of `items`. */
 async function mapConcurrently<T, R>(
   items: readonly T[],
@@ -520,7 +511,7 @@ async function mapConcurrently<T, R>(
 
 function liveByName(live: LiveObjects): Map<string, KubeObject> {
   return new Map(
-    [live.primary, live.canary, live.route]
+    liveList(live)
       .filter((o): o is KubeObject => !!o)
       .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
   );

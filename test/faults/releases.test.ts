@@ -407,7 +407,8 @@ describe('releases under faults', () => {
         'hang',
         `    webhooks:\n      - name: hang\n        type: pre-rollout\n        url: http://127.0.0.1:${port}/\n        timeout: 30s\n`,
       );
-      const gitcanary = await initialized(rig);
+      // Loopback is refused to the repository's webhooks by default; this test's hook lives there.
+      const gitcanary = await initialized(rig, 'a', { GITCANARY_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' });
       const calls = new Promise<void>((resolve) => silent.once('request', () => resolve()));
       await rig.release('green');
       await calls;

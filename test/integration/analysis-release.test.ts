@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
 import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
 import { CanaryTraffic } from '../support/canary-traffic.js';
@@ -29,7 +30,14 @@ const withMetrics = (ns: string) =>
   );
 
 const analyze = ({ resolved, needs, state, revision }: AnalysisRequest) =>
-  runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url });
+  runAnalysis({
+    ...resolved,
+    needs,
+    phase: state.phase,
+    revision,
+    metricsServer: prometheus.url,
+    addressPolicy: new AddressPolicy(),
+  });
 
 let traffic: CanaryTraffic | undefined;
 afterEach(async () => {
@@ -57,6 +65,32 @@ async function releasedWithTraffic() {
 }
 
 describe('a release judged by real metrics', () => {
+  it('does not judge the canary at weight 0, where Prometheus has no series of it yet', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': withMetrics(ns),
+      }),
+      { analyze },
+    );
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    await s.reconcile(1);
+
+    // No canary pod has served a request: Prometheus has no series of podinfo-green at all.
+    const first = await s.reconcile(2);
+    traffic = await CanaryTraffic.start(prometheus, { namespace: s.ns, app: 'podinfo-green' });
+    const second = await s.reconcile(3);
+
+    expect(first.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
+    expect(second.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 20 });
+    expect(await s.human.message(1)).not.toMatch(/Analysis:/);
+    expect(await s.human.message()).toMatch(/Analysis: request-success-rate=100 min=99 pass/);
+  });
+
   it('promotes a healthy canary, with every check result in the commit trailers', async () => {
     const s = await releasedWithTraffic();
 

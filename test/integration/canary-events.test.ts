@@ -54,6 +54,65 @@ describe('the shipped CRDs', () => {
     })) as { spec: { phase: string; canaryWeight: number } };
     expect(state.spec).toMatchObject({ phase: 'Initialized', canaryWeight: 0 });
   });
+
+  it('accept, with strict field validation, a gitcanary.dev Canary using every kind of field validate accepts', async () => {
+    await installCanaryCrd();
+    const ns = (await setup(() => ({ 'README.md': 'empty' }))).ns;
+    const everyKind = load(`apiVersion: gitcanary.dev/v1alpha1
+kind: Canary
+metadata: { name: web, namespace: ${ns}, labels: { team: web }, annotations: { gitcanary.dev/paused: "true" } }
+spec:
+  provider: gatewayapi
+  metricsServer: http://prometheus:9090
+  revertOnDeletion: true
+  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: web, primaryScalerReplicas: { minReplicas: 2 } }
+  targetRef: { apiVersion: v1, kind: Service, name: web }
+  progressDeadlineSeconds: 60
+  service:
+    port: 9898
+    targetPort: http
+    portDiscovery: true
+    trafficDistribution: PreferClose
+    gatewayRefs: [{ group: '', kind: Service, name: web, port: 9898 }]
+    hosts: [web.example.com]
+    match: [{ uri: { prefix: /api }, headers: { x-a: { exact: b } } }]
+    headers: { request: { set: { x-a: b } }, response: { remove: [server] } }
+    rewrite: { uri: /v2 }
+    mirror: [{ backendRef: { name: shadow, port: 80 }, percent: 5 }]
+    retries: { attempts: 3, perTryTimeout: 1s }
+    corsPolicy: { allowOrigin: ['*'] }
+    trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
+    apex: { labels: { a: b } }
+    unmanagedMetadata: { labels: [owner] }
+  analysis:
+    interval: 1m
+    threshold: 0
+    iterations: 5
+    stepWeightPromotion: 20
+    mirror: true
+    mirrorWeight: 10
+    primaryReadyThreshold: 50
+    match: [{ headers: { user-agent: { regex: '.*Firefox.*' } } }]
+    sessionAffinity: { cookieName: c, maxAge: 60, sameSite: Lax }
+    alerts: [{ name: on-call, severity: error, providerRef: { name: slack } }]
+    metrics: [{ name: error-rate, templateRef: { name: error-rate }, thresholdRange: { max: 1 }, templateVariables: { a: b } }]
+    webhooks: [{ name: load, type: rollout, url: http://loadtester/, timeout: 5s, metadata: { cmd: hey }, muteAlert: true }]
+`) as object;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+
+    const created: unknown = await custom.createNamespacedCustomObject({
+      group: 'gitcanary.dev',
+      version: 'v1alpha1',
+      namespace: ns,
+      plural: 'canaries',
+      body: everyKind,
+      fieldValidation: 'Strict',
+    });
+
+    expect(created).toMatchObject({
+      spec: { revertOnDeletion: true, analysis: { stepWeightPromotion: 20 } },
+    });
+  });
 });
 
 describe('Kubernetes Events on the Canary', () => {

@@ -144,7 +144,7 @@ describe('a Service canary released from git', () => {
       {
         analyze: async ({ needs }) => {
           // Someone pushes while gitcanary is between its fetch and its push (at the first weight step).
-          if (needs.metrics && !interfered && people.human) {
+          if (needs.webhooks.includes('pre-rollout') && !interfered && people.human) {
             interfered = true;
             await people.human.commitAndPush(
               { 'docs/notes.md': 'a concurrent change\n' },
@@ -286,8 +286,14 @@ describe('a Service canary released from git', () => {
     expect(waiting.commits).toEqual([]);
     expect(waiting.canaries[0]?.waiting).toBe('waiting for the cluster to match the committed objects');
     await gitopsApply();
-    const stepped = await s.reconcile(2.1);
+    const seen = await s.reconcile(2.1);
+    const early = await s.reconcile(3);
+    const stepped = await s.reconcile(3.1);
 
+    // The step is judged a full interval after the cluster was seen holding it, not after the commit.
+    expect(seen.commits).toHaveLength(1);
+    expect(await s.human.log()).toContain('podinfo: weight 0 live in the cluster');
+    expect(early.commits).toEqual([]);
     expect(stepped.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
     expect(s.cluster.stats.writes).toBe(0);
   });
@@ -299,7 +305,7 @@ describe('a Service canary released from git', () => {
       'apps/broken/service.yaml': service(ns, clusterIpSpec('blue')).replace('name: podinfo', 'name: broken'),
       'apps/broken/canary.yaml': canary(ns)
         .replace('name: podinfo', 'name: broken')
-        .replace('stepWeight: 10', 'stepWeight: 40'),
+        .replace('stepWeight: 10', 'stepWeight: -40'),
       'apps/garbled/canary.yaml': 'apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata: [unclosed\n',
     }));
 
@@ -309,7 +315,7 @@ describe('a Service canary released from git', () => {
       phase: 'Initialized',
     });
     expect(summary.canaries.find((c) => c.canary === `${s.ns}/broken`)?.error).toMatch(
-      /^apps\/broken\/canary\.yaml#1: spec\.analysis\.stepWeight: /,
+      /^apps\/broken\/canary\.yaml:\d+: spec\.analysis\.stepWeight: /,
     );
     expect(summary.errors.join('\n')).toMatch(/^apps\/garbled\/canary\.yaml:\d+/);
     await expect(s.human.show('apps/broken/broken.gitcanary.yaml')).rejects.toThrow();

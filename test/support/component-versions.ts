@@ -10,6 +10,23 @@ export const componentVersions = {
   etcd: 'v3.6.16',
   /** sigs.k8s.io/gateway-api; the standard-channel CRDs are read from the module. */
   gatewayApi: 'v1.4.1',
+  /**
+   * github.com/traefik/traefik/v3: the binary of the data-plane tests and its CRDs. Every v3.7 release
+   * replaces a module by a path inside its repository that the module zip lacks, and names dependency
+   * versions the module proxy here refuses (403), so 3.6 is the newest line that builds from the proxy.
+   */
+  traefik: 'v3.6.12',
+  /** istio.io/api: VirtualService, DestinationRule and the other networking CRDs. */
+  istioApi: 'v1.32.0',
+  /** github.com/servicemeshinterface/smi-sdk-go: the TrafficSplit CRD (apiextensions v1beta1, converted). */
+  smiSdk: 'v0.5.0',
+  /** github.com/projectcontour/contour: HTTPProxy. */
+  contour: 'v1.33.8',
+  /** github.com/fluxcd/{source,kustomize}-controller; v1.10 needs Go 1.27 to be downloaded. */
+  fluxSourceController: 'v1.9.6',
+  fluxKustomizeController: 'v1.9.6',
+  /** github.com/argoproj/argo-cd/v3: the Application CRD; v3.6 needs Go 1.27 to be downloaded. */
+  argoCd: 'v3.5.7',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes vX.Y.Z are published as v0.Y.Z. */

@@ -1,11 +1,11 @@
 // Finds or builds the etcd and kube-apiserver binaries the integration tests run. KUBEBUILDER_ASSETS wins
 // (the envtest convention, so `setup-envtest` users need no Go); otherwise both are built from Go modules
 // once and cached by version outside the repository.
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isExecutable } from './is-executable.js';
 import { cacheDir, componentVersions, stagingVersion } from './component-versions.js';
-import { buildGoBinary, downloadGoModule, type Progress } from './go-modules.js';
+import { buildAtomically, downloadGoModule, type Progress } from './go-modules.js';
 
 export interface ControlPlaneBinaries {
   etcd: string;
@@ -101,17 +101,4 @@ export function stagingModules(goMod: string): string[] {
     if (match[1]) paths.add(match[1]);
   }
   return [...paths].sort();
-}
-
-/** Build beside the target and rename, so an interrupted build never leaves a half-written binary. */
-async function buildAtomically(
-  name: string,
-  moduleDir: string,
-  pkg: string,
-  target: string,
-  progress: Progress,
-) {
-  const partial = `${target}.partial-${process.pid}`;
-  await buildGoBinary(name, moduleDir, pkg, partial, progress);
-  await rename(partial, target);
 }

@@ -1,18 +1,18 @@
 // A real Kubernetes control plane for the integration tests: etcd and kube-apiserver on loopback, RBAC
-// on, an admin identity by static bearer token, the Gateway API standard CRDs installed.
+// on, an admin identity by static bearer token, the Gateway API standard CRDs and any other CRD sets
+// asked for (test-crds.ts) installed.
 import { request } from 'node:https';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
+import { KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { ControlPlaneBinaries } from './control-plane-binaries.js';
-import { componentVersions } from './component-versions.js';
 import { freePort } from './free-port.js';
-import { downloadGoModule, type Progress } from './go-modules.js';
+import type { Progress } from './go-modules.js';
 import { startOwnedProcess, waitUntil, type OwnedProcess } from './owned-process.js';
+import { crdSets, loadCrdSet, type CrdSet } from './test-crds.js';
 
 /** What a test needs to reach the API server; plain data, so it crosses from global setup to workers. */
 export interface ControlPlaneAccess {
@@ -38,9 +38,15 @@ export interface RestartableProcess {
   start(): Promise<void>;
 }
 
+export interface ControlPlaneOptions {
+  /** The CRDs of other projects to install; the Gateway API's alone when absent. */
+  crdSets?: readonly CrdSet[];
+}
+
 export async function startControlPlane(
   binaries: ControlPlaneBinaries,
   progress: Progress,
+  options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), 'gitcanary-control-plane-'));
   const processes: (() => OwnedProcess | undefined)[] = [];
@@ -55,7 +61,11 @@ export async function startControlPlane(
     processes.push(() => apiserver.current());
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfigYaml(apiserver.access), { mode: 0o600 });
-    await installGatewayApiCrds(apiserver.access, progress);
+    await installCrdSets(
+      apiserver.access,
+      options.crdSets ?? crdSets.filter((set) => set.name === 'gateway-api'),
+      progress,
+    );
     return { ...apiserver.access, kubeconfigPath, apiserver: apiserver.control, stop };
   } catch (err) {
     await stop();
@@ -203,29 +213,39 @@ function rawRequest(
   });
 }
 
-/** Creates the CRDs as written (an existing one is left as it is) and waits until they are Established. */
+/**
+ * Creates the CRDs as written (an existing one is left as it is), all at once, and waits until every one
+ * is Established.
+ */
 export async function installCrds(
   access: ControlPlaneAccess,
   crds: V1CustomResourceDefinition[],
 ): Promise<void> {
   const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-  for (const crd of crds) {
-    const { status, text } = await rawRequest(access, 'POST', path, crd);
-    if (status !== 201 && status !== 409)
-      throw new Error(`creating CRD ${crd.metadata?.name}: HTTP ${status}: ${text}`);
-  }
-  const api = kubeConfigFor(access).makeApiClient(ApiextensionsV1Api);
+  await Promise.all(
+    crds.map(async (crd) => {
+      const { status, text } = await rawRequest(access, 'POST', path, crd);
+      if (status !== 201 && status !== 409)
+        throw new Error(`creating CRD ${crd.metadata?.name}: HTTP ${status}: ${text}`);
+    }),
+  );
+  // Read as raw JSON: client-node's typed deserializer walks every schema node of a large CRD, which costs
+  // seconds of CPU when a few dozen are polled.
+  const pending = new Set(crds.map((crd) => crd.metadata?.name ?? ''));
   await waitUntil(
-    `CRDs ${crds.map((c) => c.metadata?.name).join(', ')} to be Established`,
+    `CRDs to be Established`,
     async () => {
-      for (const crd of crds) {
-        const live = await api.readCustomResourceDefinition({ name: crd.metadata?.name ?? '' });
-        if (!live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
-          return false;
-      }
-      return true;
+      await Promise.all(
+        [...pending].map(async (name) => {
+          const { status, text } = await rawRequest(access, 'GET', `${path}/${name}`);
+          const live = (status === 200 ? JSON.parse(text) : {}) as V1CustomResourceDefinition;
+          if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+            pending.delete(name);
+        }),
+      );
+      return pending.size === 0;
     },
-    { timeoutMs: 30_000 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
 }
 
@@ -235,7 +255,7 @@ export function kubeConfigFor(access: ControlPlaneAccess): KubeConfig {
   return kc;
 }
 
-function kubeconfigYaml(access: ControlPlaneAccess): string {
+export function kubeconfigYaml(access: ControlPlaneAccess): string {
   const ca = Buffer.from(access.caCert).toString('base64');
   return [
     'apiVersion: v1',
@@ -251,27 +271,18 @@ function kubeconfigYaml(access: ControlPlaneAccess): string {
   ].join('\n');
 }
 
-/** The CRD files of the Gateway API standard channel, from the Go module (or an override directory). */
-async function gatewayApiCrdFiles(): Promise<string[]> {
-  const dir =
-    process.env.GITCANARY_GATEWAY_API_CRDS ??
-    join(
-      (await downloadGoModule('sigs.k8s.io/gateway-api', componentVersions.gatewayApi)).dir,
-      'config/crd/standard',
-    );
-  const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
-  if (files.length === 0) throw new Error(`no CRD files in ${dir}`);
-  return files.map((name) => join(dir, name));
-}
-
-async function installGatewayApiCrds(access: ControlPlaneAccess, progress: Progress): Promise<void> {
-  const crds: V1CustomResourceDefinition[] = [];
-  for (const file of await gatewayApiCrdFiles()) {
-    for (const doc of loadAll(await readFile(file, 'utf8'))) {
-      const crd = doc as V1CustomResourceDefinition | null;
-      if (crd?.kind === 'CustomResourceDefinition') crds.push(crd);
-    }
-  }
-  await installCrds(access, crds);
-  progress(`installed ${crds.length} Gateway API ${componentVersions.gatewayApi} CRDs`);
+/** Installs the sets side by side; each is read from its Go module (or override directory) first. */
+export async function installCrdSets(
+  access: ControlPlaneAccess,
+  sets: readonly CrdSet[],
+  progress: Progress,
+): Promise<void> {
+  const start = performance.now();
+  const loaded = await Promise.all(sets.map(async (set) => ({ set, crds: await loadCrdSet(set) })));
+  await installCrds(
+    access,
+    loaded.flatMap((l) => l.crds),
+  );
+  const summary = loaded.map(({ set, crds }) => `${set.name} ${set.version} (${crds.length})`).join(', ');
+  progress(`installed CRDs in ${((performance.now() - start) / 1000).toFixed(1)} s: ${summary}`);
 }

@@ -6,6 +6,8 @@ import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
 import { startControlPlane } from './control-plane.js';
 import { startGitServer } from './git-server.js';
 import { ensurePrometheusBinary, startPrometheus } from './prometheus.js';
+import { crdSets } from './test-crds.js';
+import { ensureTraefikBinary } from './traefik-binary.js';
 import './provided-context.js';
 
 const progress = (line: string) => process.stderr.write(`[test components] ${line}\n`);
@@ -18,9 +20,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 
   const prepareStart = performance.now();
-  const [binaries, prometheusBinary] = await Promise.all([
+  const [binaries, prometheusBinary, traefik] = await Promise.all([
     ensureControlPlaneBinaries(progress),
     ensurePrometheusBinary(progress),
+    ensureTraefikBinary(progress),
   ]);
   const started = performance.now();
   const track = async <T extends { stop(): Promise<void> }>(starting: Promise<T>): Promise<T> => {
@@ -29,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return component;
   };
   const starts = [
-    track(startControlPlane(binaries, progress)),
+    track(startControlPlane(binaries, progress, { crdSets })),
     track(startGitServer()),
     track(startPrometheus(prometheusBinary)),
   ] as const;
@@ -54,9 +57,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     root: gitServer.root,
   });
   project.provide('prometheus', { url: prometheus.url, targetsDir: prometheus.targetsDir });
+  project.provide('traefikBinary', traefik.path);
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   progress(
-    `ready: binaries (${binaries.source}) in ${seconds(started - prepareStart)} s, ` +
+    `ready: binaries (control plane ${binaries.source}, traefik ${traefik.source}) in ` +
+      `${seconds(started - prepareStart)} s, ` +
       `kube-apiserver ${controlPlane.server}, git ${gitServer.url}, prometheus ${prometheus.url} ` +
       `started in ${seconds(performance.now() - started)} s`,
   );

@@ -21,12 +21,13 @@ export function startOwnedProcess(
   command: string,
   args: string[],
   logFile: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
 ): OwnedProcess {
   const fd = openSync(logFile, 'a');
   const [file, argv] = hasSetpriv
     ? ['setpriv', ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
     : [command, args];
-  const child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
+  const child = spawn(file, argv, { stdio: ['ignore', fd, fd], env: options.env ?? process.env });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const pid = child.pid;

@@ -8,5 +8,7 @@ declare module 'vitest' {
     controlPlane: ControlPlaneAccess;
     gitServer: GitServerAccess;
     prometheus: PrometheusAccess;
+    /** The Traefik binary that startTraefik runs (built or found by global setup). */
+    traefikBinary: string;
   }
 }

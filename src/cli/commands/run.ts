@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { startDaemon } from '../../daemon/daemon.js';
+import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../daemon/http-server.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
@@ -16,7 +17,7 @@ import {
   createReconciler,
   kubeConfigWithDeadline,
   parseBool,
-  parseDurationMs,
+  parseDeadline,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
@@ -24,6 +25,7 @@ interface RunFlags extends ReconcilerFlags {
   schedule: string;
   listen: string;
   webhookSecretFile?: string;
+  webhookMaxBodyBytes: number;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   leaderElectionName: string;
@@ -58,6 +60,15 @@ export function runCommand(): Command {
         ).env('GITCANARY_WEBHOOK_SECRET_FILE'),
       )
       .addOption(
+        new Option(
+          '--webhook-max-body-bytes <n>',
+          'largest push-webhook body read; a larger one is refused (413) before it is read',
+        )
+          .env('GITCANARY_WEBHOOK_MAX_BODY_BYTES')
+          .argParser(parseByteCount)
+          .default(DEFAULT_WEBHOOK_MAX_BODY_BYTES, '1048576 (1 MiB)'),
+      )
+      .addOption(
         new Option('--leader-elect <bool>', 'elect one leader among replicas through a Lease')
           .env('GITCANARY_LEADER_ELECT')
           .argParser(parseBool)
@@ -79,7 +90,7 @@ export function runCommand(): Command {
           "after SIGTERM, exit within this long whatever is in flight (below the pod's grace period)",
         )
           .env('GITCANARY_SHUTDOWN_TIMEOUT')
-          .argParser(parseDurationMs)
+          .argParser(parseDeadline)
           .default(defaultShutdownTimeoutMs),
       ),
   ).action(async (flags: RunFlags) => {
@@ -121,6 +132,7 @@ export function runCommand(): Command {
         host,
         port,
         ...(webhookSecret ? { webhookSecret } : {}),
+        webhookMaxBodyBytes: flags.webhookMaxBodyBytes,
         ...(elector ? { elector } : {}),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
@@ -152,6 +164,15 @@ export function parseListen(value: string): { host: string; port: number } {
   if (!match || port > 65535)
     throw new ConfigError(`--listen: expected host:port, [ipv6]:port or :port, got "${value}"`);
   return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** A whole number of bytes, 1 KiB to 25 MiB (GitHub's own cap on a delivery). */
+export function parseByteCount(value: string): number {
+  const bytes = Number(value);
+  if (!/^\d+$/u.test(value.trim()) || bytes < 1024 || bytes > 25 * 1024 * 1024) {
+    throw new ConfigError(`expected a number of bytes from 1024 to 26214400, got "${value}"`);
+  }
+  return bytes;
 }
 
 /** The secret from a file (one trailing newline dropped, as `echo` adds it), else the variable's value. */

@@ -9,6 +9,8 @@ import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { ParsedFile } from './parse-file.js';
+import { routerOf } from '../routers/router-registry.js';
+import { servicePort } from '../routers/service-port.js';
 
 export interface ResolvedCanary {
   canary: CanarySpec;
@@ -24,6 +26,8 @@ export interface AssembledRepository {
   canaries: ResolvedCanary[];
   /** The files' own errors and the cross-file ones, sorted by file and document. */
   errors: ManifestError[];
+  /** Fields that do nothing here, sorted likewise. */
+  warnings: ManifestError[];
 }
 
 export function assembleRepository(files: readonly ParsedFile[]): AssembledRepository {
@@ -72,6 +76,8 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
         'spec.targetRef.name',
         `target Service ${targetKey} is defined more than once: ${locations(targets)}`,
       );
+    } else if (routerOf(canary.provider).shiftsTraffic && servicePort(canary, target.object) === 0) {
+      problem('spec.service.port', `required: the target Service ${targetKey} has no ports to route to`);
     } else {
       const checks = checksBySource.get(location(canary.source)) ?? noChecks;
       const analysis = resolveTemplates(canary, checks, target, templates);
@@ -87,7 +93,8 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
       compareText(a.canary.source.file, b.canary.source.file),
   );
   errors.sort(compareManifestErrors);
-  return { canaries: resolved, errors };
+  const warnings = files.flatMap((file) => file.warnings).sort(compareManifestErrors);
+  return { canaries: resolved, errors, warnings };
 }
 
 function objectKey(namespace: string, name: string): string {

@@ -1,8 +1,9 @@
 // The shape of a Canary document in each accepted apiVersion. These schemas check types and ranges field by
 // field; rules that relate fields (stepWeight vs maxWeight, …) and defaults live in normalize-canary.ts.
-// Fields Flagger has but a Service target has no use for (autoscalerRef, ingressRef, …) are let through
-// unread. A YAML `null` is taken as "not set", as Kubernetes does.
+// Fields that do nothing here (autoscalerRef, ingressRef, …) are not read: canary-fields.ts classifies them
+// and warns. A YAML `null` is taken as "not set", as Kubernetes does.
 import { z } from 'zod';
+import type { RouterName } from '../model.js';
 
 export const GITCANARY_V1ALPHA1 = 'gitcanary.dev/v1alpha1';
 export const FLAGGER_V1BETA1 = 'flagger.app/v1beta1';
@@ -11,19 +12,50 @@ export const FLAGGER_V1ALPHA3 = 'flagger.app/v1alpha3';
 export const CANARY_API_VERSIONS = [GITCANARY_V1ALPHA1, FLAGGER_V1BETA1, FLAGGER_V1ALPHA3] as const;
 export type CanaryApiVersion = (typeof CANARY_API_VERSIONS)[number];
 
-/** Flagger's provider names that route with what gitcanary generates; the others need a mesh or ingress. */
-export const ACCEPTED_PROVIDERS = [
-  'kubernetes',
+/** Every provider Flagger knows (its CRD's enum, plus the unversioned `gatewayapi` and `smi`). */
+export const FLAGGER_PROVIDERS = [
+  'apisix',
+  'appmesh',
+  'appmesh:v1beta2',
+  'contour',
   'gatewayapi',
   'gatewayapi:v1',
   'gatewayapi:v1beta1',
+  'gloo',
+  'istio',
+  'knative',
+  'kubernetes',
+  'kuma',
+  'linkerd',
+  'nginx',
+  'osm',
+  'skipper',
+  'smi',
+  'smi:v1alpha1',
+  'smi:v1alpha2',
+  'smi:v1alpha3',
+  'traefik',
 ] as const;
 
-const PERCENT = 'must be an integer from 1 to 100';
+/** The providers gitcanary routes for, and the router each names. */
+export const PROVIDER_ROUTERS: Readonly<Record<string, { router: RouterName; version?: string }>> = {
+  kubernetes: { router: 'kubernetes' },
+  gatewayapi: { router: 'gatewayapi', version: 'v1' },
+  'gatewayapi:v1': { router: 'gatewayapi', version: 'v1' },
+  'gatewayapi:v1beta1': { router: 'gatewayapi', version: 'v1beta1' },
+};
+export const ACCEPTED_PROVIDERS = Object.keys(PROVIDER_ROUTERS);
+
+const WEIGHT = 'must be a whole number of percent (0 or more; above 100 is taken as 100)';
 
 const Name = z.string().min(1, 'must not be empty');
-const Percent = z.int(PERCENT).min(1, PERCENT).max(100, PERCENT);
+// Flagger reads weights as plain integers; above 100 is clamped in normalize-canary.ts, as Flagger's totals do.
+const Weight = z.int(WEIGHT).min(0, WEIGHT);
 const StringMap = z.record(z.string(), z.string('must be a string (quote it in YAML)'));
+const Port = z
+  .int('must be a port number')
+  .min(1, 'must be from 1 to 65535')
+  .max(65535, 'must be from 1 to 65535');
 
 export const ObjectMeta = z.object({
   name: Name,
@@ -33,57 +65,147 @@ export const ObjectMeta = z.object({
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
+/** A core Service: `v1`, Flagger's own `core/v1`, or no apiVersion at all. */
+export const CORE_SERVICE_API_VERSIONS = ['v1', 'core/v1'] as const;
+
 export const CanaryTargetRef = z.object({
-  // A Knative or other `Service` kind is not a core Service: only `v1` (or no apiVersion) is.
-  apiVersion: z.literal('v1', { error: 'must be v1 (a core Service)' }).nullish(),
+  // A Knative or other `Service` kind is not a core Service.
+  apiVersion: z
+    .enum(CORE_SERVICE_API_VERSIONS, { error: 'must be v1 or core/v1 (a core Service)' })
+    .nullish(),
   kind: z.literal('Service', {
     error: 'must be Service: gitcanary releases Services; Deployment targets are not supported',
   }),
   name: Name,
+  // Not in Flagger's schema; accepted only when it names the Canary's own namespace (normalize-canary.ts).
+  namespace: Name.nullish(),
 });
 export type CanaryTargetRef = z.infer<typeof CanaryTargetRef>;
 
 export const CanaryGatewayRef = z.object({
   name: Name,
   namespace: Name.nullish(),
+  group: z.string().nullish(),
+  kind: Name.nullish(),
   sectionName: Name.nullish(),
+  port: Port.nullish(),
 });
 export type CanaryGatewayRef = z.infer<typeof CanaryGatewayRef>;
+
+const StringMatch = z.object({
+  exact: z.string().nullish(),
+  prefix: z.string().nullish(),
+  regex: z.string().nullish(),
+  suffix: z.string().nullish(),
+});
+export const HttpMatch = z.object({
+  uri: StringMatch.nullish(),
+  method: StringMatch.nullish(),
+  headers: z.record(z.string(), StringMatch).nullish(),
+  queryParams: z.record(z.string(), StringMatch).nullish(),
+});
+export type HttpMatch = z.infer<typeof HttpMatch>;
+
+const HeaderOperations = z.object({
+  add: StringMap.nullish(),
+  set: StringMap.nullish(),
+  remove: z.array(z.string()).nullish(),
+});
+const CustomMetadata = z.object({ labels: StringMap.nullish(), annotations: StringMap.nullish() });
 
 export const CanaryServiceSpec = z.object({
   port: z
     .int({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a port number') })
     .min(1, 'must be from 1 to 65535')
-    .max(65535, 'must be from 1 to 65535'),
+    .max(65535, 'must be from 1 to 65535')
+    .nullish(),
   name: Name.nullish(),
-  // Kept for Flagger compatibility; the primary and canary Services copy the target's ports instead.
-  targetPort: z.union([z.int(), z.string()], 'must be a port number or name').nullish(),
   gatewayRefs: z.array(CanaryGatewayRef).nullish(),
   hosts: z.array(Name).nullish(),
+  match: z.array(HttpMatch).nullish(),
+  timeout: z.string('must be a duration such as 10s').nullish(),
+  backendTimeout: z.string('must be a duration such as 10s').nullish(),
+  rewrite: z
+    .object({
+      uri: z.string().nullish(),
+      authority: z.string().nullish(),
+      type: z
+        .enum(['ReplaceFullPath', 'ReplacePrefixMatch', ''], 'must be ReplaceFullPath or ReplacePrefixMatch')
+        .nullish(),
+    })
+    .nullish(),
+  headers: z.object({ request: HeaderOperations.nullish(), response: HeaderOperations.nullish() }).nullish(),
+  mirror: z
+    .array(
+      z.object({
+        backendRef: z.object({
+          name: Name,
+          namespace: Name.nullish(),
+          group: z.string().nullish(),
+          kind: Name.nullish(),
+          port: Port.nullish(),
+        }),
+        percent: z
+          .int('must be an integer')
+          .min(0, 'must be from 0 to 100')
+          .max(100, 'must be from 0 to 100')
+          .nullish(),
+      }),
+    )
+    .nullish(),
+  trafficDistribution: z.string().nullish(),
+  apex: CustomMetadata.nullish(),
+  primary: CustomMetadata.nullish(),
+  canary: CustomMetadata.nullish(),
+  unmanagedMetadata: z
+    .object({ labels: z.array(z.string()).nullish(), annotations: z.array(z.string()).nullish() })
+    .nullish(),
 });
 export type CanaryServiceSpec = z.infer<typeof CanaryServiceSpec>;
 
+export const SAME_SITE = ['Strict', 'Lax', 'None'] as const;
+
 export const CanaryAnalysisSpec = z.object({
   interval: z.string('must be a duration such as 1m or 30s').nullish(),
-  threshold: z.int('must be an integer of at least 1').min(1, 'must be at least 1').nullish(),
-  maxWeight: Percent.nullish(),
-  stepWeight: Percent.nullish(),
+  // Flagger takes 0 (and no value) as 1.
+  threshold: z.int('must be an integer').min(0, 'must not be negative').nullish(),
+  maxWeight: Weight.nullish(),
+  stepWeight: Weight.nullish(),
   // Range and order are checked in the normalizer, so the error names the list and says which step.
   stepWeights: z.array(z.int('must be an integer')).nullish(),
-  iterations: z.int('must be an integer of at least 1').min(1, 'must be at least 1').nullish(),
+  stepWeightPromotion: Weight.nullish(),
+  iterations: z.int('must be an integer').min(0, 'must not be negative').nullish(),
+  match: z.array(HttpMatch).nullish(),
+  mirror: z.boolean().nullish(),
+  mirrorWeight: z
+    .int('must be an integer')
+    .min(0, 'must be from 0 to 100')
+    .max(100, 'must be from 0 to 100')
+    .nullish(),
+  sessionAffinity: z
+    .object({
+      cookieName: Name,
+      primaryCookieName: z.string().nullish(),
+      maxAge: z.int('must be a number of seconds').min(0, 'must not be negative').nullish(),
+      domain: z.string().nullish(),
+      path: z.string().nullish(),
+      httpOnly: z.boolean().nullish(),
+      secure: z.boolean().nullish(),
+      partitioned: z.boolean().nullish(),
+      sameSite: z.enum(SAME_SITE, `must be one of ${SAME_SITE.join(', ')}`).nullish(),
+    })
+    .nullish(),
   metrics: z.array(z.unknown()).nullish(),
   webhooks: z.array(z.unknown()).nullish(),
 });
 export type CanaryAnalysisSpec = z.infer<typeof CanaryAnalysisSpec>;
 
 const commonSpecFields = {
-  provider: z
-    .enum(ACCEPTED_PROVIDERS, {
-      error: `must be one of ${ACCEPTED_PROVIDERS.join(', ')} (service meshes and ingress controllers are not supported)`,
-    })
-    .nullish(),
+  // Checked against FLAGGER_PROVIDERS and PROVIDER_ROUTERS in normalize-canary.ts, for a message that says which.
+  provider: z.string('must be a provider name').nullish(),
+  metricsServer: z.string('must be a URL').nullish(),
   targetRef: CanaryTargetRef,
-  service: CanaryServiceSpec,
+  service: CanaryServiceSpec.nullish(),
   skipAnalysis: z.boolean().nullish(),
   suspend: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),

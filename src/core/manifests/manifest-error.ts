@@ -1,8 +1,10 @@
 // What is wrong with the repository's input manifests, as data: `gitcanary validate` prints these, the
-// reconciler stalls the canaries they name and keeps the others going.
+// reconciler stalls the canaries they name and keeps the others going. Warnings (a field that does nothing
+// here) have the same shape and their own code.
 
 export interface ManifestError {
-  code: 'ManifestInvalid';
+  /** ManifestInvalid: the Canary (or file) is left out. FieldIgnored: a warning, the Canary goes on. */
+  code: 'ManifestInvalid' | 'FieldIgnored';
   /** Path in the repository, as given to parseManifestFile. */
   file: string;
   /** 0-based index of the document within the file (SourceRef.document); absent for file-level errors. */
@@ -18,16 +20,18 @@ export interface ManifestError {
 }
 
 /**
- * One line for a person: `file#doc: field: message`, or `file:line:column: message` for YAML syntax
- * errors. The document number is 1-based here ("the second document" is `#2`), unlike SourceRef.
+ * One line for a person: `file:line: field: message` when the line is known, else `file#doc: field: message`
+ * (the document number is 1-based here, "the second document" is `#2`, unlike SourceRef). Warnings say so.
  */
 export function formatManifestError(error: ManifestError): string {
   let location = error.file;
-  if (error.document !== undefined) location += `#${error.document + 1}`;
-  if (error.line !== undefined) location += `:${error.line}`;
-  if (error.line !== undefined && error.column !== undefined) location += `:${error.column}`;
+  if (error.line !== undefined) {
+    location += `:${error.line}`;
+    if (error.column !== undefined) location += `:${error.column}`;
+  } else if (error.document !== undefined) location += `#${error.document + 1}`;
+  const severity = error.code === 'FieldIgnored' ? 'warning: ' : '';
   const field = error.field === undefined ? '' : `${error.field}: `;
-  return `${location}: ${field}${error.message}`;
+  return `${location}: ${severity}${field}${error.message}`;
 }
 
 /** Joins a path as a person would write it: `spec.stepWeights[2]`, `metadata.annotations["a.io/b"]`. */

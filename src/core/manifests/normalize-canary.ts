@@ -1,43 +1,76 @@
 // Turns a Canary document of any accepted apiVersion into the one CanarySpec the rest of gitcanary reads,
-// applying Flagger's defaults and the rules that relate fields. Every problem found is reported with the
-// path of the field as written in that document (`spec.canaryAnalysis.stepWeight` for v1alpha3).
-import type { CanaryAnalysis, CanarySpec, SourceRef } from '../model.js';
-import { CanaryDocument, FLAGGER_V1ALPHA3, GITCANARY_V1ALPHA1 } from './canary-schema.js';
-import type { CanaryAnalysisSpec } from './canary-schema.js';
+// with Flagger's meaning: its defaults, its precedence between fields (iterations win over weights, the last
+// of stepWeights is the maximum), its clamping (weights above 100 are 100, threshold 0 is 1). Every field that
+// does nothing here is a warning (canary-fields.ts); every value that cannot mean what it says is an error,
+// reported with the path of the field as written in that document.
+import type {
+  CanaryAnalysis,
+  CanarySpec,
+  CustomMetadata,
+  GatewayRef,
+  RequestMatch,
+  RouterName,
+  SourceRef,
+  StringMatch,
+} from '../model.js';
+import { routerOf } from '../routers/router-registry.js';
+import { canaryFieldTrees, classifyFields } from './canary-fields.js';
+import {
+  ACCEPTED_PROVIDERS,
+  CanaryDocument,
+  FLAGGER_PROVIDERS,
+  FLAGGER_V1ALPHA3,
+  GITCANARY_V1ALPHA1,
+  PROVIDER_ROUTERS,
+  type CanaryAnalysisSpec,
+  type CanaryServiceSpec,
+  type HttpMatch,
+} from './canary-schema.js';
 import { InvalidDurationError, parseDuration } from './duration.js';
-import { formatFieldPath } from './manifest-error.js';
-import type { ManifestError } from './manifest-error.js';
+import { isRecord } from './is-record.js';
+import { formatFieldPath, type ManifestError } from './manifest-error.js';
+import type { FieldIssue } from './field-issue.js';
+import { isHttpUrl } from '../analysis/parse-checks.js';
 
 // Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the scheduler), so a migrated Canary means
 // what it meant under Flagger.
 export const DEFAULT_ANALYSIS_INTERVAL = '1m';
 export const DEFAULT_THRESHOLD = 1;
 export const DEFAULT_MAX_WEIGHT = 100;
+/** Flagger's scheduler never runs a Canary more often than this. */
+export const FLAGGER_MIN_INTERVAL_SECONDS = 10;
+/** Flagger gives a kubernetes-provider Canary without iterations this many (and warns). */
+export const KUBERNETES_DEFAULT_ITERATIONS = 10;
+export const DEFAULT_SESSION_MAX_AGE = 86_400;
+export const DEFAULT_PROVIDER = 'kubernetes';
 
 export interface NormalizeCanaryContext {
   source: SourceRef;
   /** The namespace of a Canary without `metadata.namespace`. */
   defaultNamespace: string;
+  /** The provider of a Canary that names none (--default-provider, Flagger's -mesh-provider). */
+  defaultProvider?: string;
 }
 
-export type NormalizeCanaryResult = { ok: true; canary: CanarySpec } | { ok: false; errors: ManifestError[] };
-
-interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type NormalizeCanaryResult =
+  | { ok: true; canary: CanarySpec; warnings: ManifestError[] }
+  | { ok: false; errors: ManifestError[]; warnings: ManifestError[] };
 
 export function normalizeCanary(document: unknown, context: NormalizeCanaryContext): NormalizeCanaryResult {
-  const fail = (issues: FieldIssue[]): NormalizeCanaryResult => ({
-    ok: false,
-    errors: issues.map((issue) => ({
-      code: 'ManifestInvalid',
+  const report = (issues: FieldIssue[], code: ManifestError['code']): ManifestError[] =>
+    issues.map((issue) => ({
+      code,
       file: context.source.file,
       document: context.source.document,
       field: issue.field,
       message: issue.message,
       ...canaryKeyOf(document, context.defaultNamespace),
-    })),
+    }));
+  const warnings: FieldIssue[] = [];
+  const fail = (issues: FieldIssue[]): NormalizeCanaryResult => ({
+    ok: false,
+    errors: report(issues, 'ManifestInvalid'),
+    warnings: report(warnings, 'FieldIgnored'),
   });
 
   const parsed = CanaryDocument.safeParse(document, {
@@ -49,50 +82,71 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     );
   }
   const { apiVersion, metadata, spec } = parsed.data;
+  const namespace = metadata.namespace ?? context.defaultNamespace;
 
   const issues: FieldIssue[] = [];
-  const { analysisSpec, analysisField } = selectAnalysis(parsed.data);
-  if (analysisSpec === undefined) issues.push({ field: analysisField, message: 'required' });
-  const analysis = analysisSpec && normalizeAnalysis(analysisSpec, analysisField, issues);
-
-  const provider = spec.provider?.startsWith('gatewayapi') ? 'gatewayapi' : 'kubernetes';
-  const gatewayRefs = (spec.service.gatewayRefs ?? []).map((ref) => ({
-    name: ref.name,
-    ...(ref.namespace ? { namespace: ref.namespace } : {}),
-    ...(ref.sectionName ? { sectionName: ref.sectionName } : {}),
-  }));
-  if (provider === 'gatewayapi' && gatewayRefs.length === 0) {
+  const provider = readProvider(spec.provider, context.defaultProvider, issues);
+  if (provider) warnings.push(...classifyFields(document, canaryFieldTrees[apiVersion], provider.router));
+  if (spec.targetRef.namespace != null && spec.targetRef.namespace !== namespace) {
     issues.push({
-      field: 'spec.service.gatewayRefs',
-      message: 'provider gatewayapi needs at least one gateway to attach the HTTPRoute to',
+      field: 'spec.targetRef.namespace',
+      message: `the target must be in the Canary's namespace ${namespace}, not ${spec.targetRef.namespace}`,
     });
   }
+  const { analysisSpec, analysisField } = selectAnalysis(parsed.data);
+  if (analysisSpec === undefined) issues.push({ field: analysisField, message: 'required' });
+  const analysis =
+    analysisSpec &&
+    provider &&
+    normalizeAnalysis(analysisSpec, analysisField, apiVersion, provider, issues, warnings);
+  const service = readService(spec.service ?? {}, spec.targetRef.name, issues);
+  if (spec.metricsServer != null && !isHttpUrl(spec.metricsServer)) {
+    issues.push({ field: 'spec.metricsServer', message: 'must be an absolute http:// or https:// URL' });
+  }
 
-  if (issues.length > 0 || analysis === undefined) return fail(issues);
-  return {
-    ok: true,
-    canary: {
-      source: context.source,
-      apiVersion,
-      namespace: metadata.namespace ?? context.defaultNamespace,
-      name: metadata.name,
-      targetName: spec.targetRef.name,
-      provider,
-      service: {
-        port: spec.service.port,
-        apexName: spec.service.name ?? spec.targetRef.name,
-        gatewayRefs,
-        hosts: spec.service.hosts ?? [],
-      },
-      analysis,
-      skipAnalysis: spec.skipAnalysis ?? false,
-      suspend: spec.suspend ?? false,
-      ...(spec.progressDeadlineSeconds != null
-        ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
-        : {}),
-      annotations: metadata.annotations ?? {},
-    },
+  if (issues.length > 0 || analysis === undefined || provider === undefined) return fail(issues);
+  const canary: CanarySpec = {
+    source: context.source,
+    apiVersion,
+    namespace,
+    name: metadata.name,
+    targetName: spec.targetRef.name,
+    provider: provider.router,
+    ...(provider.version ? { providerVersion: provider.version } : {}),
+    ...(spec.metricsServer != null ? { metricsServer: spec.metricsServer } : {}),
+    service,
+    analysis,
+    skipAnalysis: spec.skipAnalysis ?? false,
+    suspend: spec.suspend ?? false,
+    ...(spec.progressDeadlineSeconds != null
+      ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
+      : {}),
+    annotations: metadata.annotations ?? {},
   };
+  const routerIssues = routerOf(canary.provider).check(canary, analysisField);
+  if (routerIssues.length > 0) return fail(routerIssues);
+  return { ok: true, canary, warnings: report(warnings, 'FieldIgnored') };
+}
+
+/** The provider in effect and the router it names; an unknown or unsupported one is an error. */
+function readProvider(
+  written: string | null | undefined,
+  fallback: string | undefined,
+  issues: FieldIssue[],
+): { router: RouterName; version?: string } | undefined {
+  const name = written ?? fallback ?? DEFAULT_PROVIDER;
+  const from = written == null ? ` (from --default-provider)` : '';
+  const routed = PROVIDER_ROUTERS[name];
+  if (routed) return routed;
+  const known = (FLAGGER_PROVIDERS as readonly string[]).includes(name);
+  const supported = `gitcanary routes for ${ACCEPTED_PROVIDERS.join(', ')}`;
+  issues.push({
+    field: 'spec.provider',
+    message: known
+      ? `provider "${name}"${from} is not supported yet; ${supported}`
+      : `unknown provider "${name}"${from}; ${supported}`,
+  });
+  return undefined;
 }
 
 /** Which field holds the analysis in this apiVersion, and its path for errors. */
@@ -120,51 +174,229 @@ function selectAnalysis(document: CanaryDocument): {
 function normalizeAnalysis(
   spec: CanaryAnalysisSpec,
   at: string,
+  apiVersion: string,
+  provider: { router: RouterName },
   issues: FieldIssue[],
+  warnings: FieldIssue[],
 ): CanaryAnalysis | undefined {
   const before = issues.length;
   const intervalSeconds = readInterval(spec.interval ?? DEFAULT_ANALYSIS_INTERVAL, `${at}.interval`, issues);
-  const maxWeight = spec.maxWeight ?? undefined;
-  const stepWeight = spec.stepWeight ?? undefined;
-  const iterations = spec.iterations ?? undefined;
-  // An empty list is "not set", as in Flagger (templating tools often render one).
-  const stepWeights = spec.stepWeights?.length ? spec.stepWeights : undefined;
+  const flagger = apiVersion !== GITCANARY_V1ALPHA1;
+  const interval =
+    flagger && intervalSeconds !== undefined && intervalSeconds < FLAGGER_MIN_INTERVAL_SECONDS
+      ? (warnings.push({
+          field: `${at}.interval`,
+          message: `below Flagger's minimum: taken as ${FLAGGER_MIN_INTERVAL_SECONDS}s, as Flagger does`,
+        }),
+        FLAGGER_MIN_INTERVAL_SECONDS)
+      : intervalSeconds;
 
-  if (stepWeights !== undefined) checkStepWeights(stepWeights, maxWeight, `${at}.stepWeights`, issues);
-  if (stepWeight !== undefined && stepWeights !== undefined) {
-    issues.push({ field: `${at}.stepWeights`, message: 'give either stepWeight or stepWeights, not both' });
-  }
-  if (iterations !== undefined && (stepWeight !== undefined || stepWeights !== undefined)) {
+  // Zero is "not set" for every scheduling number, as in Flagger's Go structs.
+  const positive = (value: number | null | undefined) => (value ? value : undefined);
+  const clamp = (value: number | undefined) => (value === undefined ? undefined : Math.min(value, 100));
+  let iterations = positive(spec.iterations);
+  let maxWeight = clamp(positive(spec.maxWeight));
+  let stepWeight = clamp(positive(spec.stepWeight));
+  // An empty list is "not set", as in Flagger (templating tools often render one).
+  let stepWeights = spec.stepWeights?.length ? spec.stepWeights : undefined;
+  if (stepWeights !== undefined) checkStepWeights(stepWeights, `${at}.stepWeights`, issues);
+  const asksForWeights = stepWeight !== undefined || stepWeights !== undefined || maxWeight !== undefined;
+
+  if (iterations !== undefined && asksForWeights) {
+    const ignored = ['stepWeight', 'stepWeights', 'maxWeight'].filter(
+      (k) => spec[k as keyof CanaryAnalysisSpec],
+    );
+    for (const key of ignored) {
+      warnings.push({
+        field: `${at}.${key}`,
+        message:
+          'ignored: iterations is set, so the run is blue/green or A/B and no weight steps are taken (as in Flagger)',
+      });
+    }
+    stepWeight = undefined;
+    stepWeights = undefined;
+    maxWeight = undefined;
+  } else if (provider.router === 'kubernetes' && asksForWeights) {
     issues.push({
-      field: `${at}.iterations`,
-      message: 'iterations (blue/green) cannot be combined with stepWeight or stepWeights (traffic shifting)',
+      field: at,
+      message:
+        'asks for traffic weights, but provider kubernetes cannot shift traffic: set spec.provider (or --default-provider) to a router such as gatewayapi, or use iterations for a blue/green run',
     });
-  }
-  if (stepWeight === undefined && stepWeights === undefined && iterations === undefined) {
+  } else if (provider.router === 'kubernetes' && iterations === undefined) {
+    iterations = KUBERNETES_DEFAULT_ITERATIONS;
+  } else if (iterations === undefined && stepWeight === undefined && stepWeights === undefined) {
     issues.push({ field: at, message: 'one of stepWeight, stepWeights or iterations is required' });
   }
-  if (stepWeight !== undefined && maxWeight !== undefined && stepWeight > maxWeight) {
-    issues.push({ field: `${at}.stepWeight`, message: `${stepWeight} is above maxWeight (${maxWeight})` });
-  }
-  if (issues.length > before || intervalSeconds === undefined) return undefined;
 
-  // Flagger's scheduler: with stepWeights the last step is the maximum, whatever maxWeight says.
-  const effectiveMaxWeight =
-    stepWeights !== undefined
-      ? stepWeights.at(-1)
-      : stepWeight !== undefined
-        ? (maxWeight ?? DEFAULT_MAX_WEIGHT)
-        : maxWeight;
+  if (stepWeights !== undefined && stepWeight !== undefined) {
+    // Flagger's nextStepWeight: stepWeight sets the step, the last of stepWeights the maximum.
+    warnings.push({
+      field: `${at}.stepWeights`,
+      message:
+        'only its last value is used (as the maximum weight): stepWeight sets the steps, as in Flagger',
+    });
+    maxWeight = clamp(stepWeights.at(-1));
+    stepWeights = undefined;
+  } else if (stepWeights !== undefined) {
+    if (maxWeight !== undefined) {
+      warnings.push({
+        field: `${at}.maxWeight`,
+        message: 'ignored: with stepWeights the last step is the maximum weight, as in Flagger',
+      });
+    }
+    stepWeights = [...new Set(stepWeights.map((w) => Math.min(w, 100)))];
+    maxWeight = stepWeights.at(-1);
+  } else if (stepWeight !== undefined) {
+    maxWeight ??= DEFAULT_MAX_WEIGHT;
+  }
+  const mirrorWeight = spec.mirrorWeight ?? undefined;
+  if (mirrorWeight !== undefined && !spec.mirror) {
+    warnings.push({ field: `${at}.mirrorWeight`, message: 'has no effect without mirror: true' });
+  }
+  const stepWeightPromotion = clamp(positive(spec.stepWeightPromotion));
+  if (issues.length > before || interval === undefined) return undefined;
+
+  const affinity = spec.sessionAffinity ?? undefined;
   return {
-    intervalSeconds,
-    threshold: spec.threshold ?? DEFAULT_THRESHOLD,
-    ...(effectiveMaxWeight !== undefined ? { maxWeight: effectiveMaxWeight } : {}),
+    intervalSeconds: interval,
+    threshold: spec.threshold || DEFAULT_THRESHOLD,
+    ...(maxWeight !== undefined ? { maxWeight } : {}),
     ...(stepWeight !== undefined ? { stepWeight } : {}),
-    ...(stepWeights !== undefined ? { stepWeights: [...stepWeights] } : {}),
+    ...(stepWeights !== undefined ? { stepWeights } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
+    ...(stepWeightPromotion !== undefined ? { stepWeightPromotion } : {}),
+    match: (spec.match ?? []).map(readMatch),
+    mirror: spec.mirror ?? false,
+    ...(mirrorWeight !== undefined ? { mirrorWeight } : {}),
+    ...(affinity
+      ? {
+          sessionAffinity: {
+            cookieName: affinity.cookieName,
+            maxAge: affinity.maxAge || DEFAULT_SESSION_MAX_AGE,
+            ...definedOnly({
+              primaryCookieName: affinity.primaryCookieName || undefined,
+              domain: affinity.domain || undefined,
+              path: affinity.path || undefined,
+              httpOnly: affinity.httpOnly || undefined,
+              secure: affinity.secure || undefined,
+              partitioned: affinity.partitioned || undefined,
+              sameSite: affinity.sameSite ?? undefined,
+            }),
+          },
+        }
+      : {}),
     ...(spec.metrics != null ? { metrics: spec.metrics } : {}),
     ...(spec.webhooks != null ? { webhooks: spec.webhooks } : {}),
   };
+}
+
+function readService(
+  spec: CanaryServiceSpec,
+  targetName: string,
+  issues: FieldIssue[],
+): CanarySpec['service'] {
+  const gatewayRefs: GatewayRef[] = (spec.gatewayRefs ?? []).map((ref) =>
+    definedOnly({
+      name: ref.name,
+      namespace: ref.namespace ?? undefined,
+      group: ref.group ?? undefined,
+      kind: ref.kind ?? undefined,
+      sectionName: ref.sectionName ?? undefined,
+      port: ref.port ?? undefined,
+    }),
+  );
+  const metadata = (
+    written: { labels?: unknown; annotations?: unknown } | null | undefined,
+  ): CustomMetadata => ({
+    labels: (written?.labels as Record<string, string> | null | undefined) ?? {},
+    annotations: (written?.annotations as Record<string, string> | null | undefined) ?? {},
+  });
+  for (const [key, value] of [
+    ['timeout', spec.timeout],
+    ['backendTimeout', spec.backendTimeout],
+  ] as const) {
+    if (value != null && !GATEWAY_DURATION.test(value)) {
+      issues.push({
+        field: `spec.service.${key}`,
+        message: `must be a duration such as 10s, 500ms or 1h (Gateway API's form), got "${value}"`,
+      });
+    }
+  }
+  const headers = spec.headers
+    ? definedOnly({
+        request: spec.headers.request ? headerOperations(spec.headers.request) : undefined,
+        response: spec.headers.response ? headerOperations(spec.headers.response) : undefined,
+      })
+    : undefined;
+  const rewrite = spec.rewrite
+    ? definedOnly({
+        uri: spec.rewrite.uri || undefined,
+        authority: spec.rewrite.authority || undefined,
+        type: spec.rewrite.type || undefined,
+      })
+    : undefined;
+  return {
+    ...(spec.port != null ? { port: spec.port } : {}),
+    apexName: spec.name ?? targetName,
+    gatewayRefs,
+    hosts: spec.hosts ?? [],
+    match: (spec.match ?? []).map(readMatch),
+    ...definedOnly({
+      timeout: spec.timeout ?? undefined,
+      backendTimeout: spec.backendTimeout ?? undefined,
+      trafficDistribution: spec.trafficDistribution ?? undefined,
+    }),
+    ...(rewrite ? { rewrite } : {}),
+    ...(headers ? { headers } : {}),
+    mirror: (spec.mirror ?? []).map((mirror) => ({
+      backendRef: definedOnly({
+        name: mirror.backendRef.name,
+        namespace: mirror.backendRef.namespace ?? undefined,
+        group: mirror.backendRef.group ?? undefined,
+        kind: mirror.backendRef.kind ?? undefined,
+        port: mirror.backendRef.port ?? undefined,
+      }),
+      ...(mirror.percent != null ? { percent: mirror.percent } : {}),
+    })),
+    apex: metadata(spec.apex),
+    primary: metadata(spec.primary),
+    canary: metadata(spec.canary),
+    unmanaged: {
+      labels: spec.unmanagedMetadata?.labels ?? [],
+      annotations: spec.unmanagedMetadata?.annotations ?? [],
+    },
+  };
+}
+
+// Gateway API's Duration: a subset of Go's, at most one of each unit, no fractions.
+const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/u;
+
+function headerOperations(written: NonNullable<NonNullable<CanaryServiceSpec['headers']>['request']>) {
+  return definedOnly({
+    add: written.add ?? undefined,
+    set: written.set ?? undefined,
+    remove: written.remove ?? undefined,
+  });
+}
+
+function readMatch(written: HttpMatch): RequestMatch {
+  const stringMatch = (m: HttpMatch['uri']): StringMatch | undefined =>
+    m
+      ? definedOnly({
+          exact: m.exact ?? undefined,
+          prefix: m.prefix ?? undefined,
+          regex: m.regex ?? undefined,
+          ...(m.suffix != null ? { suffix: m.suffix } : {}),
+        })
+      : undefined;
+  const map = (m: HttpMatch['headers']) =>
+    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, stringMatch(v) ?? {}])) : undefined;
+  return definedOnly({
+    uri: stringMatch(written.uri),
+    method: stringMatch(written.method),
+    headers: map(written.headers),
+    queryParams: map(written.queryParams),
+  });
 }
 
 function readInterval(text: string, field: string, issues: FieldIssue[]): number | undefined {
@@ -179,23 +411,16 @@ function readInterval(text: string, field: string, issues: FieldIssue[]): number
   return undefined;
 }
 
-function checkStepWeights(
-  stepWeights: readonly number[],
-  maxWeight: number | undefined,
-  field: string,
-  issues: FieldIssue[],
-): void {
+function checkStepWeights(stepWeights: readonly number[], field: string, issues: FieldIssue[]): void {
   stepWeights.forEach((weight, index) => {
     const previous = stepWeights[index - 1];
-    if (weight < 1 || weight > 100) {
-      issues.push({ field, message: `step ${index} (${weight}) must be from 1 to 100` });
+    if (weight < 1) {
+      issues.push({ field, message: `step ${index} (${weight}) must be at least 1` });
     } else if (previous !== undefined && weight <= previous) {
       issues.push({
         field,
         message: `must be strictly increasing: step ${index} (${weight}) follows ${previous}`,
       });
-    } else if (maxWeight !== undefined && weight > maxWeight) {
-      issues.push({ field, message: `step ${index} (${weight}) is above maxWeight (${maxWeight})` });
     }
   });
 }
@@ -211,6 +436,11 @@ function canaryKeyOf(document: unknown, defaultNamespace: string): { canary?: st
   return { canary: `${namespace}/${metadata.name}` };
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The object without its undefined values, so optional fields are absent rather than undefined. */
+export function definedOnly<T extends Record<string, unknown>>(
+  value: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }

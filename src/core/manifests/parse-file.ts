@@ -8,7 +8,9 @@ import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../mode
 import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
 import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
-import { isRecord, normalizeCanary } from './normalize-canary.js';
+import { normalizeCanary } from './normalize-canary.js';
+import { isRecord } from './is-record.js';
+import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
 import { withOwnStrings } from '../own-strings.js';
 import {
@@ -25,11 +27,15 @@ export interface ParsedFile {
   canaryChecks: { source: SourceRef; checks: CanaryChecks }[];
   metricTemplates: MetricTemplateManifest[];
   errors: ManifestError[];
+  /** Fields that do nothing here (FieldIgnored), with their line. */
+  warnings: ManifestError[];
 }
 
 export interface ParseManifestOptions {
   /** The namespace of objects without `metadata.namespace` (as `kubectl apply -n` would give them). */
   defaultNamespace: string;
+  /** The provider of Canaries that name none (--default-provider). */
+  defaultProvider?: string;
 }
 
 // A Canary of one of these groups in an apiVersion we do not read is almost certainly meant as one, so it is
@@ -55,6 +61,7 @@ export function parseManifestFile(path: string, content: string, options: ParseM
     canaryChecks: [],
     metricTemplates: [],
     errors: [],
+    warnings: [],
   };
   if (!isManifestPath(path)) return parsed;
 
@@ -77,13 +84,26 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       else parsed.services.push(result);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
       const own = withOwnStrings(document);
-      const result = normalizeCanary(own, { source, defaultNamespace: options.defaultNamespace });
+      const result = normalizeCanary(own, {
+        source,
+        defaultNamespace: options.defaultNamespace,
+        ...(options.defaultProvider ? { defaultProvider: options.defaultProvider } : {}),
+      });
+      parsed.warnings.push(...result.warnings);
       if (!result.ok) {
         parsed.errors.push(...result.errors);
         return;
       }
       const { canary } = result;
       const checks = parseCanaryChecks(canary, analysisFieldOf(own));
+      parsed.warnings.push(
+        ...checks.warnings.map((issue) => ({
+          code: 'FieldIgnored' as const,
+          ...source,
+          ...issue,
+          canary: `${canary.namespace}/${canary.name}`,
+        })),
+      );
       if (checks.ok) {
         parsed.canaries.push(canary);
         parsed.canaryChecks.push({ source, checks: checks.checks });
@@ -120,6 +140,8 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       });
     }
   });
+  parsed.errors = withFieldLines(parsed.errors, content);
+  parsed.warnings = withFieldLines(parsed.warnings, content);
   return parsed;
 }
 

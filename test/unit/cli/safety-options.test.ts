@@ -4,7 +4,7 @@ import {
   addReconcilerOptions,
   checkDeadlines,
   ConfigError,
-  parseDurationMs,
+  parseDeadline,
   type ReconcilerFlags,
 } from '../../../src/cli/reconciler-config.js';
 
@@ -45,7 +45,7 @@ describe('the deadline options', () => {
   });
 
   it.each(['0', '-5s', '10', 'soon'])('refuse %s', (value) => {
-    expect(() => parseDurationMs(value)).toThrow(ConfigError);
+    expect(() => parseDeadline(value)).toThrow(ConfigError);
   });
 });
 

@@ -29,22 +29,22 @@ describe('gitcanary validate', () => {
       'README.md': '# not a manifest',
     });
 
-    const report = await validateCheckout(dir, 'default');
+    const report = await validateCheckout(dir, { defaultNamespace: 'default' });
 
-    expect(report).toEqual({ files: 2, canaries: ['demo/podinfo'], errors: [] });
+    expect(report).toEqual({ files: 2, canaries: ['demo/podinfo'], errors: [], warnings: [] });
     expect(formatReport(report, (f) => f)).toBe('ok: 2 manifest files, 1 Canary\n');
   });
 
   it('names the file and the line of a bad field, and the line and column of a YAML error', async () => {
     const dir = await checkout({
       'podinfo/service.yaml': await example('service.yaml'),
-      'podinfo/canary.yaml': `# leading comment\n---\n${(await example('canary.yaml')).replace('stepWeight: 10', 'stepWeight: 400')}`,
+      'podinfo/canary.yaml': `# leading comment\n---\n${(await example('canary.yaml')).replace('stepWeight: 10', 'stepWeight: -4')}`,
       'garbled.yml': 'kind: Canary\nmetadata: [unclosed\n',
       '.git/ignored.yaml': 'not: [read',
       'node_modules/x/ignored.yaml': 'not: [read',
     });
 
-    const report = await validateCheckout(dir, 'default');
+    const report = await validateCheckout(dir, { defaultNamespace: 'default' });
     const text = formatReport(report, (f) => f);
 
     const canaryLines = (await example('canary.yaml')).split('\n');
@@ -52,7 +52,7 @@ describe('gitcanary validate', () => {
     expect(text).toBe(
       [
         'garbled.yml:3:1: invalid YAML: deficient indentation',
-        `podinfo/canary.yaml:${stepLine}: spec.analysis.stepWeight: must be an integer from 1 to 100`,
+        `podinfo/canary.yaml:${stepLine}: spec.analysis.stepWeight: must be a whole number of percent (0 or more; above 100 is taken as 100)`,
         '2 errors in 3 manifest files (0 Canaries valid)',
         '',
       ].join('\n'),
@@ -66,7 +66,7 @@ describe('gitcanary validate', () => {
     );
     const dir = await checkout({ 'canary.yaml': canary });
 
-    const report = await validateCheckout(dir, 'default');
+    const report = await validateCheckout(dir, { defaultNamespace: 'default' });
 
     expect(report.errors).toMatchObject([
       {
@@ -85,7 +85,7 @@ describe('gitcanary validate', () => {
       'podinfo/podinfo.gitcanary.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
     });
 
-    const report = await validateCheckout(dir, 'default');
+    const report = await validateCheckout(dir, { defaultNamespace: 'default' });
 
     expect(report.errors).toMatchObject([{ file: 'podinfo/podinfo.gitcanary.yaml', canary: 'demo/podinfo' }]);
   });

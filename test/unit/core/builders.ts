@@ -1,5 +1,5 @@
 // Small builders for the pure core's inputs: a Canary, a target Service, and the previous generated file.
-import type { CanarySpec, KubeObject, ServiceManifest } from '../../../src/core/model.js';
+import type { CanaryAnalysis, CanarySpec, KubeObject, ServiceManifest } from '../../../src/core/model.js';
 import { parseGeneratedFile } from '../../../src/core/generated-file.js';
 import {
   planRollout,
@@ -7,6 +7,29 @@ import {
   type PlanInput,
   type PlanResult,
 } from '../../../src/core/plan-rollout.js';
+
+/** A Canary's `service` with nothing but what is given (and gitcanary's empty defaults). */
+export function aService(overrides: Partial<CanarySpec['service']> = {}): CanarySpec['service'] {
+  const noMetadata = () => ({ labels: {}, annotations: {} });
+  return {
+    port: 9898,
+    apexName: 'podinfo',
+    gatewayRefs: [],
+    hosts: [],
+    match: [],
+    mirror: [],
+    apex: noMetadata(),
+    primary: noMetadata(),
+    canary: noMetadata(),
+    unmanaged: { labels: [], annotations: [] },
+    ...overrides,
+  };
+}
+
+/** An analysis with the given fields and the empty defaults of the others. */
+export function anAnalysis(overrides: Partial<CanaryAnalysis> = {}): CanaryAnalysis {
+  return { intervalSeconds: 60, threshold: 2, match: [], mirror: false, ...overrides };
+}
 
 export function aCanary(overrides: Partial<CanarySpec> = {}): CanarySpec {
   return {
@@ -16,13 +39,8 @@ export function aCanary(overrides: Partial<CanarySpec> = {}): CanarySpec {
     name: 'podinfo',
     targetName: 'podinfo',
     provider: 'gatewayapi',
-    service: {
-      port: 9898,
-      apexName: 'podinfo',
-      gatewayRefs: [{ name: 'public', namespace: 'gateways' }],
-      hosts: [],
-    },
-    analysis: { intervalSeconds: 60, threshold: 2, maxWeight: 30, stepWeight: 10 },
+    service: aService({ gatewayRefs: [{ name: 'public', namespace: 'gateways' }] }),
+    analysis: anAnalysis({ maxWeight: 30, stepWeight: 10 }),
     skipAnalysis: false,
     suspend: false,
     annotations: {},
@@ -77,8 +95,8 @@ export class Rollout {
   reconcile(at: Date, changes: Partial<PlanInput> = {}): CanaryPlan {
     this.input = { ...this.input, ...changes, now: at };
     const plan = expectPlan(planRollout(this.input));
-    const [primary, canary, route] = plan.desired;
-    this.input = { ...this.input, previous: after(plan, this.input), live: { primary, canary, route } };
+    const [primary, canary, ...routes] = plan.desired;
+    this.input = { ...this.input, previous: after(plan, this.input), live: { primary, canary, routes } };
     return plan;
   }
 }

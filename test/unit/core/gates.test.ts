@@ -197,11 +197,11 @@ describe('analysisNeeds', () => {
     ],
     ['nothing before the interval is due', progressing, green, 1.5, { webhooks: [], metrics: false }],
     [
-      'pre-rollout, rollout, rollback, confirm-traffic-increase and metrics at the first due step',
+      'pre-rollout, rollback and confirm-traffic-increase but no metrics at the first due step (weight 0 is not judged)',
       progressing,
       green,
       2,
-      { webhooks: ['pre-rollout', 'rollout', 'rollback', 'confirm-traffic-increase'], metrics: true },
+      { webhooks: ['pre-rollout', 'rollback', 'confirm-traffic-increase'], metrics: false },
     ],
   ])('asks for %s', (_, state, revision, at, expected) => {
     expect(analysisNeeds(aCanary(), state, revision, minutes(at))).toEqual(expected);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult, KubeObject } from '../../../src/core/model.js';
 import { planRollout, type CanaryPlan } from '../../../src/core/plan-rollout.js';
 import { revisionOf } from '../../../src/core/revision.js';
-import { aCanary, aTarget, minutes, Rollout, specOf, weightOf } from './builders.js';
+import { aCanary, anAnalysis, aService, aTarget, minutes, Rollout, specOf, weightOf } from './builders.js';
 
 describe('planRollout', () => {
   it('initializes primary, canary and a route sending everything to primary', () => {
@@ -87,12 +87,12 @@ describe('planRollout', () => {
       ['weight 0 → 5', 'weight 5 → 50', 'promoting'],
     ],
     [
-      'blue/green iterations',
+      'blue/green iterations (the last step gives the canary all traffic, as in Flagger)',
       { iterations: 2, maxWeight: undefined, stepWeight: undefined },
-      ['iteration 0 → 1', 'iteration 1 → 2', 'promoting'],
+      ['iteration 0 → 1', 'iteration 1 → 2', 'iteration 2 → 3, all traffic to canary'],
     ],
   ])('steps by %s', (_, analysis, expected) => {
-    const rollout = new Rollout(aCanary({ analysis: { intervalSeconds: 60, threshold: 2, ...analysis } }));
+    const rollout = new Rollout(aCanary({ analysis: anAnalysis(analysis) }));
     rollout.reconcile(minutes(0));
     rollout.reconcile(minutes(1), { target: aTarget('green') });
 
@@ -187,7 +187,7 @@ describe('planRollout', () => {
     expect(weightOf(second, 'podinfo-canary')).toBe(0);
   });
 
-  it('in commit-only mode waits for the cluster to match before the next step counts', () => {
+  it('in commit-only mode judges each step over a full interval from when the cluster was seen holding it', () => {
     const rollout = new Rollout(aCanary(), aTarget('blue'));
     rollout.input.applies = false;
     rollout.reconcile(minutes(0));
@@ -195,11 +195,38 @@ describe('planRollout', () => {
     const committed = rollout.input.live;
 
     const stale = rollout.reconcile(minutes(2), { live: {} });
-    const caughtUp = rollout.reconcile(minutes(2.2), { live: committed });
+    const seen = rollout.reconcile(minutes(2.5), { live: committed });
+    const early = rollout.reconcile(minutes(3.4));
+    const stepped = rollout.reconcile(minutes(3.5));
+    const notApplied = rollout.reconcile(minutes(5), { live: committed });
 
     expect(stale.waiting).toBe('waiting for the cluster to match the committed objects');
     expect(stale.content).toBeUndefined();
-    expect(caughtUp.state.canaryWeight).toBe(10);
+    expect(seen.commitMessage?.split('\n')[0]).toBe('podinfo: weight 0 live in the cluster');
+    expect(seen.state.liveSince).toBe(minutes(2.5).toISOString());
+    expect(early.waiting).toBe(`next analysis at ${minutes(3.5).toISOString()}`);
+    expect(stepped.state).toMatchObject({ canaryWeight: 10 });
+    expect(stepped.state).not.toHaveProperty('liveSince');
+    expect(notApplied.waiting).toBe('waiting for the cluster to match the committed objects');
+  });
+
+  it('in commit-only mode keeps the time a step went live across a failed check, which changes nothing live', () => {
+    const rollout = new Rollout(aCanary(), aTarget('blue'));
+    rollout.input.applies = false;
+    rollout.reconcile(minutes(0));
+    rollout.reconcile(minutes(1), { target: aTarget('green') });
+    rollout.reconcile(minutes(1.5));
+    rollout.reconcile(minutes(2.5));
+    rollout.reconcile(minutes(2.6));
+    const failed = {
+      checks: [{ name: 'request-success-rate', value: 90, min: 99, passed: false }],
+      gates: {},
+    };
+
+    const plan = rollout.reconcile(minutes(3.6), { analysis: failed });
+
+    expect(plan.commitMessage?.split('\n')[0]).toBe('podinfo: check failed (1 of 2)');
+    expect(plan.state.liveSince).toBe(minutes(2.6).toISOString());
   });
 
   it('refuses to take over a primary Service that gitcanary did not create', () => {
@@ -273,7 +300,7 @@ describe('planRollout', () => {
     const rollout = new Rollout(
       aCanary({
         provider: 'kubernetes',
-        service: { port: 9898, apexName: 'podinfo', gatewayRefs: [], hosts: [] },
+        service: aService(),
       }),
     );
 

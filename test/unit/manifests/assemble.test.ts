@@ -3,6 +3,7 @@ import type { CanarySpec, ServiceManifest } from '../../../src/core/model.js';
 import { assembleRepository } from '../../../src/core/manifests/assemble.js';
 import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
 import type { ParsedFile } from '../../../src/core/manifests/parse-file.js';
+import { anAnalysis, aService } from '../core/builders.js';
 
 function service(file: string, name: string, namespace = 'apps'): ServiceManifest {
   return {
@@ -21,8 +22,8 @@ function canary(file: string, name: string, targetName = name, namespace = 'apps
     name,
     targetName,
     provider: 'kubernetes',
-    service: { port: 80, apexName: targetName, gatewayRefs: [], hosts: [] },
-    analysis: { intervalSeconds: 60, threshold: 1, stepWeight: 10, maxWeight: 100 },
+    service: aService({ port: 80, apexName: targetName }),
+    analysis: anAnalysis({ threshold: 1, iterations: 10 }),
     skipAnalysis: false,
     suspend: false,
     annotations: {},
@@ -34,7 +35,15 @@ function file(contents: {
   canaries?: CanarySpec[];
   errors?: ManifestError[];
 }): ParsedFile {
-  return { services: [], canaries: [], canaryChecks: [], metricTemplates: [], errors: [], ...contents };
+  return {
+    services: [],
+    canaries: [],
+    canaryChecks: [],
+    metricTemplates: [],
+    errors: [],
+    warnings: [],
+    ...contents,
+  };
 }
 
 const resolvedNames = (files: ParsedFile[]): string[] =>
@@ -196,7 +205,7 @@ describe('assembleRepository', () => {
 
     const assembled = assembleRepository(files);
 
-    expect(assembled).toEqual({ canaries: [], errors: [] });
+    expect(assembled).toEqual({ canaries: [], errors: [], warnings: [] });
   });
 
   it('passes on the errors of the files, sorted by file and document', () => {

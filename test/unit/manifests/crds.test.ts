@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Phase, RolloutState } from '../../../src/core/model.js';
 import { ACCEPTED_PROVIDERS, GITCANARY_V1ALPHA1 } from '../../../src/core/manifests/canary-schema.js';
 import { parseDuration } from '../../../src/core/manifests/duration.js';
+import { canaryCrd } from '../../../src/core/manifests/canary-crd.js';
 
 interface Schema {
   type?: string;
@@ -65,6 +66,8 @@ const rolloutStateFields: Record<keyof RolloutState, true> = {
   lastPromotedRevision: true,
   lastStepTime: true,
   lastChecks: true,
+  mirrored: true,
+  liveSince: true,
   message: true,
 };
 
@@ -93,6 +96,10 @@ describe('gitcanary CRDs', () => {
     const apiVersion = `${crd.spec.group}/${crd.spec.versions[0]?.name}`;
 
     expect(apiVersion).toBe(GITCANARY_V1ALPHA1);
+  });
+
+  it('is the Canary CRD generated from the field classification (npm run generate)', () => {
+    expect(loadCrd('canaries.gitcanary.dev')).toEqual(canaryCrd());
   });
 
   it('accepts exactly the providers the parser accepts', () => {

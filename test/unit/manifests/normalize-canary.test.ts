@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CanarySpec } from '../../../src/core/model.js';
 import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
 import { normalizeCanary } from '../../../src/core/manifests/normalize-canary.js';
+import { anAnalysis, aService } from '../core/builders.js';
 
 type Fields = Record<string, unknown>;
 
@@ -29,7 +30,6 @@ function canaryParts(apiVersion = 'gitcanary.dev/v1alpha1', analysisChanges: Fie
   const service: Fields = {
     port: 9898,
     name: 'podinfo-apex',
-    targetPort: 'http',
     gatewayRefs: [{ name: 'public', namespace: 'infra', sectionName: 'https' }],
     hosts: ['app.example.com'],
   };
@@ -78,20 +78,21 @@ describe('normalizeCanary', () => {
       name: 'podinfo',
       targetName: 'podinfo',
       provider: 'gatewayapi',
-      service: {
+      providerVersion: 'v1',
+      service: aService({
         port: 9898,
         apexName: 'podinfo-apex',
         gatewayRefs: [{ name: 'public', namespace: 'infra', sectionName: 'https' }],
         hosts: ['app.example.com'],
-      },
-      analysis: {
+      }),
+      analysis: anAnalysis({
         intervalSeconds: 30,
         threshold: 3,
         maxWeight: 40,
         stepWeight: 10,
         metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }],
         webhooks: [{ name: 'load-test', url: 'http://flagger-loadtester.test/' }],
-      },
+      }),
       skipAnalysis: false,
       suspend: false,
       progressDeadlineSeconds: 120,
@@ -127,8 +128,7 @@ describe('normalizeCanary', () => {
       metadata: { name: 'podinfo' },
       spec: {
         targetRef: { kind: 'Service', name: 'podinfo' },
-        service: { port: 80 },
-        analysis: { stepWeight: 10 },
+        analysis: { interval: '1m' },
       },
     };
 
@@ -138,13 +138,36 @@ describe('normalizeCanary', () => {
       namespace: 'default',
       provider: 'kubernetes',
       service: { apexName: 'podinfo', gatewayRefs: [], hosts: [] },
-      analysis: { intervalSeconds: 60, threshold: 1, maxWeight: 100, stepWeight: 10 },
+      analysis: { intervalSeconds: 60, threshold: 1, iterations: 10 },
       skipAnalysis: false,
       suspend: false,
       annotations: {},
     });
     expect(canary).not.toHaveProperty('progressDeadlineSeconds');
+    expect(canary.service).not.toHaveProperty('port');
     expect(canary.analysis).not.toHaveProperty('metrics');
+  });
+
+  it("reads Flagger's own Service-target example (v1alpha3, core/v1, provider kubernetes, iterations 2)", () => {
+    const document = {
+      apiVersion: 'flagger.app/v1alpha3',
+      kind: 'Canary',
+      metadata: { name: 'podinfo' },
+      spec: {
+        provider: 'kubernetes',
+        targetRef: { apiVersion: 'core/v1', kind: 'Service', name: 'podinfo' },
+        service: { port: 9898 },
+        canaryAnalysis: { interval: '10s', threshold: 2, iterations: 2, metrics: [] },
+      },
+    };
+
+    const result = normalizeCanary(document, context);
+
+    expect(result).toMatchObject({
+      ok: true,
+      canary: { provider: 'kubernetes', analysis: { intervalSeconds: 10, threshold: 2, iterations: 2 } },
+      warnings: [],
+    });
   });
 
   it('keeps the apex name and the target name apart', () => {
@@ -158,30 +181,87 @@ describe('normalizeCanary', () => {
   });
 
   it.each([
-    ['gatewayapi', 'gatewayapi'],
-    ['gatewayapi:v1', 'gatewayapi'],
-    ['gatewayapi:v1beta1', 'gatewayapi'],
-    ['kubernetes', 'kubernetes'],
-    [null, 'kubernetes'],
-  ])('maps provider %j to %s', (provider, expected) => {
+    ['gatewayapi', 'gatewayapi', 'v1'],
+    ['gatewayapi:v1', 'gatewayapi', 'v1'],
+    ['gatewayapi:v1beta1', 'gatewayapi', 'v1beta1'],
+  ])('maps provider %j to the %s router writing %s', (provider, router, version) => {
     const { document, spec } = canaryParts();
     spec.provider = provider;
 
     const canary = normalized(document);
 
-    expect(canary.provider).toBe(expected);
+    expect([canary.provider, canary.providerVersion]).toEqual([router, version]);
+  });
+
+  it.each([
+    ['kubernetes', undefined],
+    [null, undefined],
+    [null, 'kubernetes'],
+  ])(
+    'refuses weights when the provider in effect is kubernetes (spec.provider %j, default %j)',
+    (provider, fallback) => {
+      const { document, spec } = canaryParts();
+      spec.provider = provider;
+
+      const result = normalizeCanary(document, {
+        ...context,
+        ...(fallback ? { defaultProvider: fallback } : {}),
+      });
+
+      expect(result.ok).toBe(false);
+      expect(result.ok ? [] : result.errors).toEqual([
+        expect.objectContaining({
+          field: 'spec.analysis',
+          message: expect.stringMatching(
+            /provider kubernetes cannot shift traffic: set spec.provider \(or --default-provider\).*or use iterations/,
+          ) as string,
+        }),
+      ]);
+    },
+  );
+
+  it('takes the provider of a Canary that names none from --default-provider', () => {
+    const { document, spec } = canaryParts();
+    spec.provider = null;
+
+    const canary = normalizeCanary(document, { ...context, defaultProvider: 'gatewayapi:v1beta1' });
+
+    expect(canary).toMatchObject({
+      ok: true,
+      canary: { provider: 'gatewayapi', providerVersion: 'v1beta1' },
+    });
   });
 
   it.each([
     ['stepWeights', { stepWeight: null, maxWeight: null, stepWeights: [5, 10, 30] }, 30],
     [
-      'stepWeights under a larger maxWeight',
+      'stepWeights under a larger maxWeight (maxWeight is ignored)',
       { stepWeight: null, maxWeight: 80, stepWeights: [5, 10, 30] },
       30,
     ],
+    [
+      'stepWeights above a smaller maxWeight (maxWeight is ignored)',
+      { stepWeight: null, maxWeight: 20, stepWeights: [5, 10, 30] },
+      30,
+    ],
+    [
+      'stepWeights above 100 (clamped)',
+      { stepWeight: null, maxWeight: null, stepWeights: [50, 150, 200] },
+      100,
+    ],
     ['stepWeight', { stepWeight: 10, maxWeight: null }, 100],
     ['stepWeight and maxWeight', { stepWeight: 10, maxWeight: 40 }, 40],
-    ['iterations and maxWeight', { stepWeight: null, maxWeight: 50, iterations: 10 }, 50],
+    ['a maxWeight above 100 (clamped)', { stepWeight: 10, maxWeight: 150 }, 100],
+    [
+      'stepWeight beside stepWeights (the last one is the maximum)',
+      { stepWeight: 10, stepWeights: [20, 60] },
+      60,
+    ],
+    [
+      'iterations beside a maxWeight (iterations win)',
+      { stepWeight: null, maxWeight: 50, iterations: 10 },
+      undefined,
+    ],
     ['iterations', { stepWeight: null, maxWeight: null, iterations: 10 }, undefined],
   ])('sets maxWeight from %s', (_case, analysis, maxWeight) => {
     const { document } = canaryParts('gitcanary.dev/v1alpha1', analysis);
@@ -191,30 +271,68 @@ describe('normalizeCanary', () => {
     expect(canary.analysis.maxWeight).toBe(maxWeight);
   });
 
+  it.each<[string, Fields, Partial<CanarySpec['analysis']>, string[]]>([
+    [
+      'iterations beside stepWeight: iterations win',
+      { iterations: 5 },
+      { iterations: 5 },
+      ['spec.analysis.stepWeight', 'spec.analysis.maxWeight'],
+    ],
+    [
+      'a stepWeight above maxWeight: the first step stops at maxWeight',
+      { stepWeight: 50 },
+      { stepWeight: 50, maxWeight: 40 },
+      [],
+    ],
+    ['a stepWeight above 100', { stepWeight: 150, maxWeight: null }, { stepWeight: 100, maxWeight: 100 }, []],
+    ['threshold 0 as 1', { threshold: 0 }, { threshold: 1 }, []],
+    [
+      'stepWeight beside stepWeights: stepWeight steps, the last of stepWeights is the maximum',
+      { stepWeights: [20, 60] },
+      { stepWeight: 10, maxWeight: 60 },
+      ['spec.analysis.stepWeights'],
+    ],
+  ])('takes %s, as Flagger does', (_case, changes, expected, warned) => {
+    const { document } = canaryParts('gitcanary.dev/v1alpha1', changes);
+
+    const result = normalizeCanary(document, context);
+
+    expect(result).toMatchObject({ ok: true, canary: { analysis: expected } });
+    expect(result.warnings.map((w) => w.field)).toEqual(warned);
+  });
+
+  it("takes a flagger.app interval below Flagger's minimum as 10s, and says so", () => {
+    const { document } = canaryParts('flagger.app/v1beta1', { interval: '2s' });
+
+    const result = normalizeCanary(document, context);
+
+    expect(result).toMatchObject({ ok: true, canary: { analysis: { intervalSeconds: 10 } } });
+    expect(result.warnings).toMatchObject([{ field: 'spec.analysis.interval', code: 'FieldIgnored' }]);
+  });
+
+  it.each([
+    ['v1', 'v1'],
+    ["core/v1 (as in Flagger's Service-target example)", 'core/v1'],
+    ['no apiVersion', null],
+  ])('takes a target with %s as a core Service', (_case, apiVersion) => {
+    const { document, targetRef } = canaryParts();
+    targetRef.apiVersion = apiVersion;
+
+    expect(normalizeCanary(document, context).ok).toBe(true);
+  });
+
   it.each<[string, (parts: CanaryParts) => unknown, string, string]>([
     [
-      'a stepWeight above maxWeight',
-      ({ analysis }) => (analysis.stepWeight = 50),
+      'a negative stepWeight',
+      ({ analysis }) => (analysis.stepWeight = -5),
       'spec.analysis.stepWeight',
-      'above maxWeight',
-    ],
-    [
-      'a stepWeight of 0',
-      ({ analysis }) => (analysis.stepWeight = 0),
-      'spec.analysis.stepWeight',
-      'from 1 to 100',
-    ],
-    [
-      'a maxWeight above 100',
-      ({ analysis }) => (analysis.maxWeight = 101),
-      'spec.analysis.maxWeight',
-      'from 1 to 100',
+      'whole number of percent',
     ],
     [
       'a fractional stepWeight',
       ({ analysis }) => (analysis.stepWeight = 2.5),
       'spec.analysis.stepWeight',
-      'from 1 to 100',
+      'whole number of percent',
     ],
     [
       'stepWeights that go down',
@@ -229,38 +347,24 @@ describe('normalizeCanary', () => {
       'strictly increasing',
     ],
     [
-      'stepWeights above 100',
-      ({ analysis }) =>
-        Object.assign(analysis, { stepWeight: null, maxWeight: null, stepWeights: [50, 150] }),
+      'a stepWeights entry of 0',
+      ({ analysis }) => Object.assign(analysis, { stepWeight: null, stepWeights: [0, 10] }),
       'spec.analysis.stepWeights',
-      'step 1 (150) must be from 1 to 100',
-    ],
-    [
-      'stepWeights above an explicit maxWeight',
-      ({ analysis }) => Object.assign(analysis, { stepWeight: null, stepWeights: [10, 60] }),
-      'spec.analysis.stepWeights',
-      'step 1 (60) is above maxWeight (40)',
-    ],
-    [
-      'both stepWeight and stepWeights',
-      ({ analysis }) => (analysis.stepWeights = [10, 20]),
-      'spec.analysis.stepWeights',
-      'either stepWeight or stepWeights',
-    ],
-    [
-      'iterations with stepWeight',
-      ({ analysis }) => (analysis.iterations = 5),
-      'spec.analysis.iterations',
-      'cannot be combined',
+      'step 0 (0) must be at least 1',
     ],
     [
       'none of stepWeight, stepWeights or iterations',
-      ({ analysis }) => (analysis.stepWeight = null),
+      ({ analysis }) => Object.assign(analysis, { stepWeight: null, maxWeight: null }),
       'spec.analysis',
       'one of stepWeight, stepWeights or iterations is required',
     ],
     ['no analysis', ({ spec }) => delete spec.analysis, 'spec.analysis', 'required'],
-    ['a threshold of 0', ({ analysis }) => (analysis.threshold = 0), 'spec.analysis.threshold', 'at least 1'],
+    [
+      'a negative threshold',
+      ({ analysis }) => (analysis.threshold = -1),
+      'spec.analysis.threshold',
+      'not be negative',
+    ],
     [
       'an unreadable interval',
       ({ analysis }) => (analysis.interval = '1 minute'),
@@ -280,18 +384,23 @@ describe('normalizeCanary', () => {
       'duration',
     ],
     [
-      'a provider gitcanary cannot route',
+      'a provider gitcanary does not route for yet',
       ({ spec }) => (spec.provider = 'istio'),
       'spec.provider',
-      'must be one of',
+      'provider "istio" is not supported yet; gitcanary routes for kubernetes, gatewayapi',
+    ],
+    [
+      'a provider Flagger does not know',
+      ({ spec }) => (spec.provider = 'gatewayapi:v2'),
+      'spec.provider',
+      'unknown provider "gatewayapi:v2"; gitcanary routes for',
     ],
     [
       'provider gatewayapi without gatewayRefs',
       ({ service }) => (service.gatewayRefs = []),
       'spec.service.gatewayRefs',
-      'at least one gateway',
+      'at least one parent',
     ],
-    ['a missing service port', ({ service }) => delete service.port, 'spec.service.port', 'required'],
     ['a service port of 0', ({ service }) => (service.port = 0), 'spec.service.port', 'from 1 to 65535'],
     [
       'a service port given as text',
@@ -315,7 +424,13 @@ describe('normalizeCanary', () => {
       'a target Service of another API group',
       ({ targetRef }) => (targetRef.apiVersion = 'serving.knative.dev/v1'),
       'spec.targetRef.apiVersion',
-      'must be v1',
+      'must be v1 or core/v1',
+    ],
+    [
+      'a target in another namespace',
+      ({ targetRef }) => (targetRef.namespace = 'elsewhere'),
+      'spec.targetRef.namespace',
+      "the Canary's namespace test",
     ],
     ['a target without name', ({ targetRef }) => delete targetRef.name, 'spec.targetRef.name', 'required'],
     [
@@ -325,6 +440,12 @@ describe('normalizeCanary', () => {
       'required',
     ],
     ['suspend given as text', ({ spec }) => (spec.suspend = 'yes'), 'spec.suspend', 'boolean'],
+    [
+      'a metricsServer that is not a URL',
+      ({ spec }) => (spec.metricsServer = 'prometheus:9090'),
+      'spec.metricsServer',
+      'http://',
+    ],
   ])('rejects %s, naming the field', (_case, change, field, message) => {
     const parts = canaryParts();
     change(parts);
@@ -344,7 +465,7 @@ describe('normalizeCanary', () => {
   });
 
   it('names the fields of a v1alpha3 Canary under canaryAnalysis', () => {
-    const { document } = canaryParts('flagger.app/v1alpha3', { stepWeight: 90 });
+    const { document } = canaryParts('flagger.app/v1alpha3', { stepWeight: -90 });
 
     const errors = errorsOf(document);
 
@@ -355,7 +476,7 @@ describe('normalizeCanary', () => {
     const { document, targetRef, service, analysis } = canaryParts();
     targetRef.kind = 'Deployment';
     service.port = -1;
-    analysis.threshold = 0;
+    analysis.threshold = -1;
 
     const errors = errorsOf(document);
 

@@ -3,7 +3,14 @@ import { formatManifestError } from '../../../src/core/manifests/manifest-error.
 import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
 
 const options = { defaultNamespace: 'apps' };
-const nothing = { services: [], canaries: [], canaryChecks: [], metricTemplates: [], errors: [] };
+const nothing = {
+  services: [],
+  canaries: [],
+  canaryChecks: [],
+  metricTemplates: [],
+  errors: [],
+  warnings: [],
+};
 
 const service = `apiVersion: v1
 kind: Service
@@ -33,7 +40,7 @@ ${extra}spec:
     port: 80
   ${analysisKey}:
     interval: 1m
-    stepWeight: 10
+    iterations: 10
 `;
 }
 
@@ -161,7 +168,14 @@ describe('parseManifestFile', () => {
 
     expect(parsed.services).toEqual([]);
     expect(parsed.errors).toEqual([
-      { code: 'ManifestInvalid', file: 'svc.yaml', document: 0, field: 'metadata.name', message: 'required' },
+      {
+        code: 'ManifestInvalid',
+        file: 'svc.yaml',
+        document: 0,
+        line: 3,
+        field: 'metadata.name',
+        message: 'required',
+      },
     ]);
   });
 
@@ -202,9 +216,26 @@ describe('formatManifestError', () => {
       'a.yaml:3:5: invalid YAML: bad indentation',
     ],
     [{ file: 'a.yaml', document: 0, message: 'something' }, 'a.yaml#1: something'],
+    [
+      { file: 'a.yaml', document: 1, line: 12, field: 'spec.analysis.stepWeight', message: 'too big' },
+      'a.yaml:12: spec.analysis.stepWeight: too big',
+    ],
   ])('formats %j as one line', (error, text) => {
     const line = formatManifestError({ code: 'ManifestInvalid', ...error });
 
     expect(line).toBe(text);
+  });
+
+  it('says a warning is one', () => {
+    const line = formatManifestError({
+      code: 'FieldIgnored',
+      file: 'a.yaml',
+      document: 0,
+      line: 7,
+      field: 'spec.autoscalerRef',
+      message: 'not applicable',
+    });
+
+    expect(line).toBe('a.yaml:7: warning: spec.autoscalerRef: not applicable');
   });
 });

@@ -4,7 +4,7 @@ import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
 
 const service = (color: string) =>
   `apiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  selector:\n    app: podinfo-${color}\n`;
-const canary = `apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  targetRef: { apiVersion: v1, kind: Service, name: podinfo }\n  service: { port: 9898 }\n  analysis: { interval: 1m, stepWeight: 10, maxWeight: 50 }\n`;
+const canary = `apiVersion: gitcanary.dev/v1alpha1\nkind: Canary\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  targetRef: { apiVersion: v1, kind: Service, name: podinfo }\n  service: { port: 9898 }\n  analysis: { interval: 1m, iterations: 5 }\n`;
 const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo-blue\n';
 
 /** Commits as path → text; blob ids are the texts' own, so an unchanged file keeps its id. */
@@ -50,7 +50,7 @@ describe('the manifest loader', () => {
 
   it('reads and parses each file once, and on a new commit only the files whose blob changed', async () => {
     const repo = repository(commits);
-    const loader = new ManifestLoader(repo, '', 'default');
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
 
     const first = await loader.load('blue');
     const readsOfFirst = repo.reads.length;
@@ -65,9 +65,43 @@ describe('the manifest loader', () => {
     });
   });
 
+  it('reports the warnings of a file once per revision of that file, not at every load', async () => {
+    const warned = canary.replace(
+      '  service: { port: 9898 }',
+      '  service: { port: 9898, portDiscovery: true }',
+    );
+    const repo = repository({
+      first: { 'apps/podinfo/service.yaml': service('blue'), 'apps/podinfo/canary.yaml': warned },
+      second: { 'apps/podinfo/service.yaml': service('green'), 'apps/podinfo/canary.yaml': warned },
+      third: {
+        'apps/podinfo/service.yaml': service('green'),
+        'apps/podinfo/canary.yaml': `${warned}# edited\n`,
+      },
+    });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const loads = [await loader.load('first'), await loader.load('second'), await loader.load('third')];
+
+    expect(loads.map((l) => l.freshWarnings.map((w) => w.field))).toEqual([
+      ['spec.service.portDiscovery'],
+      [],
+      ['spec.service.portDiscovery'],
+    ]);
+    expect(loads[1]?.assembled.warnings).toHaveLength(1);
+  });
+
+  it('puts the line of the field into an error found across files (a missing target)', async () => {
+    const repo = repository({ lonely: { 'apps/podinfo/canary.yaml': canary } });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const { assembled } = await loader.load('lonely');
+
+    expect(assembled.errors).toMatchObject([{ field: 'spec.targetRef.name', line: 7 }]);
+  });
+
   it("keeps only the last commit's parsed files, so memory follows the repository and not its history", async () => {
     const repo = repository(commits);
-    const loader = new ManifestLoader(repo, '', 'default');
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
     const blue = await loader.load('blue');
     await loader.load('green');
     const before = repo.reads.length;
@@ -79,7 +113,7 @@ describe('the manifest loader', () => {
 
   it('keeps a text it read until told to forget it', async () => {
     const repo = repository(commits);
-    const loader = new ManifestLoader(repo, '', 'default');
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
     const { oids } = await loader.load('blue');
     const oid = oids.get('apps/podinfo/deployment.yaml') ?? '';
     const before = repo.reads.length;
@@ -94,7 +128,7 @@ describe('the manifest loader', () => {
 
   it('lets a text go once the loaded commit no longer holds its blob', async () => {
     const repo = repository(commits);
-    const loader = new ManifestLoader(repo, '', 'default');
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
     const blue = await loader.load('blue');
     const oid = blue.oids.get('apps/podinfo/service.yaml') ?? '';
     await loader.text(oid);

@@ -15,7 +15,7 @@ function inputs(overrides: Partial<PlanInputs> = {}): PlanInputs {
   return {
     resolved: { canary: aCanary(), target: aTarget(), checks: noChecks, templates: {} },
     generatedOid: 'a1',
-    live: { primary: live('podinfo-primary'), canary: live('podinfo-canary'), route: undefined },
+    live: { primary: live('podinfo-primary'), canary: live('podinfo-canary'), routes: [undefined] },
     ...overrides,
   };
 }
@@ -114,7 +114,10 @@ describe('QuietPlans', () => {
     const first = inputs();
     quiet.remember('demo/podinfo', first, aPlan(), true);
 
-    const again = { ...first, live: { primary: live('podinfo-primary'), canary: live('podinfo-canary') } };
+    const again = {
+      ...first,
+      live: { primary: live('podinfo-primary'), canary: live('podinfo-canary'), routes: [undefined] },
+    };
 
     expect(quiet.reuse('demo/podinfo', again)).toBeDefined();
   });

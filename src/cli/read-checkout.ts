@@ -1,0 +1,112 @@
+// Reads a repository checkout from disk the way the reconciler reads a commit: every manifest parsed with
+// the reconciler's own parser, then assembled, and each Canary's generated file read back. `validate` and
+// `render` both start here, so they report the same errors and warnings as `reconcile`.
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import {
+  generatedPath,
+  isGeneratedPath,
+  parseGeneratedFile,
+  type GeneratedFile,
+} from '../core/generated-file.js';
+import { assembleRepository, type ResolvedCanary } from '../core/manifests/assemble.js';
+import { withFieldLines } from '../core/manifests/field-line.js';
+import { compareManifestErrors, type ManifestError } from '../core/manifests/manifest-error.js';
+import {
+  isManifestPath,
+  parseManifestFile,
+  type ParseManifestOptions,
+} from '../core/manifests/parse-file.js';
+import { ConfigError } from './reconciler-config.js';
+
+export interface CheckoutCanary {
+  resolved: ResolvedCanary;
+  /** The Canary's generated file as committed, when there is one and it is valid. */
+  generated?: { file: GeneratedFile; content: string };
+}
+
+export interface Checkout {
+  /** Manifest files read (generated files not counted). */
+  files: number;
+  canaries: CheckoutCanary[];
+  /** With `line` filled in where the field was found. */
+  errors: ManifestError[];
+  warnings: ManifestError[];
+}
+
+// Never part of a repository's tree: git's own directory, and dependencies a CI job may have installed.
+const skippedDirectories = new Set(['.git', 'node_modules']);
+
+export async function readCheckout(root: string, options: ParseManifestOptions): Promise<Checkout> {
+  const texts = new Map<string, string>();
+  for (const file of await listFiles(root)) {
+    if (isManifestPath(file) || isGeneratedPath(file))
+      texts.set(file, await readFile(join(root, file), 'utf8'));
+  }
+  const manifests = [...texts.keys()].filter(isManifestPath).sort();
+  const assembled = assembleRepository(
+    manifests.map((file) => parseManifestFile(file, texts.get(file) ?? '', options)),
+  );
+  const errors = [...assembled.errors];
+  const owners = new Map<string, string>();
+  const canaries: CheckoutCanary[] = [];
+  for (const resolved of assembled.canaries) {
+    const { canary } = resolved;
+    const key = `${canary.namespace}/${canary.name}`;
+    const path = generatedPath(canary);
+    const clash = owners.get(path);
+    owners.set(path, key);
+    if (clash) {
+      const message = `generated file ${path} would belong to both ${clash} and ${key}; give the Canaries distinct names`;
+      errors.push({
+        code: 'ManifestInvalid',
+        ...canary.source,
+        field: 'metadata.name',
+        message,
+        canary: key,
+      });
+      continue;
+    }
+    // A generated file broken by hand stalls its Canary in the daemon; better to hear of it in review.
+    const content = texts.get(path);
+    const parsed = content === undefined ? undefined : parseGeneratedFile(canary, content);
+    if (parsed && !parsed.ok) {
+      errors.push({ code: 'ManifestInvalid', file: path, message: parsed.message, canary: key });
+      continue;
+    }
+    canaries.push({
+      resolved,
+      ...(parsed?.ok && content ? { generated: { file: parsed.file, content } } : {}),
+    });
+  }
+  const withLines = (list: ManifestError[]) =>
+    [...groupByFile(list)].flatMap(([file, group]) => withFieldLines(group, texts.get(file) ?? ''));
+  return {
+    files: manifests.length,
+    canaries,
+    errors: withLines(errors).sort(compareManifestErrors),
+    warnings: withLines(assembled.warnings).sort(compareManifestErrors),
+  };
+}
+
+function groupByFile(errors: readonly ManifestError[]): Map<string, ManifestError[]> {
+  const groups = new Map<string, ManifestError[]>();
+  for (const error of errors) groups.set(error.file, [...(groups.get(error.file) ?? []), error]);
+  return groups;
+}
+
+/** Repository-relative POSIX paths of the regular files under `root`; symbolic links are not followed. */
+async function listFiles(root: string): Promise<string[]> {
+  if (!(await lstat(root).catch(() => undefined))?.isDirectory())
+    throw new ConfigError(`${root}: not a directory`);
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
+      const path = dir === '' ? entry.name : posix.join(dir, entry.name);
+      if (entry.isDirectory() && !skippedDirectories.has(entry.name)) await walk(path);
+      else if (entry.isFile()) files.push(path);
+    }
+  };
+  await walk('');
+  return files.sort();
+}

@@ -1,0 +1,14 @@
+// The routers by name: the one place that knows which exist.
+import type { RouterName } from '../model.js';
+import { gatewayApiRouter } from './gatewayapi.js';
+import { kubernetesRouter } from './kubernetes.js';
+import type { Router } from './router.js';
+
+const routers: Readonly<Record<RouterName, Router>> = {
+  kubernetes: kubernetesRouter,
+  gatewayapi: gatewayApiRouter,
+};
+
+export function routerOf(name: RouterName): Router {
+  return routers[name];
+}
