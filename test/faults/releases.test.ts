@@ -400,15 +400,16 @@ describe('releases under faults', () => {
   it('exit at the shutdown deadline when what is in flight ignores the abort (a webhook that never answers)', async () => {
     // An HTTP server that takes requests and never answers: the pre-rollout hook waits its 30 s timeout.
     const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    // On 127.0.0.2: 127.0.0.1 is the test API server's address, which the address policy always refuses.
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.2', resolve));
     const { port } = silent.address() as AddressInfo;
     try {
       const rig = await newRig(
         'hang',
-        `    webhooks:\n      - name: hang\n        type: pre-rollout\n        url: http://127.0.0.1:${port}/\n        timeout: 30s\n`,
+        `    webhooks:\n      - name: hang\n        type: pre-rollout\n        url: http://127.0.0.2:${port}/\n        timeout: 30s\n`,
       );
       // Loopback is refused to the repository's webhooks by default; this test's hook lives there.
-      const gitcanary = await initialized(rig, 'a', { GITCANARY_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' });
+      const gitcanary = await initialized(rig, 'a', { GITCANARY_WEBHOOK_ALLOW_CIDRS: '127.0.0.2/32' });
       const calls = new Promise<void>((resolve) => silent.once('request', () => resolve()));
       await rig.release('green');
       await calls;
