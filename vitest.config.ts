@@ -18,6 +18,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Releases while gitcanary processes are killed and the components fail: `npm run test:faults`
+        // (CI runs it after `npm test`). It starts components of its own, since it kills them.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -4,22 +4,31 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
-import { openRepository, type Repository } from '../git/repository.js';
+import {
+  defaultTimeoutMs as defaultGitTimeoutMs,
+  openRepository,
+  type Repository,
+  type RepositoryOptions,
+} from '../git/repository.js';
+import { lockWorkdir, WorkdirLockedError } from '../git/workdir-lock.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
+import { withRequestDeadline } from '../kube/request-deadline.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
+import { PassScope, type PassRunner } from '../reconcile/pass-scope.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
+import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import {
   AddressPolicy,
   AddressPolicyError,
   parseCidr,
   resolveApiServer,
 } from '../analysis/address-policy.js';
-import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
 import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
@@ -35,6 +44,13 @@ export class ConfigError extends Error {
   }
 }
 
+// A healthy API server answers in milliseconds, a LIST page of 500 objects in well under a second.
+export const defaultKubeTimeoutMs = 15_000;
+
+// Above the git deadline, so that one slow request can still complete; a cold sync of 5,000 Canaries took
+// 39 s (docs/performance.md).
+export const defaultPassTimeoutMs = 120_000;
+
 export interface ReconcilerFlags extends NotifierFlags {
   config?: string;
   repo?: string;
@@ -43,6 +59,7 @@ export interface ReconcilerFlags extends NotifierFlags {
   workdir?: string;
   kubeconfig?: string;
   apply: boolean;
+  allowExternalIps: boolean;
   defaultNamespace: string;
   defaultProvider: string;
   namespaces?: string;
@@ -58,6 +75,12 @@ export interface ReconcilerFlags extends NotifierFlags {
   webhookAllowHosts?: string[];
   /** Milliseconds. */
   analysisDeadline: number;
+  /** Deadline of one git HTTP request, in milliseconds. */
+  gitTimeout: number;
+  /** Deadline of one Kubernetes API request, in milliseconds. */
+  kubeTimeout: number;
+  /** Deadline of one reconcile pass, in milliseconds. */
+  passTimeout: number;
 }
 
 /**
@@ -92,6 +115,14 @@ export function addReconcilerOptions(command: Command): Command {
         'apply to the cluster; false = commit only and let Argo CD / Flux apply',
         'GITCANARY_APPLY',
         true,
+      ).argParser(parseBool),
+    )
+    .addOption(
+      option(
+        '--allow-external-ips <bool>',
+        "let generated Services copy the target's spec.externalIPs (they can capture any address's traffic)",
+        'GITCANARY_ALLOW_EXTERNAL_IPS',
+        false,
       ).argParser(parseBool),
     )
     .addOption(
@@ -175,6 +206,30 @@ export function addReconcilerOptions(command: Command): Command {
       )
         .argParser(parseDeadline)
         .default(60_000, '60s'),
+    )
+    .addOption(
+      option(
+        '--git-timeout <duration>',
+        'deadline of one git request, answer included (e.g. 60s, 2m)',
+        'GITCANARY_GIT_TIMEOUT',
+        defaultGitTimeoutMs,
+      ).argParser(parseDeadline),
+    )
+    .addOption(
+      option(
+        '--kube-timeout <duration>',
+        'deadline of one Kubernetes API request, answer included (watches excepted)',
+        'GITCANARY_KUBE_TIMEOUT',
+        defaultKubeTimeoutMs,
+      ).argParser(parseDeadline),
+    )
+    .addOption(
+      option(
+        '--pass-timeout <duration>',
+        'deadline of one reconcile pass; a pass still running is abandoned (its requests end)',
+        'GITCANARY_PASS_TIMEOUT',
+        defaultPassTimeoutMs,
+      ).argParser(parseDeadline),
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
   return addNotifierOptions(command);
@@ -306,6 +361,14 @@ export function defaultProviderOption(): Option {
     });
 }
 
+/** A pass must outlast one request, or a slow but working request could never complete. */
+export function checkDeadlines(
+  flags: Pick<ReconcilerFlags, 'gitTimeout' | 'kubeTimeout' | 'passTimeout'>,
+): void {
+  if (flags.passTimeout <= Math.max(flags.gitTimeout, flags.kubeTimeout))
+    throw new ConfigError('--pass-timeout must be longer than --git-timeout and --kube-timeout');
+}
+
 export function parseBool(value: string): boolean {
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
@@ -338,16 +401,29 @@ export function gitAuth(
 
 /** The repository of `--repo`, with credentials from a file or the environment (never from a flag). */
 export async function createRepository(
-  flags: Pick<ReconcilerFlags, 'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile'>,
+  flags: Pick<
+    ReconcilerFlags,
+    'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout'
+  >,
+  hooks: Pick<RepositoryOptions, 'signal' | 'onRepair'> = {},
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
   const auth = gitAuth(flags);
   const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch);
+  // Released when the process exits; a second process on this workdir stops here, before touching it.
+  try {
+    await lockWorkdir(workdir);
+  } catch (err) {
+    if (err instanceof WorkdirLockedError) throw new ConfigError(`--workdir: ${err.message}`);
+    throw err;
+  }
   const repo = await openRepository({
     url: flags.repo,
     branch: flags.branch,
     dir: workdir,
+    timeoutMs: flags.gitTimeout,
+    ...hooks,
     ...(auth ? { auth } : {}),
   });
   return repo;
@@ -360,6 +436,8 @@ export interface ReconcilerHandle {
   repo: Repository;
   /** Tells of committed transitions; call `afterPass(summary.head)` after each reconcile. */
   notifier: TransitionNotifier;
+  /** Passes of `reconciler` whose git and Kubernetes requests end when the signal given aborts. */
+  runner: PassRunner;
   close: () => void;
 }
 
@@ -374,9 +452,20 @@ export async function createReconciler(
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
   notifierMetrics?: NotifierMetrics,
 ): Promise<ReconcilerHandle> {
-  const repo = wrapRepository(await createRepository(flags));
+  checkDeadlines(flags);
+  const scope = new PassScope();
+  const repo = wrapRepository(
+    await createRepository(flags, {
+      signal: scope.signal,
+      onRepair: (problems) =>
+        logger.warn(
+          { problems },
+          'local git store damaged; emptied it, the next poll fetches the branch again',
+        ),
+    }),
+  );
   // One configuration for every client, so that they share their connections.
-  const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
+  const kubeConfig = kubeConfigWithDeadline(flags, scope.signal);
   // Before the live cache starts: a bad range must stop the command while nothing holds it open.
   const addressPolicy = await createAddressPolicy(flags, kubeConfig.getCurrentCluster()?.server);
   const namespaces = flags.namespaces
@@ -395,6 +484,7 @@ export async function createReconciler(
     repo,
     cluster,
     applies: flags.apply,
+    allowExternalIPs: flags.allowExternalIps,
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
     defaultProvider: flags.defaultProvider,
@@ -426,7 +516,18 @@ export async function createReconciler(
     ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
     configError: (message) => new ConfigError(message),
   });
-  return { reconciler, repo, notifier, close: () => live.stop() };
+  return { reconciler, repo, notifier, runner: scope.runner(reconciler), close: () => live.stop() };
+}
+
+/** The kubeconfig of the flags, every request of its clients under `--kube-timeout`. */
+export function kubeConfigWithDeadline(
+  flags: Pick<ReconcilerFlags, 'kubeconfig' | 'kubeTimeout'>,
+  signal?: () => AbortSignal | undefined,
+): KubeConfig {
+  return withRequestDeadline(reuseConnections(loadKubeConfig(flags.kubeconfig)), {
+    timeoutMs: flags.kubeTimeout,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 function defaultWorkdir(url: string, branch: string): string {

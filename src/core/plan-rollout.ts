@@ -10,6 +10,7 @@ import { revertsOnFailure } from './gates.js';
 import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
 import { findHandEdit, specChecksum } from './hand-edits.js';
+import { hasExternalIPs } from './service-spec.js';
 import { decide } from './rollout-transitions.js';
 import { routerOf } from './routers/router-registry.js';
 import { trafficOf } from './traffic.js';
@@ -38,6 +39,8 @@ export interface PlanInput {
   applies: boolean;
   /** Why the last apply of this Canary's objects failed (the API server's reason), while it keeps failing. */
   applyError?: string | undefined;
+  /** Generated Services may carry `spec.externalIPs` (`--allow-external-ips`); refused by default. */
+  allowExternalIPs?: boolean;
 }
 
 export interface PlanEvent {
@@ -76,7 +79,7 @@ export interface CanaryPlan {
 export interface PlanError {
   kind: 'error';
   canary: string;
-  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid' | 'HandEdited';
+  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid' | 'HandEdited' | 'ExternalIPsRefused';
   message: string;
 }
 
@@ -151,6 +154,8 @@ export function planRollout(input: PlanInput): PlanResult {
   const state = withRevertOnDeletion(checked, canary.revertOnDeletion);
 
   const file = generatedFileFor(canary, input.target.object, state, primarySpec, canarySpec);
+  const escalation = input.allowExternalIPs ? undefined : externalIPsIn(input, file);
+  if (escalation) return { kind: 'error', canary: key, code: 'ExternalIPsRefused', message: escalation };
   const content = renderGeneratedFile(canary, file);
   const changed = content !== input.previous?.content;
   const undone =
@@ -251,6 +256,19 @@ function clusterMatches(previous: GeneratedFile, live: LiveObjects): boolean {
     ...previous.routes.map((route, i): [KubeObject, KubeObject | undefined] => [route, live.routes?.[i]]),
   ];
   return pairs.every(([want, have]) => !want || diffObject(want, have).action === 'unchanged');
+}
+
+/**
+ * externalIPs route traffic for any address to the Service's pods, so whoever may write the repository could
+ * capture another workload's traffic through a Service that gitcanary creates with its own rights. The
+ * target as written is checked too, so the refusal comes when the release starts, not only when it would
+ * reach the generated objects.
+ */
+function externalIPsIn(input: PlanInput, file: GeneratedFile): string | undefined {
+  const carrying = [input.target.object, file.primary, file.canary].filter(hasExternalIPs);
+  if (carrying.length === 0) return undefined;
+  const names = carrying.map((o) => o.metadata.name).join(', ');
+  return `${input.target.source.file}: spec.externalIPs of ${names} would be applied by gitcanary; it refuses to generate Services with externalIPs unless run with --allow-external-ips`;
 }
 
 /** A live object under one of our names that gitcanary did not create is never taken over. */

@@ -28,6 +28,12 @@ export function portableServiceSpec(spec: unknown): Json {
   return copy;
 }
 
+/** True when the object's spec lists external IPs (see plan-rollout.ts for why they are refused). */
+export function hasExternalIPs(object: Record<string, unknown>): boolean {
+  const ips = (object.spec as Json | undefined)?.externalIPs;
+  return Array.isArray(ips) && ips.length > 0;
+}
+
 const specDefaults: Record<string, unknown> = {
   type: 'ClusterIP',
   sessionAffinity: 'None',

@@ -1,9 +1,10 @@
 // `gitcanary run` put together: the HTTP server, the reconcile loop and, optionally, leader election.
 // Only the leader (or a lone replica) reconciles; every replica serves /healthz, /readyz and /metrics and
-// takes webhooks. stop() is the graceful shutdown: no more nudges, finish the pass in flight, release the
-// Lease, then close the port.
+// takes webhooks. stop() is the graceful shutdown: no more nudges, let the pass in flight finish (for
+// `drainTimeoutMs` at most, then abort it), release the Lease, then close the port. A leader that loses its
+// Lease aborts its pass at once: another replica may lead as soon as the Lease expires.
 import type { Logger } from 'pino';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import type { PassRunner } from '../reconcile/pass-scope.js';
 import { startDaemonServer, type PushOutcome } from './http-server.js';
 import type { LeaderElector } from './leader-elector.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -12,7 +13,7 @@ import type { PageHandler } from './timeline-page.js';
 import { startRunLoop, type PassObserver, type RunLoop } from './run-loop.js';
 
 export interface DaemonOptions {
-  reconciler: Pick<Reconciler, 'reconcileOnce'>;
+  reconciler: PassRunner;
   schedule: string;
   logger: Logger;
   metrics: DaemonMetrics;
@@ -29,6 +30,12 @@ export interface DaemonOptions {
   failureThreshold?: number;
   /** The timeline page at `/`. */
   page?: PageHandler;
+  /** A pass running longer is abandoned and counts as failed (see run-loop.ts). */
+  passTimeoutMs?: number;
+  /** How long stop() lets the pass in flight finish before aborting it (default: as long as it takes). */
+  drainTimeoutMs?: number;
+  /** An abandoned pass did not end (see run-loop.ts). */
+  onStuck?: () => void;
 }
 
 export interface Daemon {
@@ -44,7 +51,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const observer: PassObserver = {
     passSucceeded(summary, seconds) {
       metrics.passSucceeded(summary, seconds);
-      readiness.passSucceeded();
+      if (summary.changes.failed.length > 0) readiness.passFailed('applies to the cluster failed');
+      else readiness.passSucceeded();
     },
     passFailed(_err, seconds) {
       metrics.passFailed(seconds);
@@ -57,13 +65,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     observer,
     ...(options.minNudgeIntervalMs !== undefined ? { minNudgeIntervalMs: options.minNudgeIntervalMs } : {}),
+    ...(options.passTimeoutMs !== undefined ? { passTimeoutMs: options.passTimeoutMs } : {}),
+    ...(options.onStuck ? { onStuck: options.onStuck } : {}),
   };
   let loop: RunLoop | undefined;
   let stopping = false;
-  const stopLoop = async () => {
+  const stopLoop = async (drainMs: number | undefined) => {
     const running = loop;
     loop = undefined;
-    await running?.stop();
+    await running?.stop(drainMs);
   };
 
   const onPush = async (): Promise<PushOutcome> => {
@@ -96,7 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       onStoppedLeading: async () => {
         metrics.setLeader(false);
-        await stopLoop();
+        await stopLoop(stopping ? options.drainTimeoutMs : 0);
         if (!stopping) readiness.setRole('follower');
       },
       onLeaseObserved: (reachable) => readiness.leaseObserved(reachable),
@@ -116,7 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         readiness.setRole('stopping');
         election.abort();
         // A leader stops its loop in onStoppedLeading, while it still renews the Lease, then releases it.
-        if (!elector) await stopLoop();
+        if (!elector) await stopLoop(options.drainTimeoutMs);
         await electing;
         await server.close();
         logger.info('stopped');

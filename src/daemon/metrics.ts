@@ -40,9 +40,14 @@ export class DaemonMetrics {
     help: 'Reconcile passes that failed as a whole (git or cluster unreachable, bad configuration).',
     registers: [this.registry],
   });
+  private readonly applyErrors = new Counter({
+    name: 'gitcanary_apply_errors_total',
+    help: 'Objects whose server-side apply failed (refused, or no answer before the deadline), per pass.',
+    registers: [this.registry],
+  });
   private readonly lastSuccess = new Gauge({
     name: 'gitcanary_reconcile_last_success_timestamp_seconds',
-    help: 'Unix time at which the last reconcile pass completed.',
+    help: 'Unix time at which the last reconcile pass completed with every apply done.',
     registers: [this.registry],
   });
   private readonly commits = new Counter({
@@ -100,7 +105,9 @@ export class DaemonMetrics {
 
   passSucceeded(summary: ReconcileSummary, seconds: number, now = Date.now()): void {
     this.duration.observe(seconds);
-    this.lastSuccess.set(now / 1000);
+    // A pass whose applies failed did not bring the cluster to what git says: not a success.
+    if (summary.changes.failed.length > 0) this.applyErrors.inc(summary.changes.failed.length);
+    else this.lastSuccess.set(now / 1000);
     this.commits.inc(summary.commits.length);
     const seen = new Set<string>();
     for (const outcome of summary.canaries) {

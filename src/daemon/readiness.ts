@@ -1,5 +1,6 @@
 // What /readyz answers. A replica that reconciles is ready once a pass has read the repository and reached
 // the cluster, and stops being ready after `failureThreshold` failed passes in a row (until one succeeds).
+// A pass whose applies failed is a failed pass: git then says more than the cluster holds.
 // A follower (leader election on, lease held elsewhere) is ready while it can read the Lease: were it never
 // ready, a rolling update would wait forever for a new pod that cannot lead until the old one leaves.
 
@@ -14,6 +15,7 @@ export class Readiness {
   private role: Role;
   private succeeded = false;
   private failuresInARow = 0;
+  private lastFailure = '';
   private leaseReachable = false;
 
   constructor(
@@ -37,8 +39,10 @@ export class Readiness {
     this.failuresInARow = 0;
   }
 
-  passFailed(): void {
+  /** `why` is shown by /readyz: a short, fixed phrase, never an error message (it may hold a URL). */
+  passFailed(why = 'the pass failed'): void {
     this.failuresInARow += 1;
+    this.lastFailure = why;
   }
 
   leaseObserved(reachable: boolean): void {
@@ -56,7 +60,10 @@ export class Readiness {
       default:
         if (!this.succeeded) return { ready: false, reason: 'no reconcile has completed yet' };
         if (this.failuresInARow >= this.failureThreshold)
-          return { ready: false, reason: `the last ${this.failuresInARow} reconciles failed` };
+          return {
+            ready: false,
+            reason: `the last ${this.failuresInARow} reconciles failed (last: ${this.lastFailure})`,
+          };
         return { ready: true, reason: 'reconciling' };
     }
   }

@@ -4,12 +4,15 @@
 import fs from 'node:fs';
 import git, { type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
-import { GitConfigError } from './errors.js';
+import { forgetStoreContent } from './compact-store.js';
+import { GitConfigError, GitTransientError, PushConflictError } from './errors.js';
 import { fetchHead } from './fetch-head.js';
+import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
 import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
 import { readRemoteHead } from './remote-head.js';
+import { emptyStore, inspectStore } from './store-health.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
 import {
   readCommitRecord,
@@ -32,10 +35,17 @@ export interface RepositoryOptions {
   auth?: { username: string; password: string };
   /** Deadline of one HTTP request, body included; a large first fetch needs the most. */
   timeoutMs?: number;
+  /**
+   * The signal of the work in flight, read at each request (e.g. the reconcile pass, see pass-scope.ts):
+   * once it aborts, requests in flight end and new ones fail at once.
+   */
+  signal?: () => AbortSignal | undefined;
   /** Packs kept before a fetch empties the store first (each fetch adds one; see compact-store.ts). */
   maxPacks?: number;
   /** Replaces the Node HTTP client, e.g. to observe or delay requests in tests. */
   http?: HttpClient;
+  /** Told when the store was found damaged and emptied (at open, or after a failure), e.g. to log it. */
+  onRepair?: (problems: string[]) => void;
 }
 
 /** Round trips to the server, so a benchmark or a test can see what a poll or a step cost. */
@@ -45,6 +55,8 @@ export interface GitStats {
   pushes: number;
   /** HTTP requests behind the operations above (a protocol-v1 ref listing is one request). */
   httpRequests: number;
+  /** Times the local store was found damaged and emptied, to be fetched again (store-health.ts). */
+  repairs: number;
 }
 
 export interface Repository {
@@ -101,7 +113,8 @@ export interface RepositoryContext {
   headers(): Record<string, string>;
 }
 
-export const defaultTimeoutMs = 120_000;
+// Long enough for a large first fetch, or a forge whose hooks run for a while before it answers a push.
+export const defaultTimeoutMs = 60_000;
 // Fetches after the first bring only what changed (fetch-head.ts), so packs are small; many of them only
 // cost a lookup each per object read.
 export const defaultMaxPacks = 32;
@@ -113,17 +126,9 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
   if (!isBranchName(branch)) {
     throw new GitConfigError(`${displayUrl}: invalid branch name ${JSON.stringify(branch)}`);
   }
-  await git.init({ fs, dir, bare: true, defaultBranch: branch });
-  // fetch writes refs/remotes/origin/<branch> through this refspec and fails without one; the URL itself is
-  // passed on every call rather than stored, so credentials in it never reach the disk.
-  await git.setConfig({
-    fs,
-    gitdir: dir,
-    path: 'remote.origin.fetch',
-    value: `+${localRef}:refs/remotes/origin/${branch}`,
-  });
+  const stats: GitStats = { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0, repairs: 0 };
+  await initStore(dir, branch);
 
-  const stats: GitStats = { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0 };
   const authorization = options.auth
     ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
     : undefined;
@@ -137,29 +142,70 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     cache: {},
     objects: new ObjectStore(dir),
     maxPacks: options.maxPacks ?? defaultMaxPacks,
-    http: countingHttpClient(options.http ?? nodeHttp, stats, options.timeoutMs ?? defaultTimeoutMs),
+    http: gitHttpClient(options.http ?? nodeHttp, {
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRequest: () => (stats.httpRequests += 1),
+    }),
     stats,
     // Sent up front, as git does with stored credentials: answering a 401 challenge would double every
     // round trip, and the poll is meant to be one request.
     headers: (): Record<string, string> => (authorization ? { Authorization: authorization } : {}),
   };
 
+  /** Checks the store and empties it when damaged; the next poll then fetches the branch again. */
+  const repair = async (): Promise<void> => {
+    const problems = await inspectStore(dir, localRef);
+    if (problems.length === 0) return;
+    await emptyStore(dir);
+    forgetStoreContent(ctx);
+    ctx.listing = undefined;
+    stats.repairs += 1;
+    options.onRepair?.(problems);
+  };
+  await repair();
+  // A failure of the remote (down, slow, moved on) says nothing about the store; anything else may be it.
+  const checked =
+    <A extends unknown[], T>(operation: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        return await operation(...args);
+      } catch (err) {
+        if (!(err instanceof GitTransientError || err instanceof PushConflictError)) await repair();
+        throw err;
+      }
+    };
+
   return {
     branch,
     displayUrl,
     stats,
     remoteHead: () => readRemoteHead(ctx),
-    localHead: () => readLocalHead(ctx),
-    fetch: () => fetchHead(ctx),
-    listFiles: (commitOid, filter) => listFiles(ctx, commitOid, filter),
-    readBlob: (oid) => readBlobText(ctx, oid),
-    commit: (input) => writeCommit(ctx, input),
-    push: (commitOid) => pushCommit(ctx, commitOid),
     readRef: (ref) => readRemoteRef(ctx, ref),
     updateRef: (ref, old, next) => updateRemoteRef(ctx, ref, old, next),
     readCommit: (oid) => readCommitRecord(ctx, oid),
     readFileAt: (commitOid, path) => readFileAt(ctx, commitOid, path),
+    localHead: checked(() => readLocalHead(ctx)),
+    fetch: checked(() => fetchHead(ctx)),
+    listFiles: checked((commitOid: string, filter?: (path: string) => boolean) =>
+      listFiles(ctx, commitOid, filter),
+    ),
+    readBlob: checked((oid: string) => readBlobText(ctx, oid)),
+    commit: checked((input: CommitInput) => writeCommit(ctx, input)),
+    push: checked((commitOid: string) => pushCommit(ctx, commitOid)),
   };
+}
+
+async function initStore(dir: string, branch: string): Promise<void> {
+  await git.init({ fs, dir, bare: true, defaultBranch: branch });
+  // fetch writes refs/remotes/origin/<branch> through this refspec and fails without one; the URL itself is
+  // passed on every call rather than stored, so credentials in it never reach the disk.
+  await git.setConfig({
+    fs,
+    gitdir: dir,
+    path: 'remote.origin.fetch',
+    value: `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+  });
 }
 
 async function readLocalHead(ctx: RepositoryContext): Promise<string | undefined> {
@@ -198,17 +244,4 @@ function isBranchName(branch: string): boolean {
     !forbiddenInBranch.test(branch) &&
     ![...branch].some((ch) => ch <= ' ' || ch === '\x7f')
   );
-}
-
-function countingHttpClient(inner: HttpClient, stats: GitStats, timeoutMs: number): HttpClient {
-  return {
-    request(request) {
-      stats.httpRequests += 1;
-      // isomorphic-git's Node client has no deadline of its own; a server that never answers would
-      // otherwise hold the reconcile forever. The abort surfaces as ABORT_ERR, a transient error.
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-      return inner.request({ ...request, signal });
-    },
-  };
 }

@@ -30,6 +30,10 @@ export function describeKubeError(err: unknown): { status: number | undefined; d
     const message = (parsed as { message?: unknown } | undefined)?.message;
     return { status: err.code, detail: typeof message === 'string' ? message : `HTTP ${err.code}` };
   }
+  // node-fetch's abort, from our request deadline or an abandoned pass (request-deadline.ts).
+  if (err instanceof Error && err.name === 'AbortError') {
+    return { status: undefined, detail: 'no answer from the API server before the request deadline' };
+  }
   return { status: undefined, detail: err instanceof Error ? err.message : String(err) };
 }
 

@@ -39,6 +39,8 @@ export interface ReconcilerOptions {
   cluster: Cluster;
   /** False: commit only, and let Argo CD / Flux apply the generated files. */
   applies: boolean;
+  /** Generated Services may copy the target's `spec.externalIPs` (refused by default). */
+  allowExternalIPs?: boolean;
   /** Only manifests under this folder of the repository are read ('' for all). */
   root: string;
   defaultNamespace: string;
@@ -467,6 +469,7 @@ export class Reconciler {
       live,
       applies: this.options.applies,
       applyError: this.applyErrors.get(key),
+      allowExternalIPs: this.options.allowExternalIPs ?? false,
     });
     const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
     if (this.quiet.remember(key, inputs, result, settled)) {

@@ -24,7 +24,18 @@ export interface ControlPlaneAccess {
 
 export interface ControlPlane extends ControlPlaneAccess {
   kubeconfigPath: string;
+  /** The kube-apiserver process, for tests of an API server that dies or freezes (etcd keeps the data). */
+  apiserver: RestartableProcess;
   stop(): Promise<void>;
+}
+
+export interface RestartableProcess {
+  /** The running process's pid (for SIGSTOP / SIGCONT); changes with each start. */
+  readonly pid: number;
+  /** SIGKILL, then waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again with the same arguments, port and certificates; resolves once it serves. */
+  start(): Promise<void>;
 }
 
 export interface ControlPlaneOptions {
@@ -38,16 +49,16 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), 'gitcanary-control-plane-'));
-  const processes: OwnedProcess[] = [];
+  const processes: (() => OwnedProcess | undefined)[] = [];
   const stop = async () => {
-    for (const p of processes.reverse()) await p.stop();
+    for (const p of processes.reverse()) await p()?.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const etcd = await startEtcd(binaries.etcd, dir);
-    processes.push(etcd.process);
+    processes.push(() => etcd.process);
     const apiserver = await startApiserver(binaries.kubeApiserver, dir, etcd.url);
-    processes.push(apiserver.process);
+    processes.push(() => apiserver.current());
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfigYaml(apiserver.access), { mode: 0o600 });
     await installCrdSets(
@@ -55,7 +66,7 @@ export async function startControlPlane(
       options.crdSets ?? crdSets.filter((set) => set.name === 'gateway-api'),
       progress,
     );
-    return { ...apiserver.access, kubeconfigPath, stop };
+    return { ...apiserver.access, kubeconfigPath, apiserver: apiserver.control, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -109,40 +120,57 @@ async function startApiserver(binary: string, dir: string, etcdUrl: string) {
       mode: 0o600,
     },
   );
-  const process = startOwnedProcess(
-    'kube-apiserver',
-    binary,
-    [
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${port}`,
-      `--cert-dir=${certDir}`,
-      `--etcd-servers=${etcdUrl}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${join(dir, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--authorization-mode=RBAC',
-      `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      // No controller-manager runs, so nothing would create the default ServiceAccount's token.
-      '--disable-admission-plugins=ServiceAccount',
-      '--allow-privileged=true',
-    ],
-    join(dir, 'kube-apiserver.log'),
-  );
-  // With no --tls-cert-file the server writes a self-signed pair into --cert-dir before it listens.
-  const certFile = join(certDir, 'apiserver.crt');
-  await waitUntil('kube-apiserver serving certificate', () => Promise.resolve(existsSync(certFile)), {
-    timeoutMs: 60_000,
-    process,
-  });
-  const access: ControlPlaneAccess = { server, token, caCert: await readFile(certFile, 'utf8') };
-  await waitUntil('kube-apiserver /readyz', async () => (await getStatus(access, '/readyz')) === 200, {
-    timeoutMs: 120_000,
-    intervalMs: 250,
-    process,
-  });
-  return { access, process };
+  const args = [
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${certDir}`,
+    `--etcd-servers=${etcdUrl}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-account-issuer=${server}`,
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--authorization-mode=RBAC',
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    // No controller-manager runs, so nothing would create the default ServiceAccount's token.
+    '--disable-admission-plugins=ServiceAccount',
+    '--allow-privileged=true',
+  ];
+  let process: OwnedProcess | undefined;
+  const launch = async (): Promise<ControlPlaneAccess> => {
+    const started = startOwnedProcess('kube-apiserver', binary, args, join(dir, 'kube-apiserver.log'));
+    process = started;
+    // With no --tls-cert-file the server writes a self-signed pair into --cert-dir before it listens.
+    const certFile = join(certDir, 'apiserver.crt');
+    await waitUntil('kube-apiserver serving certificate', () => Promise.resolve(existsSync(certFile)), {
+      timeoutMs: 60_000,
+      process: started,
+    });
+    const served: ControlPlaneAccess = { server, token, caCert: await readFile(certFile, 'utf8') };
+    await waitUntil('kube-apiserver /readyz', async () => (await getStatus(served, '/readyz')) === 200, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      process: started,
+    });
+    return served;
+  };
+  const access = await launch();
+  const control: RestartableProcess = {
+    get pid() {
+      return process?.pid ?? 0;
+    },
+    async kill() {
+      const running = process;
+      if (!running) return;
+      process = undefined;
+      globalThis.process.kill(running.pid, 'SIGKILL');
+      await running.stop();
+    },
+    async start() {
+      await launch();
+    },
+  };
+  return { access, control, current: () => process };
 }
 
 function getStatus(access: ControlPlaneAccess, path: string): Promise<number> {

@@ -1,5 +1,6 @@
 // `gitcanary reconcile --once`: one pass of the reconciler from the command line, with a summary.
 import { Command } from 'commander';
+import { reconcileWithin } from '../../reconcile/pass-scope.js';
 import type { ReconcileSummary } from '../../reconcile/reconciler.js';
 import {
   addReconcilerOptions,
@@ -16,9 +17,8 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const { reconciler, notifier, close } = await createReconciler(flags, logger);
-    const summary = await reconciler
-      .reconcileOnce()
+    const { runner, notifier, close } = await createReconciler(flags, logger);
+    const summary = await reconcileWithin(runner, flags.passTimeout)
       .then(async (done) => {
         notifier.afterPass(done.head);
         await notifier.idle();

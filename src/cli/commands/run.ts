@@ -3,13 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import cron from 'node-cron';
+import type { Logger } from 'pino';
 import { startDaemon } from '../../daemon/daemon.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../daemon/http-server.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
-import { loadKubeConfig } from '../../kube/cluster.js';
 import { pageView, timelinePage } from '../../daemon/timeline-page.js';
 import { cloneHistory } from '../../git/history-clone.js';
 import { commitUrlOf } from '../notifier-config.js';
@@ -19,7 +19,9 @@ import {
   createLogger,
   createReconciler,
   gitAuth,
+  kubeConfigWithDeadline,
   parseBool,
+  parseDeadline,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
@@ -31,6 +33,7 @@ interface RunFlags extends ReconcilerFlags {
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   leaderElectionName: string;
+  shutdownTimeout: number;
 }
 
 /** Where a pod's service account namespace is mounted. */
@@ -84,6 +87,15 @@ export function runCommand(): Command {
         new Option('--leader-election-name <name>', 'name of the Lease')
           .env('GITCANARY_LEADER_ELECTION_NAME')
           .default('gitcanary-leader'),
+      )
+      .addOption(
+        new Option(
+          '--shutdown-timeout <duration>',
+          "after SIGTERM, exit within this long whatever is in flight (below the pod's grace period)",
+        )
+          .env('GITCANARY_SHUTDOWN_TIMEOUT')
+          .argParser(parseDeadline)
+          .default(defaultShutdownTimeoutMs),
       ),
   ).action(async (flags: RunFlags) => {
     if (!cron.validate(flags.schedule))
@@ -96,7 +108,7 @@ export function runCommand(): Command {
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
-            loadKubeConfig(flags.kubeconfig),
+            kubeConfigWithDeadline(flags),
             leaseNamespace(flags.leaderElectionNamespace),
             flags.leaderElectionName,
           ),
@@ -105,7 +117,7 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, repo, notifier, close } = await createReconciler(
+    const { reconciler, runner, repo, notifier, close } = await createReconciler(
       flags,
       logger,
       (repo) => meterRepository(repo, metrics),
@@ -120,12 +132,17 @@ export function runCommand(): Command {
       const daemon = await startDaemon({
         // Telling people follows each pass, in the background (src/notify/transition-notifier.ts).
         reconciler: {
-          reconcileOnce: async () => {
-            const summary = await reconciler.reconcileOnce();
+          reconcileOnce: async (signal?: AbortSignal) => {
+            const summary = await runner.reconcileOnce(signal);
             notifier.afterPass(summary.head);
             return summary;
           },
         },
+        passTimeoutMs: flags.passTimeout,
+        // Half the budget for the pass in flight; the rest for releasing the Lease and closing the port.
+        drainTimeoutMs: flags.shutdownTimeout / 2,
+        // Git holds the state: a restart (the kubelet's, or systemd's) is the way out of a wedged pass.
+        onStuck: () => exit(logger, 'an abandoned pass did not end; exiting so that the process restarts'),
         schedule: flags.schedule,
         logger,
         metrics,
@@ -157,12 +174,26 @@ export function runCommand(): Command {
         }),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
+      // Whatever is still in flight at the deadline (a request ignoring its signal, a stuck socket), the
+      // process exits before the kubelet's SIGKILL. A second SIGTERM exits at once (no handler is left).
+      setTimeout(
+        () => exit(logger, 'shutdown deadline passed; exiting with work in flight'),
+        flags.shutdownTimeout,
+      ).unref();
       await daemon.stop();
       await Promise.race([notifier.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     } finally {
       close();
     }
   });
+}
+
+/** Within the Deployment's 60 s terminationGracePeriodSeconds, with room for the kubelet to spare. */
+export const defaultShutdownTimeoutMs = 45_000;
+
+function exit(logger: Logger, message: string): never {
+  logger.fatal(message);
+  process.exit(1);
 }
 
 /** `host:port`, `[v6]:port` or `:port`; an empty host listens on every interface (IPv6 and IPv4). */

@@ -254,6 +254,48 @@ describe('planRollout', () => {
     });
   });
 
+  describe('externalIPs', () => {
+    const withIps = () => aTarget('green', { externalIPs: ['203.0.113.7'] });
+
+    it('refuses a release whose target carries externalIPs, and writes nothing', () => {
+      const rollout = new Rollout();
+      rollout.reconcile(minutes(0));
+
+      const result = planRollout({ ...rollout.input, now: minutes(1), target: withIps() });
+
+      expect(result).toMatchObject({
+        kind: 'error',
+        code: 'ExternalIPsRefused',
+        message: expect.stringMatching(
+          /^apps\/podinfo\/service\.yaml: spec\.externalIPs of podinfo.*--allow-external-ips/,
+        ) as unknown,
+      });
+    });
+
+    it('refuses a primary that carries them in the committed file (a hand edit)', () => {
+      const rollout = new Rollout();
+      rollout.reconcile(minutes(0));
+      const previous = rollout.input.previous;
+      if (!previous) throw new Error('nothing committed');
+      const edited = structuredClone(previous);
+      (edited.file.primary.spec as Record<string, unknown>).externalIPs = ['203.0.113.7'];
+
+      const result = planRollout({ ...rollout.input, now: minutes(1), previous: edited });
+
+      expect(result).toMatchObject({ kind: 'error', code: 'ExternalIPsRefused' });
+      expect(result.kind === 'error' && result.message).toContain('podinfo-primary');
+    });
+
+    it('copies them when allowed', () => {
+      const rollout = new Rollout();
+      rollout.reconcile(minutes(0));
+
+      const plan = rollout.reconcile(minutes(1), { target: withIps(), allowExternalIPs: true });
+
+      expect(specOf(plan, 'podinfo-canary')).toMatchObject({ externalIPs: ['203.0.113.7'] });
+    });
+  });
+
   it('builds no route for the kubernetes provider', () => {
     const rollout = new Rollout(
       aCanary({

@@ -72,4 +72,27 @@ describe('DaemonMetrics', () => {
     expect(await sample(metrics, 'gitcanary_git_operation_duration_seconds_count{operation="push"}')).toBe(2);
     expect(await sample(metrics, 'gitcanary_git_http_requests_total')).toBe(4);
   });
+
+  it('counts objects whose apply failed, and does not call such a pass a success', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.passSucceeded(pass([]), 0.1, 1_000_000);
+
+    metrics.passSucceeded(
+      {
+        ...pass([]),
+        changes: {
+          created: [],
+          configured: [],
+          unchanged: [],
+          deleted: [],
+          failed: ['Service/demo/a-primary', 'Service/demo/a-canary'],
+        },
+      },
+      0.1,
+      2_000_000,
+    );
+
+    expect(await sample(metrics, 'gitcanary_apply_errors_total')).toBe(2);
+    expect(await sample(metrics, 'gitcanary_reconcile_last_success_timestamp_seconds')).toBe(1_000);
+  });
 });

@@ -20,6 +20,18 @@ describe('Readiness', () => {
     expect(readiness.status().ready).toBe(ready);
   });
 
+  it('says why the last passes failed', () => {
+    const readiness = new Readiness('single');
+    readiness.passSucceeded();
+
+    for (let i = 0; i < 3; i += 1) readiness.passFailed('applies to the cluster failed');
+
+    expect(readiness.status()).toEqual({
+      ready: false,
+      reason: 'the last 3 reconciles failed (last: applies to the cluster failed)',
+    });
+  });
+
   it('makes a follower ready while it can read the Lease, so a rolling update can proceed', () => {
     const readiness = new Readiness('follower');
     expect(readiness.status().ready).toBe(false);

@@ -104,4 +104,78 @@ describe('startRunLoop', () => {
     expect(loop.nudge()).toBe(false);
     expect(reconciler.stats.passes).toBe(1);
   });
+
+  describe('deadlines', () => {
+    /** A pass that runs until its signal aborts (as a pass whose requests are all cut does), then fails. */
+    function untilAborted(log: string[]) {
+      return {
+        reconcileOnce: (signal?: AbortSignal) =>
+          new Promise<ReconcileSummary>((_, reject) => {
+            log.push('started');
+            signal?.addEventListener('abort', () => {
+              log.push('aborted');
+              reject(new Error('request aborted'));
+            });
+          }),
+      };
+    }
+
+    it('abandons a pass at its deadline: its signal aborts and it counts as failed at once', async () => {
+      const log: string[] = [];
+      const failures: unknown[] = [];
+      const loop = startRunLoop({
+        reconciler: untilAborted(log),
+        schedule: rarely,
+        logger: pino({ level: 'silent' }),
+        passTimeoutMs: 300,
+        observer: { passSucceeded: () => undefined, passFailed: (err) => failures.push(err) },
+      });
+
+      await sleep(200);
+      expect(log).toEqual(['started']);
+      await sleep(250);
+      expect(log).toEqual(['started', 'aborted']);
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ code: 'PassAborted' });
+      expect(loop.nudge()).toBe(true);
+      await sleep(50);
+      expect(log).toEqual(['started', 'aborted', 'started']);
+      await loop.stop(0);
+    });
+
+    it('calls onStuck when an abandoned pass does not end', async () => {
+      let stuck = 0;
+      const loop = startRunLoop({
+        reconciler: { reconcileOnce: () => new Promise<ReconcileSummary>(() => undefined) },
+        schedule: rarely,
+        logger: pino({ level: 'silent' }),
+        passTimeoutMs: 100,
+        stuckAfterMs: 200,
+        onStuck: () => (stuck += 1),
+      });
+
+      await sleep(250);
+      expect(stuck).toBe(0);
+      await sleep(150);
+      expect(stuck).toBe(1);
+      void loop.stop();
+    });
+
+    it('lets the pass in flight finish for the drain time when stopped, then aborts it', async () => {
+      const log: string[] = [];
+      const loop = startRunLoop({
+        reconciler: untilAborted(log),
+        schedule: rarely,
+        logger: pino({ level: 'silent' }),
+      });
+      await sleep(20);
+
+      const started = performance.now();
+      await loop.stop(300);
+
+      expect(log).toEqual(['started', 'aborted']);
+      expect(performance.now() - started).toBeGreaterThan(250);
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+  });
 });
