@@ -105,7 +105,8 @@ describe('the timeline page', () => {
     await s.reconcile(0);
     await page.goto(`${http.url}/`);
     await shows('Initialized', 0);
-    expect(await page.title()).toBe(`gitcanary · ${s.repo.displayUrl}`);
+    // Polled: the page reloads itself every second, and a title read mid-reload is empty.
+    await expect.poll(() => page.title(), { timeout: 5_000 }).toBe(`gitcanary · ${s.repo.displayUrl}`);
 
     await s.human.commitAndPush(
       { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
