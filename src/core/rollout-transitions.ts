@@ -142,8 +142,9 @@ export function decide(input: TransitionInput): Transition | Hold {
   if (revision !== s.revision) return newRevision(input, s, previous, at);
   if (input.applyError && !input.clusterMatches) {
     // The cluster refuses what git says: hold, and say so in git once, rather than march on to "promoted".
+    // Once per stall: a refusal whose wording changes from pass to pass is still the same stall.
     const stalled = `stalled: the cluster refuses the objects of this step: ${input.applyError}`;
-    if (s.message === stalled) return { waiting: stalled };
+    if (s.message?.startsWith('stalled: ')) return { waiting: stalled };
     return {
       primarySpec: previous.primary.spec,
       canarySpec: previous.canary.spec,

@@ -44,3 +44,12 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * The API server answered and refused the request (a 4xx other than 408 and 429): a fact about the objects,
+ * fit to be recorded. Anything else (no answer, a deadline, a 5xx, throttling) is an outage of the moment.
+ */
+export function isRefusal(err: unknown): boolean {
+  const status = err instanceof KubeObjectError ? err.status : describeKubeError(err).status;
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}

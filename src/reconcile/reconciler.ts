@@ -33,6 +33,7 @@ import { pollHead } from '../git/poll-head.js';
 import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
 import { QuietPlans } from './quiet-plans.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
+import { isRefusal } from '../kube/errors.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -529,7 +530,7 @@ export class Reconciler {
     const toApply = pass.plans.filter((_, i) => !reused[i]);
     const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
       const own: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
-      let failure: string | undefined;
+      let refusal: string | undefined;
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
       for (const object of plan.desired) {
@@ -545,7 +546,9 @@ export class Reconciler {
           logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
         } catch (err) {
           own.failed.push(name);
-          failure ??= oneLine((err as Error).message);
+          // Only the API server's refusal of the objects stalls the Canary in git; a timeout, a 5xx or a
+          // closed connection is an outage: the step waits for the cluster, readiness says so, git says nothing.
+          if (isRefusal(err)) refusal ??= oneLine((err as Error).message);
           const outcome = pass.outcomes.get(plan.canary);
           if (outcome) outcome.error = (err as Error).message;
           logger.error(
@@ -570,14 +573,14 @@ export class Reconciler {
           logger.info({ canary: plan.canary, object: name }, 'deleted');
         } catch (err) {
           own.failed.push(name);
-          failure ??= oneLine((err as Error).message);
+          if (isRefusal(err)) refusal ??= oneLine((err as Error).message);
           logger.error(
             { canary: plan.canary, object: name, err },
             'delete failed; the next reconcile retries',
           );
         }
       }
-      if (failure) this.applyErrors.set(plan.canary, failure);
+      if (refusal) this.applyErrors.set(plan.canary, refusal);
       else this.applyErrors.delete(plan.canary);
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
       const atRest =

@@ -42,7 +42,8 @@ export async function readHistory(bareDir: string): Promise<Commit[]> {
 
 /**
  * Steps committed twice: within a run of gitcanary commits for one revision (a new revision starts a new
- * run), the same phase and weight twice. A plain re-render (`generated objects updated`) is not a step.
+ * run), the same phase and weight twice. A plain re-render (`generated objects updated`) or a stall is not
+ * a step.
  */
 export function doubleSteps(history: Commit[]): string[] {
   const doubles: string[] = [];
@@ -51,7 +52,9 @@ export function doubleSteps(history: Commit[]): string[] {
   for (const commit of history) {
     const { trailers } = commit;
     if (commit.author !== 'gitcanary' || !trailers['Canary-Revision']) continue;
-    if (commit.subject.endsWith('generated objects updated')) continue;
+    // Neither a re-render nor a stall (the cluster refused the step's objects, said once) is a step.
+    if (commit.subject.endsWith('generated objects updated') || commit.subject.includes(': stalled, '))
+      continue;
     if (trailers['Canary-Revision'] !== revision) {
       revision = trailers['Canary-Revision'];
       seen = new Set();
@@ -69,7 +72,8 @@ export function steps(history: Commit[]): Commit[] {
     (c) =>
       c.author === 'gitcanary' &&
       c.trailers['Canary-Phase'] &&
-      !c.subject.endsWith('generated objects updated'),
+      !c.subject.endsWith('generated objects updated') &&
+      !c.subject.includes(': stalled, '),
   );
 }
 

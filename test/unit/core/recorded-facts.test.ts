@@ -31,7 +31,7 @@ describe('what git records', () => {
 
     const stalled = rollout.reconcile(minutes(2), { live: {}, applyError: refused });
     const again = rollout.reconcile(minutes(3), { live: {}, applyError: refused });
-    const later = rollout.reconcile(minutes(10), { live: {}, applyError: refused });
+    const later = rollout.reconcile(minutes(10), { live: {}, applyError: `${refused} (again)` });
 
     expect(title(stalled.commitMessage)).toBe(
       'podinfo: stalled, the cluster refuses the objects of this step',
@@ -39,6 +39,7 @@ describe('what git records', () => {
     expect(stalled.state).toMatchObject({ phase: 'Progressing', canaryWeight: 0 });
     expect(stalled.state.message).toContain(refused);
     expect([again.content, later.content]).toEqual([undefined, undefined]);
+    expect(later.waiting).toContain('(again)');
     expect(later.state.phase).toBe('Progressing');
   });
 
