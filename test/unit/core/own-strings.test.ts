@@ -58,9 +58,13 @@ describe('what a parse keeps does not pin the text it came from', () => {
     const rendered = rollout.reconcile(minutes(0)).content ?? '';
     const { canary } = rollout.input;
 
+    expect(rendered).toContain('podinfo-primary');
     const grown = retainedMiB(20, (i) => {
       const parsed = parseGeneratedFile(canary, `# ${filler(i)}\n${rendered}`);
-      return parsed.ok ? parsed.file : undefined;
+      // A file not read back would keep nothing and pass for the wrong reason.
+      if (!parsed.ok) throw new Error(`not read back: ${parsed.message}`);
+      expect(parsed.file.state.phase).toBe('Initialized');
+      return parsed.file;
     });
 
     expect(grown).toBeLessThan(5);

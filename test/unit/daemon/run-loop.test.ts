@@ -11,8 +11,8 @@ const summary: ReconcileSummary = {
   errors: [],
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-// Every minute: in these tests only the start and the nudges can explain a pass.
-const rarely = '0 * * * *';
+// Once a year (January 1st, 00:00): in these tests only the start and the nudges can explain a pass.
+const rarely = '0 0 1 1 *';
 
 /** A reconciler whose passes take `ms` and that counts how many ran and how many overlapped. */
 function slowReconciler(ms: number) {
@@ -52,10 +52,13 @@ describe('startRunLoop', () => {
   it('keeps going after a failed pass and tells the observer about each outcome', async () => {
     let passes = 0;
     const outcomes: string[] = [];
+    const took: number[] = [];
     const reconciler = {
-      reconcileOnce: () => {
+      reconcileOnce: async () => {
         passes += 1;
-        return passes === 1 ? Promise.reject(new Error('git server unreachable')) : Promise.resolve(summary);
+        if (passes === 1) throw new Error('git server unreachable');
+        await sleep(150);
+        return summary;
       },
     };
 
@@ -64,14 +67,20 @@ describe('startRunLoop', () => {
       schedule: '* * * * * *',
       logger: pino({ level: 'silent' }),
       observer: {
-        passSucceeded: (s, seconds) => outcomes.push(`ok ${s.head} ${seconds >= 0}`),
+        passSucceeded: (s, seconds) => {
+          outcomes.push(`ok ${s.head}`);
+          took.push(seconds);
+        },
         passFailed: (err) => outcomes.push(`failed ${(err as Error).message}`),
       },
     });
     await sleep(1_500);
     await loop.stop();
 
-    expect(outcomes.slice(0, 2)).toEqual(['failed git server unreachable', 'ok abc true']);
+    expect(outcomes.slice(0, 2)).toEqual(['failed git server unreachable', 'ok abc']);
+    // The pass's own duration, in seconds: it slept 150 ms.
+    expect(took[0]).toBeGreaterThanOrEqual(0.14);
+    expect(took[0]).toBeLessThan(1);
   });
 
   it('runs a nudge at once when idle, and coalesces nudges during a pass into one more pass', async () => {
