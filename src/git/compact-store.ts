@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ObjectStore } from './object-reader.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 import { emptyStore } from './store-health.js';
 
 export async function compactStoreIfFull(ctx: RepositoryContext): Promise<boolean> {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { compactStoreIfFull } from './compact-store.js';
 import { classifyGitError, GitConfigError } from './errors.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 
 /** How far back an incremental fetch may reach for the local head. */
 export const incrementalFetchDepth = 50;

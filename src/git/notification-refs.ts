@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { classifyGitError } from './errors.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 import { readCommitInfo } from './read-tree.js';
 import { sendPack } from './send-pack.js';
 

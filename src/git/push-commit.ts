@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { classifyGitError } from './errors.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 import { objectsSince, sendPack } from './send-pack.js';
 
 export async function pushCommit(ctx: RepositoryContext, commitOid: string): Promise<void> {

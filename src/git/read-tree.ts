@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import type { GitObject } from './object-reader.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext, TreeListing } from './repository-context.js';
 
 export interface RepositoryFile {
   /** POSIX path from the repository root, no leading slash. */
@@ -17,15 +17,6 @@ export interface RepositoryFile {
   oid: string;
 }
 
-/** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */
-export type TreeListing = { name: string; oid: string; tree: boolean }[];
-
-/** The trees the last listing read, by oid, kept for the next one (see RepositoryContext.listing). */
-export interface ListingMemo {
-  commit: string;
-  root: string;
-  trees: Map<string, TreeListing>;
-}
 
 export async function listFiles(
   ctx: RepositoryContext,

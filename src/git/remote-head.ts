@@ -2,7 +2,7 @@
 // unchanged repository costs one HTTP request.
 import git from 'isomorphic-git';
 import { classifyGitError, GitConfigError } from './errors.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 
 export async function readRemoteHead(ctx: RepositoryContext): Promise<string> {
   ctx.stats.listServerRefs += 1;

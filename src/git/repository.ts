@@ -10,7 +10,8 @@ import { fetchHead } from './fetch-head.js';
 import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
-import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
+import { listFiles, readBlobText, type RepositoryFile } from './read-tree.js';
+import type { GitStats, RepositoryContext } from './repository-context.js';
 import { readRemoteHead } from './remote-head.js';
 import { emptyStore, inspectStore } from './store-health.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
@@ -48,17 +49,6 @@ export interface RepositoryOptions {
   onRepair?: (problems: string[]) => void;
 }
 
-/** Round trips to the server, so a benchmark or a test can see what a poll or a step cost. */
-export interface GitStats {
-  listServerRefs: number;
-  fetches: number;
-  pushes: number;
-  /** HTTP requests behind the operations above (a protocol-v1 ref listing is one request). */
-  httpRequests: number;
-  /** Times the local store was found damaged and emptied, to be fetched again (store-health.ts). */
-  repairs: number;
-}
-
 export interface Repository {
   readonly branch: string;
   /** The URL without credentials, for messages and logs. */
@@ -87,31 +77,6 @@ export interface Repository {
   readFileAt(commitOid: string, path: string): Promise<string | undefined>;
 }
 
-/** What every verb needs; built once per Repository. */
-export interface RepositoryContext {
-  readonly gitdir: string;
-  readonly url: string;
-  readonly displayUrl: string;
-  readonly branch: string;
-  /** refs/heads/<branch> in the local store: the last head we fetched or pushed. */
-  readonly localRef: string;
-  readonly remoteRef: string;
-  /**
-   * The shared isomorphic-git cache (parsed pack indexes and pack data); reads without it re-parse them
-   * each time. Replaced when the store is compacted, so always read it from the context.
-   */
-  cache: object;
-  /** Packs the store may hold before the next fetch starts from an empty store. */
-  readonly maxPacks: number;
-  /** The last listing and its trees by oid: the next listing reads only trees that changed. */
-  listing?: ListingMemo;
-  /** Fast reads of blobs and trees (object-reader.ts); replaced when the store is compacted. */
-  objects: ObjectStore;
-  readonly http: HttpClient;
-  readonly stats: GitStats;
-  /** A fresh header object per call: isomorphic-git adds to the object it is given. */
-  headers(): Record<string, string>;
-}
 
 // Long enough for a large first fetch, or a forge whose hooks run for a while before it answers a push.
 export const defaultTimeoutMs = 60_000;

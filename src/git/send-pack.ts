@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { PushConflictError } from './errors.js';
 import { readCommitInfo, readTreeEntries } from './read-tree.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 
 /** Commits further back than this are not searched for the base; the caller falls back to a full push. */
 const maxNewCommits = 10_000;

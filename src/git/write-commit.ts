@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { readCommitInfo, readTreeEntries } from './read-tree.js';
-import type { RepositoryContext } from './repository.js';
+import type { RepositoryContext } from './repository-context.js';
 
 export interface FileChange {
   /** POSIX path from the repository root. */

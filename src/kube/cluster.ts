@@ -10,15 +10,10 @@ import type { KubeObject } from '../core/model.js';
 import { ApplyError, KubeReadError, describeKubeError } from './errors.js';
 import type { LiveCache } from './live-cache.js';
 import { reuseConnections } from './reuse-connections.js';
+import type { ObjectRef } from './object-ref.js';
 
 export const fieldManager = 'gitcanary';
 
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-}
 
 export interface ClusterStats {
   reads: number;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { KubeObject } from '../core/model.js';
 import { isManagedByUs } from '../core/generated-objects.js';
 import { normalizedServiceSpec } from '../core/service-spec.js';
-import type { ObjectRef } from './cluster.js';
+import type { ObjectRef } from './object-ref.js';
 import { describeKubeError } from './errors.js';
 import { reuseConnections } from './reuse-connections.js';
 
