@@ -272,18 +272,21 @@ describe('planRollout', () => {
       });
     });
 
-    it('refuses a primary that carries them in the committed file (a hand edit)', () => {
+    it('never applies a primary that carries them in the committed file: the hand edit is undone', () => {
       const rollout = new Rollout();
       rollout.reconcile(minutes(0));
       const previous = rollout.input.previous;
       if (!previous) throw new Error('nothing committed');
       const edited = structuredClone(previous);
       (edited.file.primary.spec as Record<string, unknown>).externalIPs = ['203.0.113.7'];
+      edited.content = `${previous.content}# and a hand edit\n`;
 
       const result = planRollout({ ...rollout.input, now: minutes(1), previous: edited });
 
-      expect(result).toMatchObject({ kind: 'error', code: 'ExternalIPsRefused' });
-      expect(result.kind === 'error' && result.message).toContain('podinfo-primary');
+      if (result.kind !== 'plan') throw new Error(`not planned: ${JSON.stringify(result)}`);
+      expect(result.commitMessage?.split('\n')[0]).toBe('podinfo: hand edit of podinfo-primary undone');
+      const primary = result.desired.find((o) => o.metadata.name === 'podinfo-primary');
+      expect(primary?.spec).not.toHaveProperty('externalIPs');
     });
 
     it('copies them when allowed', () => {
