@@ -17,7 +17,6 @@ export interface RepositoryFile {
   oid: string;
 }
 
-
 export async function listFiles(
   ctx: RepositoryContext,
   commitOid: string,

@@ -77,7 +77,6 @@ export interface Repository {
   readFileAt(commitOid: string, path: string): Promise<string | undefined>;
 }
 
-
 // Long enough for a large first fetch, or a forge whose hooks run for a while before it answers a push.
 export const defaultTimeoutMs = 60_000;
 // Fetches after the first bring only what changed (fetch-head.ts), so packs are small; many of them only

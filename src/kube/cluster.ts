@@ -14,7 +14,6 @@ import type { ObjectRef } from './object-ref.js';
 
 export const fieldManager = 'gitcanary';
 
-
 export interface ClusterStats {
   reads: number;
   writes: number;
