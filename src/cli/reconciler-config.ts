@@ -15,6 +15,13 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import {
+  describeTarget,
+  GitOpsNotifier,
+  parseNotifyTarget,
+  type NotifyResult,
+  type NotifyTarget,
+} from '../kube/gitops-notifier.js';
 import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
 import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
 
@@ -44,6 +51,7 @@ export interface ReconcilerFlags {
   logLevel: string;
   metricsServer?: string;
   metricsCredentialsDir?: string;
+  notify: NotifyTarget[];
 }
 
 /**
@@ -132,7 +140,32 @@ export function addReconcilerOptions(command: Command): Command {
         'GITCANARY_METRICS_CREDENTIALS_DIR',
       ),
     )
+    .addOption(notifyOption())
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
+}
+
+/**
+ * `--notify flux:<ns>/<GitRepository>` or `argocd:<ns>/<Application>`, repeatable (comma-separated in
+ * GITCANARY_NOTIFY, a list in the config file): the GitOps tools asked to sync after each push.
+ */
+export function notifyOption(): Option {
+  return new Option(
+    '--notify <tool:ns/name>',
+    'after each push, ask this GitOps tool to sync now: flux:<ns>/<GitRepository> or argocd:<ns>/<Application> (repeatable)',
+  )
+    .env('GITCANARY_NOTIFY')
+    .default([], 'none')
+    .argParser((value: string, previous: NotifyTarget[] | undefined) => {
+      const targets = [...(previous ?? [])];
+      for (const item of value.split(',').map((v) => v.trim())) {
+        if (item === '') continue;
+        const parsed = parseNotifyTarget(item);
+        if ('error' in parsed) throw new ConfigError(`--notify: ${parsed.error}`);
+        if (!targets.some((t) => describeTarget(t) === describeTarget(parsed.target)))
+          targets.push(parsed.target);
+      }
+      return targets;
+    });
 }
 
 /**
@@ -252,6 +285,12 @@ export async function createRepository(
   return repo;
 }
 
+/** What the daemon hands a reconciler to observe it: git operations and GitOps notifications, for /metrics. */
+export interface ReconcilerHooks {
+  wrapRepository?: (repo: Repository) => Repository;
+  gitopsNotified?: (target: string, result: NotifyResult) => void;
+}
+
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
@@ -260,14 +299,15 @@ export interface ReconcilerHandle {
 
 /**
  * The reconciler the flags describe. Its live state comes from a watch-backed cache (src/kube/live-cache.ts):
- * one LIST per kind and namespace at start, then no request for an unchanged object. `wrapRepository` lets
- * the daemon meter git operations (src/daemon/metered-repository.ts).
+ * one LIST per kind and namespace at start, then no request for an unchanged object. The hooks let the
+ * daemon meter git operations (src/daemon/metered-repository.ts) and count GitOps notifications.
  */
 export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
-  wrapRepository: (repo: Repository) => Repository = (repo) => repo,
+  hooks: ReconcilerHooks = {},
 ): Promise<ReconcilerHandle> {
+  const { wrapRepository = (repo: Repository) => repo } = hooks;
   const repo = await createRepository(flags);
   // One configuration for every client, so that they share their connections.
   const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
@@ -283,6 +323,11 @@ export async function createReconciler(
   const cluster = new Cluster(kubeConfig, { live });
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
+  const gitops = new GitOpsNotifier(kubeConfig, flags.notify, {
+    logger,
+    clock,
+    ...(hooks.gitopsNotified ? { onResult: hooks.gitopsNotified } : {}),
+  });
   const reconciler = new Reconciler({
     repo: wrapRepository(repo),
     cluster,
@@ -303,8 +348,10 @@ export async function createReconciler(
         ...(flags.metricsServer ? { metricsServer: flags.metricsServer } : {}),
         ...(flags.metricsCredentialsDir ? { credentialsDir: flags.metricsCredentialsDir } : {}),
       }),
-    notify: notifyAll(webhookNotifier(logger, clock), (resolved, plan) =>
-      events.record(resolved.canary, plan),
+    notify: notifyAll(
+      webhookNotifier(logger, clock),
+      (resolved, plan) => events.record(resolved.canary, plan),
+      gitops.notify,
     ),
   });
   return { reconciler, close: () => live.stop() };

@@ -3,6 +3,7 @@
 // metered repository wrapper.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../core/model.js';
+import type { NotifyResult } from '../kube/gitops-notifier.js';
 import type { ReconcileSummary } from '../reconcile/reconciler.js';
 
 // Like kube-state-metrics' kube_pod_status_phase: one series per phase, 1 for the current one, so
@@ -85,6 +86,13 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  private readonly gitopsNotifications = new Counter({
+    name: 'gitcanary_gitops_notifications_total',
+    help: 'Requests asking a GitOps tool to sync after a push (--notify), by target and result.',
+    labelNames: ['target', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of ['accepted', 'ignored', 'unauthorized', 'rejected'] as const)
@@ -132,6 +140,17 @@ export class DaemonMetrics {
 
   webhook(result: WebhookResult): void {
     this.webhooks.inc({ result });
+  }
+
+  /** The --notify targets, each with both results at 0, so a first failure is an increase an alert sees. */
+  gitopsTargets(targets: readonly string[]): void {
+    for (const target of targets)
+      for (const result of ['success', 'failed'] as const)
+        this.gitopsNotifications.inc({ target, result }, 0);
+  }
+
+  gitopsNotification(target: string, result: NotifyResult): void {
+    this.gitopsNotifications.inc({ target, result });
   }
 }
 

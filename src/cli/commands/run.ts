@@ -9,6 +9,7 @@ import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { loadKubeConfig } from '../../kube/cluster.js';
+import { describeTarget } from '../../kube/gitops-notifier.js';
 import {
   addReconcilerOptions,
   ConfigError,
@@ -89,9 +90,11 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
-      meterRepository(repo, metrics),
-    );
+    metrics.gitopsTargets(flags.notify.map(describeTarget));
+    const { reconciler, close } = await createReconciler(flags, logger, {
+      wrapRepository: (repo) => meterRepository(repo, metrics),
+      gitopsNotified: (target, result) => metrics.gitopsNotification(target, result),
+    });
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
       if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');

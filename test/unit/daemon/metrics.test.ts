@@ -72,4 +72,19 @@ describe('DaemonMetrics', () => {
     expect(await sample(metrics, 'gitcanary_git_operation_duration_seconds_count{operation="push"}')).toBe(2);
     expect(await sample(metrics, 'gitcanary_git_http_requests_total')).toBe(4);
   });
+
+  it('counts GitOps notifications by target and result, each configured target starting at 0', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.gitopsTargets(['flux:flux-system/apps', 'argocd:argocd/podinfo']);
+
+    metrics.gitopsNotification('flux:flux-system/apps', 'success');
+    metrics.gitopsNotification('flux:flux-system/apps', 'failed');
+    metrics.gitopsNotification('flux:flux-system/apps', 'failed');
+
+    const series = (target: string, result: string) =>
+      sample(metrics, `gitcanary_gitops_notifications_total{target="${target}",result="${result}"}`);
+    expect(await series('flux:flux-system/apps', 'success')).toBe(1);
+    expect(await series('flux:flux-system/apps', 'failed')).toBe(2);
+    expect(await series('argocd:argocd/podinfo', 'failed')).toBe(0);
+  });
 });
