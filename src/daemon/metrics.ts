@@ -12,7 +12,7 @@ export { phases };
 
 export type GitOperation = 'poll' | 'fetch' | 'push';
 export type GitResult = 'success' | 'conflict' | 'error';
-export type WebhookResult = 'accepted' | 'ignored' | 'unauthorized' | 'rejected';
+export type WebhookResult = 'accepted' | 'ignored' | 'replayed' | 'unauthorized' | 'rejected';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -81,8 +81,15 @@ export class DaemonMetrics {
   });
   private readonly webhooks = new Counter({
     name: 'gitcanary_webhook_requests_total',
-    help: 'Push webhook requests by result: accepted, ignored (e.g. a ping), unauthorized, rejected.',
+    help: 'Push webhook requests by result: accepted, ignored (a ping), replayed (a delivery already accepted), unauthorized, rejected.',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly notifications = new Counter({
+    name: 'gitcanary_notifications_total',
+    help: 'Alerts and commit statuses by result: sent, failed (after its retries), retried (one per retry).',
+    labelNames: ['kind', 'result'] as const,
     registers: [this.registry],
   });
 
@@ -95,7 +102,7 @@ export class DaemonMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    for (const result of ['accepted', 'ignored', 'unauthorized', 'rejected'] as const)
+    for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
       this.webhooks.inc({ result }, 0);
   }
 
@@ -140,6 +147,10 @@ export class DaemonMetrics {
 
   webhook(result: WebhookResult): void {
     this.webhooks.inc({ result });
+  }
+
+  notification(kind: 'alert' | 'commit-status', result: 'sent' | 'failed' | 'retried'): void {
+    this.notifications.inc({ kind, result });
   }
 
   /** The --notify targets, each with both results at 0, so a first failure is an increase an alert sees. */
