@@ -27,6 +27,7 @@ import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
 import { emptyReport, type AnalysisNeeds, type AnalysisReport } from '../core/analysis-report.js';
 import { revertsOnFailure } from '../core/gates.js';
 import { revisionOf } from '../core/revision.js';
+import { kustomizationFileNames } from '../core/kustomization-resources.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
@@ -44,6 +45,8 @@ export interface ReconcilerOptions {
   defaultNamespace: string;
   /** The provider of Canaries that name none (--default-provider). */
   defaultProvider?: string;
+  /** The target's labels and annotations never copied (--not-copied); the GitOps tools' marks by default. */
+  notCopied?: readonly string[];
   /** When set, Canaries in other namespaces are reported and left alone. */
   namespaces?: readonly string[];
   author: { name: string; email: string };
@@ -136,6 +139,7 @@ export class Reconciler {
     this.loader = new ManifestLoader(options.repo, options.root, {
       defaultNamespace: options.defaultNamespace,
       ...(options.defaultProvider ? { defaultProvider: options.defaultProvider } : {}),
+      ...(options.notCopied ? { notCopied: options.notCopied } : {}),
     });
     this.quiet = new QuietPlans(options.applies);
   }
@@ -404,6 +408,20 @@ export class Reconciler {
     return plans;
   }
 
+  /** The kustomization file of the folder the generated file goes into, when that folder has one. */
+  private async kustomizationBeside(
+    canary: CanarySpec,
+    oids: ReadonlyMap<string, string>,
+  ): Promise<{ path: string; content: string } | undefined> {
+    const generated = generatedPath(canary);
+    const dir = generated.slice(0, generated.lastIndexOf('/') + 1);
+    for (const name of kustomizationFileNames) {
+      const oid = oids.get(`${dir}${name}`);
+      if (oid) return { path: `${dir}${name}`, content: await this.loader.text(oid) };
+    }
+    return undefined;
+  }
+
   private async planCanary(
     resolved: ResolvedCanary,
     oids: ReadonlyMap<string, string>,
@@ -462,6 +480,7 @@ export class Reconciler {
       canary,
       target,
       targetFile,
+      kustomization: generatedOid ? undefined : await this.kustomizationBeside(canary, oids),
       previous,
       analysis,
       live,

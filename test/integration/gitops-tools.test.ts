@@ -113,6 +113,67 @@ describe.each(named(matrix))('%s applying the app folder beside gitcanary', (_na
   );
 });
 
+describe("a target labelled with Argo CD's tracking label", () => {
+  it(
+    'Argo CD (label tracking), default mode: the label is not copied, so neither writes at rest and nothing conflicts',
+    async () => {
+      const run = await release({
+        ...argoLabel,
+        provider: 'gatewayapi',
+        applies: true,
+        targetLabels: { 'app.kubernetes.io/instance': 'podinfo-web' },
+      });
+
+      await expectReleaseSucceeded(run);
+      expect(run.tool.syncs.flatMap((sync) => sync.conflicts)).toEqual([]);
+      expect(run.notAtHead).toEqual([]);
+      await expectQuietAtRest(run);
+      const primary = await run.kube.get({
+        apiVersion: 'v1',
+        kind: 'Service',
+        namespace: run.ns,
+        name: 'podinfo-primary',
+      });
+      expect(primary?.metadata.labels?.['app.kubernetes.io/instance']).toBe('podinfo');
+    },
+    releaseTimeout,
+  );
+});
+
+describe('an app folder with its own kustomization.yaml', () => {
+  const kustomization = [
+    '# podinfo, as Flux and Argo CD build it',
+    'resources:',
+    '  - service.yaml',
+    '  - canary.yaml # the Canary itself',
+    '',
+  ].join('\n');
+
+  it.each(named([flux, argoAnnotation]))(
+    '%s in commit-only mode: the first commit lists the generated file in it, comments kept, and the release goes through',
+    async (_name, { tool, tracking }) => {
+      const run = await release({
+        tool,
+        ...(tracking ? { tracking } : {}),
+        provider: 'gatewayapi',
+        applies: false,
+        notify: true,
+        extraFiles: { 'kustomization.yaml': kustomization },
+      });
+
+      await expectReleaseSucceeded(run);
+      await expectFullIntervals(run);
+      expect(await run.s.human.show('apps/podinfo/kustomization.yaml')).toBe(
+        `${kustomization}  - podinfo.gitcanary.yaml\n`,
+      );
+      const [first] = (await run.history()).filter((c) => c.author === 'gitcanary');
+      const changed = await run.changedFiles(first?.sha ?? '');
+      expect(changed).toEqual(['apps/podinfo/kustomization.yaml', 'apps/podinfo/podinfo.gitcanary.yaml']);
+    },
+    releaseTimeout,
+  );
+});
+
 describe('a tool that applies the previous revision (stale-revision lag)', () => {
   it.each(named([flux, argoAnnotation]))(
     '%s in commit-only mode: the cluster only moves forward, and each step is judged a full interval after it went live',

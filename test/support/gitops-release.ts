@@ -45,6 +45,10 @@ export interface RunOptions {
   lag?: boolean;
   /** The tool's own sync period. */
   toolIntervalSeconds?: number;
+  /** More labels of the target Service, as a person wrote them. */
+  targetLabels?: Record<string, string>;
+  /** More files of the app folder, by name (e.g. a kustomization.yaml). */
+  extraFiles?: Record<string, string>;
 }
 
 /** What the live objects say of a step: the Services' selectors and the route's weights. */
@@ -136,9 +140,12 @@ export class GitOpsRelease {
     const notifier = new GitOpsNotifier(kc, targets, { logger, clock });
     const s = await setup(
       (ns) => ({
-        [`${appPath}/service.yaml`]: service(ns, clusterIpSpec('blue')),
+        [`${appPath}/service.yaml`]: target(options, ns, 'blue'),
         [`${appPath}/canary.yaml`]: canaryOf(options.provider, ns),
         [`${appPath}/README.md`]: 'not a manifest',
+        ...Object.fromEntries(
+          Object.entries(options.extraFiles ?? {}).map(([name, text]) => [`${appPath}/${name}`, text]),
+        ),
       }),
       { applies: options.applies, ...(options.notify ? { notify: notifier.notify } : {}) },
     );
@@ -169,7 +176,7 @@ export class GitOpsRelease {
   /** The person's release: the target's selector moves to green. */
   async releaseGreen(): Promise<void> {
     await this.s.human.commitAndPush(
-      { [`${appPath}/service.yaml`]: service(this.ns, clusterIpSpec('green')) },
+      { [`${appPath}/service.yaml`]: target(this.options, this.ns, 'green') },
       'release green',
     );
   }
@@ -238,6 +245,13 @@ export class GitOpsRelease {
     return commits;
   }
 
+  /** The files a commit changed, sorted. */
+  async changedFiles(sha: string): Promise<string[]> {
+    const gitDir = join(server.root, `release-${this.ns}.git`);
+    const out = await gitCli(['--git-dir', gitDir, 'show', '--name-only', '--format=', sha]);
+    return out.split('\n').filter(Boolean).sort();
+  }
+
   /** The state the live objects are in now. */
   async liveState(): Promise<string> {
     const get = (apiVersion: string, kind: string, name: string) =>
@@ -263,6 +277,15 @@ export class GitOpsRelease {
     const text = await this.s.human.show(generatedFile).catch(() => undefined);
     return text === undefined ? undefined : (loadAll(text) as Unstructured[]);
   }
+}
+
+/** The target Service's file, with the run's extra labels. */
+function target(options: RunOptions, ns: string, color: string): string {
+  const extra = Object.entries(options.targetLabels ?? {}).map(([k, v]) => `\n    ${k}: ${v}`);
+  return service(ns, clusterIpSpec(color)).replace(
+    'app.kubernetes.io/name: podinfo',
+    `app.kubernetes.io/name: podinfo${extra.join('')}`,
+  );
 }
 
 /** The step a set of generated (or live) objects stands for, as a comparable string. */
