@@ -61,6 +61,7 @@ export interface ReconcilerFlags extends NotifierFlags {
   metricsServer?: string;
   metricsCredentialsDir?: string;
   notify: NotifyTarget[];
+  notCopied?: string[];
   webhookAllowCidrs?: string[];
   webhookDenyCidrs?: string[];
   webhookAllowHosts?: string[];
@@ -111,6 +112,13 @@ export function addReconcilerOptions(command: Command): Command {
       ),
     )
     .addOption(defaultProviderOption())
+    .addOption(
+      option(
+        '--not-copied <keys>',
+        "the target's labels and annotations never copied to the generated Services, `<prefix>/*` for a prefix; replaces the default list of GitOps tools' marks (app.kubernetes.io/instance, argocd.argoproj.io/*, kustomize.toolkit.fluxcd.io/*)",
+        'GITCANARY_NOT_COPIED',
+      ).argParser(parseList),
+    )
     .addOption(
       option(
         '--namespaces <list>',
@@ -444,6 +452,7 @@ export async function createReconciler(
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
     defaultProvider: flags.defaultProvider,
+    ...(flags.notCopied ? { notCopied: flags.notCopied } : {}),
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,
