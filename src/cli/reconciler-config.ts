@@ -473,6 +473,7 @@ export async function createReconciler(
       (resolved, plan) => events.record(resolved.canary, plan),
       gitops.notify,
     ),
+    restored: (resolved, restored) => events.recordRestored(resolved.canary, restored),
   });
   const notifier = createNotifier(flags, {
     repo,

@@ -93,6 +93,13 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  private readonly restored = new Counter({
+    name: 'gitcanary_restored_objects_total',
+    help: 'Generated objects put back after another field manager changed them away from the committed step (a stale applier), by that manager.',
+    labelNames: ['manager'] as const,
+    registers: [this.registry],
+  });
+
   private readonly gitopsNotifications = new Counter({
     name: 'gitcanary_gitops_notifications_total',
     help: 'Requests asking a GitOps tool to sync after a push (--notify), by target and result.',
@@ -110,6 +117,9 @@ export class DaemonMetrics {
     this.duration.observe(seconds);
     this.lastSuccess.set(now / 1000);
     this.commits.inc(summary.commits.length);
+    for (const restored of summary.changes.restored)
+      for (const manager of restored.managers.length > 0 ? restored.managers : ['unknown'])
+        this.restored.inc({ manager });
     const seen = new Set<string>();
     for (const outcome of summary.canaries) {
       seen.add(outcome.canary);

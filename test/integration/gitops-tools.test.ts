@@ -194,16 +194,31 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
     releaseTimeout,
   );
 
-  // Issue 13 part 4 (the lead's): in default mode the lagging tool re-applies the previous commit over
-  // gitcanary's step; the emulator counts those forced conflicts (`sync.conflicts`) and `run.notAtHead` shows
-  // that gitcanary's next pass restores the step. Start from
-  //   release({ tool, provider: 'gatewayapi', applies: true, lag: true })
-  describe('default mode: a stale applier is restored, counted and named (issue 13 part 4)', () => {
-    it.todo('restores every step the tool reverted at its next pass, so no reverted value sticks');
-    it.todo('counts each restore in /metrics and records an Event naming the other field manager');
-    it.todo('`gitcanary status` says which field manager reverted the objects');
-    it.todo('judges each step over a full interval of the weight actually live despite the reverts');
-  });
+  it.each(named([flux, argoAnnotation]))(
+    '%s in default mode: every step the tool reverts is restored at the next pass, counted, and named in an Event',
+    async (_name, { tool, tracking }) => {
+      const run = await release({
+        tool,
+        ...(tracking ? { tracking } : {}),
+        provider: 'gatewayapi',
+        applies: true,
+        lag: true,
+      });
+
+      await expectReleaseSucceeded(run);
+      // The stale applies did happen, and were forced through as the tool does.
+      expect(run.tool.syncs.flatMap((sync) => sync.conflicts)).not.toEqual([]);
+      // No reverted value sticks: after each of gitcanary's passes the cluster holds the head again.
+      expect(run.notAtHead).toEqual([]);
+      expect(run.restored.length).toBeGreaterThan(0);
+      expect(new Set(run.restored.flatMap((r) => r.managers))).toEqual(new Set([run.tool.fieldManager]));
+      const events = await run.events('Restored');
+      expect(events.length).toBeGreaterThan(0);
+      for (const message of events) expect(message).toContain(`"${run.tool.fieldManager}"`);
+      await expectFullIntervals(run);
+    },
+    releaseTimeout,
+  );
 });
 
 // Issue 13 part 6 (the lead's): a Canary removed from git under each tool's prune. `GitOpsRelease.start`

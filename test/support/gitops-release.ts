@@ -10,6 +10,8 @@ import { load, loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { GitOpsNotifier, type NotifyTarget } from '../../src/kube/gitops-notifier.js';
 import { fieldManager as gitcanaryFieldManager } from '../../src/kube/cluster.js';
+import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
+import type { Restored } from '../../src/reconcile/reconciler.js';
 import { installCrds } from './control-plane.js';
 import { gitCli } from './git-cli.js';
 import {
@@ -119,6 +121,8 @@ export class GitOpsRelease {
   readonly samples: Sample[] = [];
   /** Conflicts met when the last build is applied again with force=false (tool, and gitcanary by default). */
   readonly reapplyConflicts: string[] = [];
+  /** Objects gitcanary put back after the tool changed them (default mode), from its summaries. */
+  readonly restored: Restored[] = [];
   /** Ticks after which the live objects differed from the head's committed ones, in default mode. */
   readonly notAtHead: string[] = [];
   private seconds = 0;
@@ -138,6 +142,7 @@ export class GitOpsRelease {
     const logger = pino({ level: 'silent' });
     const targets: NotifyTarget[] = [];
     const notifier = new GitOpsNotifier(kc, targets, { logger, clock });
+    const events = new CanaryEventRecorder(kc, logger, clock);
     const s = await setup(
       (ns) => ({
         [`${appPath}/service.yaml`]: target(options, ns, 'blue'),
@@ -147,7 +152,11 @@ export class GitOpsRelease {
           Object.entries(options.extraFiles ?? {}).map(([name, text]) => [`${appPath}/${name}`, text]),
         ),
       }),
-      { applies: options.applies, ...(options.notify ? { notify: notifier.notify } : {}) },
+      {
+        applies: options.applies,
+        ...(options.notify ? { notify: notifier.notify } : {}),
+        restored: (resolved, restored) => events.recordRestored(resolved.canary, restored),
+      },
     );
     holder.clock = () => s.clock.now;
     const name = 'podinfo';
@@ -194,7 +203,8 @@ export class GitOpsRelease {
   async tick(): Promise<SyncRecord | undefined> {
     const at = this.start + this.seconds * 1000;
     this.s.clock.now = new Date(at);
-    await this.s.reconciler.reconcileOnce();
+    const summary = await this.s.reconciler.reconcileOnce();
+    this.restored.push(...summary.changes.restored);
     const head = await this.headGenerated();
     if (this.options.applies && head) {
       await this.sample(at);
@@ -250,6 +260,14 @@ export class GitOpsRelease {
     const gitDir = join(server.root, `release-${this.ns}.git`);
     const out = await gitCli(['--git-dir', gitDir, 'show', '--name-only', '--format=', sha]);
     return out.split('\n').filter(Boolean).sort();
+  }
+
+  /** The Events on the Canary with this reason, their messages. */
+  async events(reason: string): Promise<string[]> {
+    const list = await this.kube.list('v1', 'Event', this.ns);
+    return list
+      .filter((e) => e.reason === reason && (e.involvedObject as { kind?: string }).kind === 'Canary')
+      .map((e) => String(e.message));
   }
 
   /** The state the live objects are in now. */
