@@ -17,7 +17,12 @@ import {
   parseManifestFile,
   type ParseManifestOptions,
 } from '../core/manifests/parse-file.js';
+import { kustomizationFileNames } from '../core/kustomization-resources.js';
+import { refusedTransformers } from '../core/kustomization-transformers.js';
 import { ConfigError } from './reconciler-config.js';
+
+// `Kustomization` has no extension, so it is not a manifest path; it is read for the folder contract.
+const isKustomizationPath = (file: string) => posix.basename(file) === 'Kustomization';
 
 export interface CheckoutCanary {
   resolved: ResolvedCanary;
@@ -40,7 +45,7 @@ const skippedDirectories = new Set(['.git', 'node_modules']);
 export async function readCheckout(root: string, options: ParseManifestOptions): Promise<Checkout> {
   const texts = new Map<string, string>();
   for (const file of await listFiles(root)) {
-    if (isManifestPath(file) || isGeneratedPath(file))
+    if (isManifestPath(file) || isGeneratedPath(file) || isKustomizationPath(file))
       texts.set(file, await readFile(join(root, file), 'utf8'));
   }
   const manifests = [...texts.keys()].filter(isManifestPath).sort();
@@ -74,6 +79,7 @@ export async function readCheckout(root: string, options: ParseManifestOptions):
       errors.push({ code: 'ManifestInvalid', file: path, message: parsed.message, canary: key });
       continue;
     }
+    errors.push(...kustomizationErrors(path, texts, key));
     canaries.push({
       resolved,
       ...(parsed?.ok && content ? { generated: { file: parsed.file, content } } : {}),
@@ -87,6 +93,13 @@ export async function readCheckout(root: string, options: ParseManifestOptions):
     errors: withLines(errors).sort(compareManifestErrors),
     warnings: withLines(assembled.warnings).sort(compareManifestErrors),
   };
+}
+
+/** The refused transformers of the kustomization in the generated file's folder, if it has one. */
+function kustomizationErrors(generated: string, texts: ReadonlyMap<string, string>, canary: string) {
+  const dir = generated.slice(0, generated.lastIndexOf('/') + 1);
+  const path = kustomizationFileNames.map((name) => `${dir}${name}`).find((p) => texts.has(p));
+  return path ? refusedTransformers(path, texts.get(path) ?? '', canary) : [];
 }
 
 function groupByFile(errors: readonly ManifestError[]): Map<string, ManifestError[]> {

@@ -31,6 +31,13 @@ import {
 } from '../analysis/address-policy.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
+import {
+  describeTarget,
+  GitOpsNotifier,
+  parseNotifyTarget,
+  type NotifyResult,
+  type NotifyTarget,
+} from '../kube/gitops-notifier.js';
 import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
 import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
 import type { TransitionNotifier, NotifierMetrics } from '../notify/transition-notifier.js';
@@ -70,6 +77,8 @@ export interface ReconcilerFlags extends NotifierFlags {
   logLevel: string;
   metricsServer?: string;
   metricsCredentialsDir?: string;
+  notify: NotifyTarget[];
+  notCopied?: string[];
   webhookAllowCidrs?: string[];
   webhookDenyCidrs?: string[];
   webhookAllowHosts?: string[];
@@ -136,6 +145,13 @@ export function addReconcilerOptions(command: Command): Command {
     .addOption(defaultProviderOption())
     .addOption(
       option(
+        '--not-copied <keys>',
+        "the target's labels and annotations never copied to the generated Services, `<prefix>/*` for a prefix; replaces the default list of GitOps tools' marks (app.kubernetes.io/instance, argocd.argoproj.io/*, kustomize.toolkit.fluxcd.io/*)",
+        'GITCANARY_NOT_COPIED',
+      ).argParser(parseList),
+    )
+    .addOption(
+      option(
         '--namespaces <list>',
         'comma-separated namespaces gitcanary may act in (default: all)',
         'GITCANARY_NAMESPACES',
@@ -177,6 +193,7 @@ export function addReconcilerOptions(command: Command): Command {
         'GITCANARY_METRICS_CREDENTIALS_DIR',
       ),
     )
+    .addOption(notifyOption())
     .addOption(
       option(
         '--webhook-allow-cidrs <list>',
@@ -233,6 +250,30 @@ export function addReconcilerOptions(command: Command): Command {
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
   return addNotifierOptions(command);
+}
+
+/**
+ * `--notify flux:<ns>/<GitRepository>` or `argocd:<ns>/<Application>`, repeatable (comma-separated in
+ * GITCANARY_NOTIFY, a list in the config file): the GitOps tools asked to sync after each push.
+ */
+export function notifyOption(): Option {
+  return new Option(
+    '--notify <tool:ns/name>',
+    'after each push, ask this GitOps tool to sync now: flux:<ns>/<GitRepository> or argocd:<ns>/<Application> (repeatable)',
+  )
+    .env('GITCANARY_NOTIFY')
+    .default([], 'none')
+    .argParser((value: string, previous: NotifyTarget[] | undefined) => {
+      const targets = [...(previous ?? [])];
+      for (const item of value.split(',').map((v) => v.trim())) {
+        if (item === '') continue;
+        const parsed = parseNotifyTarget(item);
+        if ('error' in parsed) throw new ConfigError(`--notify: ${parsed.error}`);
+        if (!targets.some((t) => describeTarget(t) === describeTarget(parsed.target)))
+          targets.push(parsed.target);
+      }
+      return targets;
+    });
 }
 
 /**
@@ -429,6 +470,14 @@ export async function createRepository(
   return repo;
 }
 
+/** What the daemon hands a reconciler to observe it: git operations and GitOps notifications, for /metrics. */
+export interface ReconcilerHooks {
+  wrapRepository?: (repo: Repository) => Repository;
+  gitopsNotified?: (target: string, result: NotifyResult) => void;
+  /** Counts alerts and commit statuses (src/notify/transition-notifier.ts). */
+  notifierMetrics?: NotifierMetrics;
+}
+
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
@@ -443,15 +492,15 @@ export interface ReconcilerHandle {
 
 /**
  * The reconciler the flags describe. Its live state comes from a watch-backed cache (src/kube/live-cache.ts):
- * one LIST per kind and namespace at start, then no request for an unchanged object. `wrapRepository` lets
- * the daemon meter git operations (src/daemon/metered-repository.ts).
+ * one LIST per kind and namespace at start, then no request for an unchanged object. The hooks let the
+ * daemon meter git operations (src/daemon/metered-repository.ts) and count GitOps notifications.
  */
 export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
-  wrapRepository: (repo: Repository) => Repository = (repo) => repo,
-  notifierMetrics?: NotifierMetrics,
+  hooks: ReconcilerHooks = {},
 ): Promise<ReconcilerHandle> {
+  const { wrapRepository = (repo: Repository) => repo, notifierMetrics } = hooks;
   checkDeadlines(flags);
   const scope = new PassScope();
   const repo = wrapRepository(
@@ -480,6 +529,11 @@ export async function createReconciler(
   const cluster = new Cluster(kubeConfig, { live });
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
+  const gitops = new GitOpsNotifier(kubeConfig, flags.notify, {
+    logger,
+    clock,
+    ...(hooks.gitopsNotified ? { onResult: hooks.gitopsNotified } : {}),
+  });
   const reconciler = new Reconciler({
     repo,
     cluster,
@@ -488,6 +542,7 @@ export async function createReconciler(
     root: flags.path,
     defaultNamespace: flags.defaultNamespace,
     defaultProvider: flags.defaultProvider,
+    ...(flags.notCopied ? { notCopied: flags.notCopied } : {}),
     ...(namespaces?.length ? { namespaces } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,
@@ -506,7 +561,9 @@ export async function createReconciler(
     notify: notifyAll(
       webhookNotifier(logger, clock, { policy: addressPolicy, deadlineMs: flags.analysisDeadline }),
       (resolved, plan) => events.record(resolved.canary, plan),
+      gitops.notify,
     ),
+    restored: (resolved, restored) => events.recordRestored(resolved.canary, restored),
   });
   const notifier = createNotifier(flags, {
     repo,

@@ -2,6 +2,7 @@
 // that mark everything it generates (the routes that split traffic between them are the routers').
 import type { CanarySpec, CustomMetadata, KubeObject } from './model.js';
 import { metadataOf } from './generated-metadata.js';
+import { isNotCopied } from './not-copied-metadata.js';
 import { portableServiceSpec } from './service-spec.js';
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
@@ -9,7 +10,7 @@ export const managedByValue = 'gitcanary';
 export const canaryLabel = 'gitcanary.dev/canary';
 
 /** Annotations that describe how the target was applied, not the target; never copied. */
-const notCopied = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+const appliedBy = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
 
 export const primaryName = (canary: CanarySpec) => `${canary.targetName}-primary`;
 export const canaryServiceName = (canary: CanarySpec) => `${canary.targetName}-canary`;
@@ -33,12 +34,12 @@ export function derivedService(
   spec: unknown,
   added: CustomMetadata,
 ): KubeObject {
-  const copied = {
-    labels: target.metadata.labels ?? {},
-    annotations: Object.fromEntries(
-      Object.entries(target.metadata.annotations ?? {}).filter(([key]) => !notCopied.has(key)),
-    ),
-  };
+  const { notCopied } = canary.service;
+  const copy = (map: Record<string, string> = {}) =>
+    Object.fromEntries(
+      Object.entries(map).filter(([key]) => !isNotCopied(key, notCopied) && !appliedBy.has(key)),
+    );
+  const copied = { labels: copy(target.metadata.labels), annotations: copy(target.metadata.annotations) };
   const portable = portableServiceSpec(spec);
   const { trafficDistribution } = canary.service;
   return {

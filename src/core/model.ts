@@ -151,6 +151,8 @@ export interface CanarySpec {
     canary: CustomMetadata;
     /** Label and annotation keys gitcanary never copies or sets (another manager owns them). */
     unmanaged: { labels: string[]; annotations: string[] };
+    /** Label and annotation keys of the target never copied (`<prefix>/*` for a prefix): GitOps tools' marks. */
+    notCopied: readonly string[];
   };
   analysis: CanaryAnalysis;
   skipAnalysis: boolean;

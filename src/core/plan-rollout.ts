@@ -6,6 +6,7 @@ import { diffObject } from './cluster-diff.js';
 import { replaceSpec } from './edit-manifest.js';
 import { canaryServiceName, derivedService, isManagedByUs, primaryName } from './generated-objects.js';
 import { generatedPath, renderGeneratedFile, type GeneratedFile } from './generated-file.js';
+import { listResource } from './kustomization-resources.js';
 import { revertsOnFailure } from './gates.js';
 import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
@@ -30,6 +31,8 @@ export interface PlanInput {
   target: ServiceManifest;
   /** The text of the target's file, for a revert on failure (gitcanary.dev/revert-on-failure). */
   targetFile?: string | undefined;
+  /** The kustomization file of the generated file's folder, when it has one and the file is not written yet. */
+  kustomization?: { path: string; content: string } | undefined;
   /** The generated file as committed, parsed, and its text; both absent before the first reconcile. */
   previous?: { file: GeneratedFile; content: string } | undefined;
   /** What the shell collected for `analysisNeeds`: check results and gates. */
@@ -60,7 +63,10 @@ export interface CanaryPlan {
   /** The new text of the generated file, when git needs a write. */
   content?: string;
   commitMessage?: string;
-  /** Other files of the same commit: the target reverted after a failed release, when asked for. */
+  /**
+   * Other files of the same commit: the target reverted after a failed release, when asked for; the folder's
+   * kustomization listing the generated file, at its first write.
+   */
   otherChanges: FileChange[];
   state: RolloutState;
   /** What the cluster should hold after this step, in apply order. */
@@ -161,7 +167,7 @@ export function planRollout(input: PlanInput): PlanResult {
   const undone =
     edit.kind === 'undone' ? `${canary.name}: hand edit of ${edit.edited.join(' and ')} undone` : undefined;
   const title = transition?.title ?? undone ?? `${canary.name}: generated objects updated`;
-  const otherChanges: FileChange[] =
+  const revert: FileChange[] =
     transition?.rolledBack && revertsOnFailure(canary) && input.targetFile !== undefined
       ? [
           {
@@ -170,18 +176,22 @@ export function planRollout(input: PlanInput): PlanResult {
           },
         ]
       : [];
+  // The first write of the generated file lists it in its folder's kustomization, or the tools never apply it.
+  const listed = !committed && changed ? listInKustomization(input.kustomization, path) : undefined;
+  const otherChanges = [...revert, ...(listed?.change ? [listed.change] : [])];
   // Only a step that ran the analysis reports it; the state keeps the last results for later steps.
   const checksOfThisStep =
     transition && transition.state.lastChecks !== previous?.state.lastChecks ? state.lastChecks : [];
-  const reverted =
-    otherChanges.length > 0 ? `\n\nThe target ${input.target.name} is reverted to the promoted spec.` : '';
+  const notes = [
+    ...(revert.length > 0 ? [`The target ${input.target.name} is reverted to the promoted spec.`] : []),
+    ...(listed?.note ? [listed.note] : []),
+  ];
+  const body = notes.map((note) => `\n\n${note}`).join('');
   return {
     kind: 'plan',
     canary: key,
     path,
-    ...(changed
-      ? { content, commitMessage: commitMessage(title + reverted, key, state, checksOfThisStep) }
-      : {}),
+    ...(changed ? { content, commitMessage: commitMessage(title + body, key, state, checksOfThisStep) } : {}),
     otherChanges,
     state,
     desired: [file.primary, file.canary, ...file.routes],
@@ -300,4 +310,24 @@ function commitMessage(title: string, key: string, state: RolloutState, checks: 
 /** Three decimals are plenty for a person reading `git log`; the state document keeps the full value. */
 function roundForMessage(value: number): string {
   return Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : String(value);
+}
+
+/** The kustomization edit that lists the generated file, or why it could not be made. */
+function listInKustomization(
+  kustomization: PlanInput['kustomization'],
+  path: string,
+): { change?: FileChange; note?: string } | undefined {
+  if (!kustomization) return undefined;
+  const entry = path.slice(path.lastIndexOf('/') + 1);
+  const result = listResource(kustomization.content, entry);
+  if (result.kind === 'edited')
+    return {
+      change: { path: kustomization.path, content: result.content },
+      note: `${entry} is added to the resources of ${kustomization.path}.`,
+    };
+  if (result.kind === 'unreadable')
+    return {
+      note: `${kustomization.path} is not edited (${result.reason}): list ${entry} in its resources.`,
+    };
+  return undefined;
 }

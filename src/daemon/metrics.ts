@@ -3,6 +3,7 @@
 // metered repository wrapper.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../core/model.js';
+import type { NotifyResult } from '../kube/gitops-notifier.js';
 import type { ReconcileSummary } from '../reconcile/reconciler.js';
 
 // Like kube-state-metrics' kube_pod_status_phase: one series per phase, 1 for the current one, so
@@ -97,6 +98,20 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  private readonly restored = new Counter({
+    name: 'gitcanary_restored_objects_total',
+    help: 'Generated objects put back after another field manager changed them away from the committed step (a stale applier), by that manager.',
+    labelNames: ['manager'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly gitopsNotifications = new Counter({
+    name: 'gitcanary_gitops_notifications_total',
+    help: 'Requests asking a GitOps tool to sync after a push (--notify), by target and result.',
+    labelNames: ['target', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
@@ -109,6 +124,9 @@ export class DaemonMetrics {
     if (summary.changes.failed.length > 0) this.applyErrors.inc(summary.changes.failed.length);
     else this.lastSuccess.set(now / 1000);
     this.commits.inc(summary.commits.length);
+    for (const restored of summary.changes.restored)
+      for (const manager of restored.managers.length > 0 ? restored.managers : ['unknown'])
+        this.restored.inc({ manager });
     const seen = new Set<string>();
     for (const outcome of summary.canaries) {
       seen.add(outcome.canary);
@@ -150,6 +168,17 @@ export class DaemonMetrics {
 
   notification(kind: 'alert' | 'commit-status', result: 'sent' | 'failed' | 'retried'): void {
     this.notifications.inc({ kind, result });
+  }
+
+  /** The --notify targets, each with both results at 0, so a first failure is an increase an alert sees. */
+  gitopsTargets(targets: readonly string[]): void {
+    for (const target of targets)
+      for (const result of ['success', 'failed'] as const)
+        this.gitopsNotifications.inc({ target, result }, 0);
+  }
+
+  gitopsNotification(target: string, result: NotifyResult): void {
+    this.gitopsNotifications.inc({ target, result });
   }
 }
 

@@ -6,6 +6,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import type { Logger } from 'pino';
 import type { CanarySpec } from '../core/model.js';
 import type { CanaryPlan } from '../core/plan-rollout.js';
+import type { Restored } from '../reconcile/reconciler.js';
 import { describeKubeError } from './errors.js';
 
 export class CanaryEventRecorder {
@@ -23,42 +24,63 @@ export class CanaryEventRecorder {
   }
 
   async record(canary: CanarySpec, plan: CanaryPlan): Promise<void> {
-    if (plan.events.length === 0) return;
+    const type = plan.state.phase === 'Failed' ? 'Warning' : 'Normal';
+    for (const event of plan.events) await this.create(canary, { ...event, type });
+  }
+
+  private async create(
+    canary: CanarySpec,
+    event: { reason: string; message: string; type: 'Normal' | 'Warning' },
+  ): Promise<void> {
     const uid = await this.canaryUid(canary);
     if (!uid) return;
     const [group = '', version = ''] = canary.apiVersion.split('/');
     const now = this.clock();
-    for (const event of plan.events) {
-      try {
-        await this.core.createNamespacedEvent({
-          namespace: canary.namespace,
-          body: {
-            metadata: { generateName: `${canary.name}.`, namespace: canary.namespace },
-            involvedObject: {
-              apiVersion: `${group}/${version}`,
-              kind: 'Canary',
-              name: canary.name,
-              namespace: canary.namespace,
-              uid,
-            },
-            reason: event.reason,
-            message: event.message,
-            type: plan.state.phase === 'Failed' ? 'Warning' : 'Normal',
-            source: { component: 'gitcanary' },
-            reportingComponent: 'gitcanary',
-            reportingInstance: this.instance,
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
+    try {
+      await this.core.createNamespacedEvent({
+        namespace: canary.namespace,
+        body: {
+          metadata: { generateName: `${canary.name}.`, namespace: canary.namespace },
+          involvedObject: {
+            apiVersion: `${group}/${version}`,
+            kind: 'Canary',
+            name: canary.name,
+            namespace: canary.namespace,
+            uid,
           },
-        });
-      } catch (err) {
-        this.logger.warn(
-          { canary: plan.canary, detail: describeKubeError(err).detail },
-          'could not record an Event',
-        );
-      }
+          reason: event.reason,
+          message: event.message,
+          type: event.type,
+          source: { component: 'gitcanary' },
+          reportingComponent: 'gitcanary',
+          reportingInstance: this.instance,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (err) {
+      this.logger.warn(
+        { canary: `${canary.namespace}/${canary.name}`, detail: describeKubeError(err).detail },
+        'could not record an Event',
+      );
     }
+  }
+
+  /**
+   * A Warning Event on the Canary for objects another field manager changed away from the committed step
+   * and gitcanary put back, naming that manager: the sign of a GitOps tool applying a stale revision.
+   */
+  async recordRestored(canary: CanarySpec, restored: readonly Restored[]): Promise<void> {
+    if (restored.length === 0) return;
+    const managers = [...new Set(restored.flatMap((r) => r.managers))].sort();
+    const by = managers.length > 0 ? managers.map((m) => `"${m}"`).join(', ') : 'another field manager';
+    const objects = restored.map((r) => r.object).join(', ');
+    await this.create(canary, {
+      reason: 'Restored',
+      type: 'Warning',
+      message: `${objects} changed by ${by} away from the committed step, restored; with a GitOps tool applying the folder, prefer --apply=false (docs/gitops-tools.md)`,
+    });
   }
 
   /** The live Canary's uid, or undefined when it is not in the cluster (or its CRD is not installed). */

@@ -96,6 +96,26 @@ export class Cluster {
 
   /** Server-side apply as `gitcanary`, taking ownership of the fields it sets. */
   async apply(object: KubeObject): Promise<void> {
+    await this.serverSideApply(object, true);
+  }
+
+  /**
+   * Puts back an object another manager changed since gitcanary applied it: first without force, so the API
+   * server names the managers that now own the fields (its conflict causes), then with force. The managers
+   * it took the fields back from; empty when nobody had taken them.
+   */
+  async restore(object: KubeObject): Promise<string[]> {
+    try {
+      await this.serverSideApply(object, false);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ApplyError) || err.status !== 409) throw err;
+      await this.serverSideApply(object, true);
+      return conflictManagers(err.cause);
+    }
+  }
+
+  private async serverSideApply(object: KubeObject, force: boolean): Promise<void> {
     this.stats.writes += 1;
     const ref = refOf(object);
     try {
@@ -104,7 +124,7 @@ export class Cluster {
         undefined,
         undefined,
         fieldManager,
-        true,
+        force,
         PatchStrategy.ServerSideApply,
       );
       this.live?.record(applied);
@@ -112,6 +132,30 @@ export class Cluster {
       const { status, detail } = describeKubeError(err);
       throw new ApplyError(describeRef(ref), status, detail, { cause: err });
     }
+  }
+}
+
+/**
+ * The field managers of an apply conflict, from the Status causes (`conflict with "<manager>" using v1`, or
+ * `…with "<manager>": …` for an Update): the API server gives the manager in no field of its own.
+ */
+export function conflictManagers(err: unknown): string[] {
+  const { body } = (err ?? {}) as { body?: unknown };
+  const parsed: unknown = typeof body === 'string' ? safeParse(body) : body;
+  const causes = (parsed as { details?: { causes?: { message?: unknown }[] } } | undefined)?.details?.causes;
+  const managers = new Set<string>();
+  for (const cause of causes ?? []) {
+    const match = typeof cause.message === 'string' ? /conflict with "([^"]+)"/.exec(cause.message) : null;
+    if (match?.[1]) managers.add(match[1]);
+  }
+  return [...managers].sort();
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -27,6 +27,7 @@ import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
 import { emptyReport, type AnalysisNeeds, type AnalysisReport } from '../core/analysis-report.js';
 import { revertsOnFailure } from '../core/gates.js';
 import { revisionOf } from '../core/revision.js';
+import { kustomizationFileNames } from '../core/kustomization-resources.js';
 import type { Repository } from '../git/repository.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
 import { pollHead } from '../git/poll-head.js';
@@ -47,6 +48,8 @@ export interface ReconcilerOptions {
   defaultNamespace: string;
   /** The provider of Canaries that name none (--default-provider). */
   defaultProvider?: string;
+  /** The target's labels and annotations never copied (--not-copied); the GitOps tools' marks by default. */
+  notCopied?: readonly string[];
   /** When set, Canaries in other namespaces are reported and left alone. */
   namespaces?: readonly string[];
   author: { name: string; email: string };
@@ -56,6 +59,17 @@ export interface ReconcilerOptions {
   analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
   /** Told of each pushed step (event and post-rollout webhooks); its failures are its own to log. */
   notify?: (resolved: ResolvedCanary, plan: CanaryPlan) => Promise<void>;
+  /** Told of the objects put back after another field manager changed them (a stale applier). */
+  restored?: (resolved: ResolvedCanary, restored: readonly Restored[]) => Promise<void>;
+}
+
+/** An object another field manager changed away from the committed step, and gitcanary put back. */
+export interface Restored {
+  canary: string;
+  /** `Kind/namespace/name`. */
+  object: string;
+  /** Who had taken its fields, from the API server's conflict (empty if none was named). */
+  managers: string[];
 }
 
 export interface AnalysisRequest {
@@ -80,6 +94,8 @@ export interface ChangeSet {
   unchanged: string[];
   deleted: string[];
   failed: string[];
+  /** Of the configured ones, those another field manager had changed since gitcanary applied them. */
+  restored: Restored[];
 }
 
 export interface ReconcileSummary {
@@ -139,6 +155,7 @@ export class Reconciler {
     this.loader = new ManifestLoader(options.repo, options.root, {
       defaultNamespace: options.defaultNamespace,
       ...(options.defaultProvider ? { defaultProvider: options.defaultProvider } : {}),
+      ...(options.notCopied ? { notCopied: options.notCopied } : {}),
     });
     this.quiet = new QuietPlans(options.applies);
   }
@@ -155,7 +172,14 @@ export class Reconciler {
     // One ref listing; a fetch only when the head moved (also after a restart, thanks to the local store).
     this.head = (await pollHead(repo)).head;
     const commits: string[] = [];
-    const changes: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
+    const changes: ChangeSet = {
+      created: [],
+      configured: [],
+      unchanged: [],
+      deleted: [],
+      failed: [],
+      restored: [],
+    };
     let pass: Pass | undefined;
     for (let round = 0; round < maxChainedPasses; round += 1) {
       const planned = await this.commitAndPush();
@@ -183,6 +207,7 @@ export class Reconciler {
         unchanged: changes.unchanged.length,
         deleted: changes.deleted.length,
         failed: changes.failed.length,
+        restored: changes.restored.length,
         canaries: summary.canaries.length,
         errors: summary.errors.length + summary.canaries.filter((c) => c.error).length,
         // Requests to the API server; reads are 0 for objects the live cache holds.
@@ -407,6 +432,20 @@ export class Reconciler {
     return plans;
   }
 
+  /** The kustomization file of the folder the generated file goes into, when that folder has one. */
+  private async kustomizationBeside(
+    canary: CanarySpec,
+    oids: ReadonlyMap<string, string>,
+  ): Promise<{ path: string; content: string } | undefined> {
+    const generated = generatedPath(canary);
+    const dir = generated.slice(0, generated.lastIndexOf('/') + 1);
+    for (const name of kustomizationFileNames) {
+      const oid = oids.get(`${dir}${name}`);
+      if (oid) return { path: `${dir}${name}`, content: await this.loader.text(oid) };
+    }
+    return undefined;
+  }
+
   private async planCanary(
     resolved: ResolvedCanary,
     oids: ReadonlyMap<string, string>,
@@ -465,6 +504,7 @@ export class Reconciler {
       canary,
       target,
       targetFile,
+      kustomization: generatedOid ? undefined : await this.kustomizationBeside(canary, oids),
       previous,
       analysis,
       live,
@@ -529,7 +569,14 @@ export class Reconciler {
     const reused = pass.plans.map((plan) => this.quiet.unchangedNames(plan.canary, plan));
     const toApply = pass.plans.filter((_, i) => !reused[i]);
     const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
-      const own: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
+      const own: ChangeSet = {
+        created: [],
+        configured: [],
+        unchanged: [],
+        deleted: [],
+        failed: [],
+        restored: [],
+      };
       let refusal: string | undefined;
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
@@ -541,7 +588,15 @@ export class Reconciler {
           continue;
         }
         try {
-          await cluster.apply(object);
+          // Nothing new was committed for it, so the live object drifted from the committed step.
+          if (diff.action === 'update' && plan.content === undefined) {
+            const managers = await cluster.restore(object);
+            own.restored.push({ canary: plan.canary, object: name, managers });
+            logger.warn(
+              { canary: plan.canary, object: name, managers },
+              'restored an object another field manager changed away from the committed step',
+            );
+          } else await cluster.apply(object);
           (diff.action === 'create' ? own.created : own.configured).push(name);
           logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
         } catch (err) {
@@ -580,6 +635,9 @@ export class Reconciler {
           );
         }
       }
+      const resolvedCanary = pass.resolved.get(plan.canary);
+      if (own.restored.length > 0 && resolvedCanary && this.options.restored)
+        await this.options.restored(resolvedCanary, own.restored);
       if (refusal) this.applyErrors.set(plan.canary, refusal);
       else this.applyErrors.delete(plan.canary);
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
@@ -602,6 +660,7 @@ export class Reconciler {
       changes.unchanged.push(...own.unchanged);
       changes.deleted.push(...own.deleted);
       changes.failed.push(...own.failed);
+      changes.restored.push(...own.restored);
     }
   }
 }

@@ -27,6 +27,11 @@ export const componentVersions = {
   fluxKustomizeController: 'v1.9.6',
   /** github.com/argoproj/argo-cd/v3: the Application CRD; v3.6 needs Go 1.27 to be downloaded. */
   argoCd: 'v3.5.7',
+  /**
+   * sigs.k8s.io/kustomize/kustomize/v5: the `kustomize build` of the GitOps emulator. v5.8.1 is the kustomize
+   * (api v0.21.1) that both kustomize-controller v1.9.6 and Argo CD v3.5.7 link.
+   */
+  kustomize: 'v5.8.1',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes vX.Y.Z are published as v0.Y.Z. */

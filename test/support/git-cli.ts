@@ -14,8 +14,15 @@ const execFileAsync = promisify(execFile);
 const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 const identity = ['-c', 'user.name=Other Writer', '-c', 'user.email=other@example.test'];
 
-export async function gitCli(args: string[], cwd?: string): Promise<string> {
-  const { stdout } = await execFileAsync('git', [...identity, ...args], { cwd, env });
+export async function gitCli(
+  args: string[],
+  cwd?: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  const { stdout } = await execFileAsync('git', [...identity, ...args], {
+    cwd,
+    env: { ...env, ...extraEnv },
+  });
   return stdout;
 }
 

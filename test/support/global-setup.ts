@@ -6,6 +6,7 @@ import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
 import { startControlPlane } from './control-plane.js';
 import { startGitServer } from './git-server.js';
 import { ensurePrometheusBinary, startPrometheus } from './prometheus.js';
+import { ensureKustomizeBinary } from './kustomize-binary.js';
 import { crdSets } from './test-crds.js';
 import { ensureTraefikBinary } from './traefik-binary.js';
 import './provided-context.js';
@@ -20,10 +21,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 
   const prepareStart = performance.now();
-  const [binaries, prometheusBinary, traefik] = await Promise.all([
+  const [binaries, prometheusBinary, traefik, kustomize] = await Promise.all([
     ensureControlPlaneBinaries(progress),
     ensurePrometheusBinary(progress),
     ensureTraefikBinary(progress),
+    ensureKustomizeBinary(progress),
   ]);
   const started = performance.now();
   const track = async <T extends { stop(): Promise<void> }>(starting: Promise<T>): Promise<T> => {
@@ -58,9 +60,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide('prometheus', { url: prometheus.url, targetsDir: prometheus.targetsDir });
   project.provide('traefikBinary', traefik.path);
+  project.provide('kustomizeBinary', kustomize.path);
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   progress(
-    `ready: binaries (control plane ${binaries.source}, traefik ${traefik.source}) in ` +
+    `ready: binaries (control plane ${binaries.source}, traefik ${traefik.source}, ` +
+      `kustomize ${kustomize.source}) in ` +
       `${seconds(started - prepareStart)} s, ` +
       `kube-apiserver ${controlPlane.server}, git ${gitServer.url}, prometheus ${prometheus.url} ` +
       `started in ${seconds(performance.now() - started)} s`,

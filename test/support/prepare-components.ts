@@ -3,6 +3,7 @@
 import { dirname } from 'node:path';
 import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
 import { ensurePrometheusBinary } from './prometheus.js';
+import { ensureKustomizeBinary } from './kustomize-binary.js';
 import { crdSetFiles, crdSets } from './test-crds.js';
 import { ensureTraefikBinary } from './traefik-binary.js';
 
@@ -21,4 +22,6 @@ for (const set of crdSets) {
 }
 const traefik = await ensureTraefikBinary(progress);
 progress(`traefik: ${traefik.path} (${traefik.source})`);
+const kustomize = await ensureKustomizeBinary(progress);
+progress(`kustomize: ${kustomize.path} (${kustomize.source})`);
 progress(`done in ${((performance.now() - start) / 1000).toFixed(1)} s`);

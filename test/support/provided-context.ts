@@ -10,5 +10,7 @@ declare module 'vitest' {
     prometheus: PrometheusAccess;
     /** The Traefik binary that startTraefik runs (built or found by global setup). */
     traefikBinary: string;
+    /** The kustomize binary that the GitOps emulator builds folders with. */
+    kustomizeBinary: string;
   }
 }

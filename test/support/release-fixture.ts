@@ -92,6 +92,7 @@ export async function setup(
     applies?: boolean;
     analyze?: (request: AnalysisRequest) => Promise<AnalysisReport>;
     notify?: ReconcilerOptions['notify'];
+    restored?: ReconcilerOptions['restored'];
     /** Read the live state from a watch-backed cache of the test namespace, as `gitcanary run` does. */
     liveCache?: boolean;
   } = {},
@@ -128,6 +129,7 @@ export async function setup(
     logger: pino({ level: 'silent' }),
     ...(options.analyze ? { analyze: options.analyze } : {}),
     ...(options.notify ? { notify: options.notify } : {}),
+    ...(options.restored ? { restored: options.restored } : {}),
   });
   return {
     ns,

@@ -10,6 +10,7 @@ import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
+import { describeTarget } from '../../kube/gitops-notifier.js';
 import { pageView, timelinePage } from '../../daemon/timeline-page.js';
 import { cloneHistory } from '../../git/history-clone.js';
 import { commitUrlOf } from '../notifier-config.js';
@@ -117,12 +118,12 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, runner, repo, notifier, close } = await createReconciler(
-      flags,
-      logger,
-      (repo) => meterRepository(repo, metrics),
-      metrics,
-    );
+    metrics.gitopsTargets(flags.notify.map(describeTarget));
+    const { reconciler, runner, repo, notifier, close } = await createReconciler(flags, logger, {
+      wrapRepository: (repo) => meterRepository(repo, metrics),
+      gitopsNotified: (target, result) => metrics.gitopsNotification(target, result),
+      notifierMetrics: metrics,
+    });
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
       if (!webhookSecret) logger.info('no webhook secret: /hooks/git is off, polling on the schedule only');

@@ -28,6 +28,7 @@ import {
 } from './canary-schema.js';
 import { InvalidDurationError, parseDuration } from './duration.js';
 import { isRecord } from './is-record.js';
+import { DEFAULT_NOT_COPIED } from '../not-copied-metadata.js';
 import { formatFieldPath, type ManifestError } from './manifest-error.js';
 import type { FieldIssue } from './field-issue.js';
 import { isHttpUrl } from '../analysis/parse-checks.js';
@@ -50,6 +51,8 @@ export interface NormalizeCanaryContext {
   defaultNamespace: string;
   /** The provider of a Canary that names none (--default-provider, Flagger's -mesh-provider). */
   defaultProvider?: string;
+  /** The target's labels and annotations never copied (--not-copied); DEFAULT_NOT_COPIED when absent. */
+  notCopied?: readonly string[];
 }
 
 export type NormalizeCanaryResult =
@@ -99,7 +102,12 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     analysisSpec &&
     provider &&
     normalizeAnalysis(analysisSpec, analysisField, apiVersion, provider, issues, warnings);
-  const service = readService(spec.service ?? {}, spec.targetRef.name, issues);
+  const service = readService(
+    spec.service ?? {},
+    spec.targetRef.name,
+    context.notCopied ?? DEFAULT_NOT_COPIED,
+    issues,
+  );
   if (spec.metricsServer != null && !isHttpUrl(spec.metricsServer)) {
     issues.push({ field: 'spec.metricsServer', message: 'must be an absolute http:// or https:// URL' });
   }
@@ -295,6 +303,7 @@ function normalizeAnalysis(
 function readService(
   spec: CanaryServiceSpec,
   targetName: string,
+  notCopied: readonly string[],
   issues: FieldIssue[],
 ): CanarySpec['service'] {
   const gatewayRefs: GatewayRef[] = (spec.gatewayRefs ?? []).map((ref) =>
@@ -367,6 +376,7 @@ function readService(
       labels: spec.unmanagedMetadata?.labels ?? [],
       annotations: spec.unmanagedMetadata?.annotations ?? [],
     },
+    notCopied,
   };
 }
 

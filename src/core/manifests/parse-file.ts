@@ -43,6 +43,8 @@ export interface ParseManifestOptions {
   defaultNamespace: string;
   /** The provider of Canaries that name none (--default-provider). */
   defaultProvider?: string;
+  /** The target's labels and annotations never copied (--not-copied). */
+  notCopied?: readonly string[];
 }
 
 // A Canary of one of these groups in an apiVersion we do not read is almost certainly meant as one, so it is
@@ -95,6 +97,7 @@ export function parseManifestFile(path: string, content: string, options: ParseM
         source,
         defaultNamespace: options.defaultNamespace,
         ...(options.defaultProvider ? { defaultProvider: options.defaultProvider } : {}),
+        ...(options.notCopied ? { notCopied: options.notCopied } : {}),
       });
       parsed.warnings.push(...result.warnings);
       if (!result.ok) {

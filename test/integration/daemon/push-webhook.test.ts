@@ -62,7 +62,7 @@ function slowUpload(url: string, headers: Record<string, string>, bytes: number)
 const idleSummary: ReconcileSummary = {
   head: 'h',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
   canaries: [],
   errors: [],
 };

@@ -89,4 +89,71 @@ describe('gitcanary validate', () => {
 
     expect(report.errors).toMatchObject([{ file: 'podinfo/podinfo.gitcanary.yaml', canary: 'demo/podinfo' }]);
   });
+
+  describe('the kustomization beside a Canary', () => {
+    const withKustomization = async (kustomization: string) =>
+      validateCheckout(
+        await checkout({
+          'podinfo/service.yaml': await example('service.yaml'),
+          'podinfo/canary.yaml': await example('canary.yaml'),
+          'podinfo/kustomization.yaml': kustomization,
+        }),
+        { defaultNamespace: 'default' },
+      );
+
+    it('passes labels kept out of selectors, annotations and a namespace', async () => {
+      const report = await withKustomization(
+        'labels:\n  - pairs: {team: web}\n    includeSelectors: false\ncommonAnnotations: {a: b}\nresources: [service.yaml, canary.yaml]\n',
+      );
+
+      expect(report.errors).toEqual([]);
+    });
+
+    it.each([
+      [
+        'commonLabels',
+        'commonLabels:\n  team: web\n',
+        1,
+        /use `labels: \[\{pairs: \{…\}, includeSelectors: false\}\]` instead/,
+      ],
+      [
+        'labels[0].includeSelectors',
+        'labels:\n  - pairs: {team: web}\n    includeSelectors: true\n',
+        3,
+        /set includeSelectors: false/,
+      ],
+      [
+        'namePrefix',
+        'namePrefix: prod-\n',
+        1,
+        /write the full name in metadata\.name of the target Service and the Canary/,
+      ],
+      [
+        'nameSuffix',
+        'nameSuffix: -v2\n',
+        1,
+        /renames the generated Services but not the route's backendRefs/,
+      ],
+    ])('refuses %s, naming what to write instead', async (field, text, line, message) => {
+      const report = await withKustomization(`${text}resources: [service.yaml, canary.yaml]\n`);
+
+      expect(report.errors).toEqual([
+        expect.objectContaining({ file: 'podinfo/kustomization.yaml', field, line, canary: 'demo/podinfo' }),
+      ]);
+      expect(report.errors[0]?.message).toMatch(message);
+    });
+
+    it('reads a kustomization named Kustomization too', async () => {
+      const report = await validateCheckout(
+        await checkout({
+          'podinfo/service.yaml': await example('service.yaml'),
+          'podinfo/canary.yaml': await example('canary.yaml'),
+          'podinfo/Kustomization': 'namePrefix: prod-\n',
+        }),
+        { defaultNamespace: 'default' },
+      );
+
+      expect(report.errors).toMatchObject([{ file: 'podinfo/Kustomization', field: 'namePrefix' }]);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 // Small builders for the pure core's inputs: a Canary, a target Service, and the previous generated file.
 import type { CanaryAnalysis, CanarySpec, KubeObject, ServiceManifest } from '../../../src/core/model.js';
 import { parseGeneratedFile } from '../../../src/core/generated-file.js';
+import { DEFAULT_NOT_COPIED } from '../../../src/core/not-copied-metadata.js';
 import {
   planRollout,
   type CanaryPlan,
@@ -22,6 +23,7 @@ export function aService(overrides: Partial<CanarySpec['service']> = {}): Canary
     primary: noMetadata(),
     canary: noMetadata(),
     unmanaged: { labels: [], annotations: [] },
+    notCopied: DEFAULT_NOT_COPIED,
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const summary = (failed: string[]): ReconcileSummary => ({
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed, restored: [] },
   canaries: [],
   errors: [],
 });

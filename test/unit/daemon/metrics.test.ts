@@ -5,7 +5,7 @@ import type { CanaryOutcome, ReconcileSummary } from '../../../src/reconcile/rec
 const pass = (canaries: CanaryOutcome[], commits: string[] = []): ReconcileSummary => ({
   head: 'abc',
   commits,
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
   canaries,
   errors: [],
 });
@@ -86,6 +86,7 @@ describe('DaemonMetrics', () => {
           unchanged: [],
           deleted: [],
           failed: ['Service/demo/a-primary', 'Service/demo/a-canary'],
+          restored: [],
         },
       },
       0.1,
@@ -94,5 +95,35 @@ describe('DaemonMetrics', () => {
 
     expect(await sample(metrics, 'gitcanary_apply_errors_total')).toBe(2);
     expect(await sample(metrics, 'gitcanary_reconcile_last_success_timestamp_seconds')).toBe(1_000);
+  });
+
+  it('counts GitOps notifications by target and result, each configured target starting at 0', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.gitopsTargets(['flux:flux-system/apps', 'argocd:argocd/podinfo']);
+
+    metrics.gitopsNotification('flux:flux-system/apps', 'success');
+    metrics.gitopsNotification('flux:flux-system/apps', 'failed');
+    metrics.gitopsNotification('flux:flux-system/apps', 'failed');
+
+    const series = (target: string, result: string) =>
+      sample(metrics, `gitcanary_gitops_notifications_total{target="${target}",result="${result}"}`);
+    expect(await series('flux:flux-system/apps', 'success')).toBe(1);
+    expect(await series('flux:flux-system/apps', 'failed')).toBe(2);
+    expect(await series('argocd:argocd/podinfo', 'failed')).toBe(0);
+  });
+
+  it('counts the objects restored after another field manager changed them, by that manager', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    const summary = pass([]);
+    summary.changes.restored.push(
+      { canary: 'demo/podinfo', object: 'Service/demo/podinfo-primary', managers: ['kustomize-controller'] },
+      { canary: 'demo/podinfo', object: 'HTTPRoute/demo/podinfo', managers: ['kustomize-controller'] },
+      { canary: 'demo/web', object: 'Service/demo/web-primary', managers: [] },
+    );
+
+    metrics.passSucceeded(summary, 0.1);
+
+    expect(await sample(metrics, 'gitcanary_restored_objects_total{manager="kustomize-controller"}')).toBe(2);
+    expect(await sample(metrics, 'gitcanary_restored_objects_total{manager="unknown"}')).toBe(1);
   });
 });

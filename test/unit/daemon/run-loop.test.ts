@@ -6,7 +6,7 @@ import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 const summary: ReconcileSummary = {
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
   canaries: [],
   errors: [],
 };
