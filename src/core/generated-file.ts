@@ -1,8 +1,11 @@
 // The one file gitcanary writes per Canary, beside it: the rollout state and the objects it keeps in the
 // cluster, as plain Kubernetes documents a GitOps tool can apply. Rendered deterministically (sorted keys,
 // no volatile fields) so an unchanged state is an unchanged file.
-import { dump, loadAll } from 'js-yaml';
-import { withOwnStrings } from './own-strings.js';
+import { dump } from 'js-yaml';
+import { ownDocument } from './own-strings.js';
+import { loadYaml } from './load-yaml.js';
+import { withFieldLines } from './manifests/field-line.js';
+import type { ManifestError } from './manifests/manifest-error.js';
 import { z } from 'zod';
 import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
 import { canaryServiceName, primaryName } from './generated-objects.js';
@@ -88,16 +91,50 @@ const kubeObjectSchema = z
   })
   .loose();
 
-export type GeneratedFileResult = { ok: true; file: GeneratedFile } | { ok: false; message: string };
+export type GeneratedFileResult =
+  | { ok: true; file: GeneratedFile }
+  | { ok: false; message: string; line?: number; column?: number; field?: string };
+
+/** The error of a generated file that could not be read back, as `validate` and the reconciler report it. */
+export function generatedFileError(
+  path: string,
+  failure: Extract<GeneratedFileResult, { ok: false }>,
+  canary?: string,
+): ManifestError {
+  const { message, line, column, field } = failure;
+  return {
+    code: 'ManifestInvalid',
+    file: path,
+    ...(line !== undefined ? { line } : {}),
+    ...(column !== undefined ? { column } : {}),
+    ...(field !== undefined ? { field } : {}),
+    message,
+    ...(canary !== undefined ? { canary } : {}),
+  };
+}
 
 /** Reads a generated file back. A file someone broke by hand is an error for its Canary, not a crash. */
 export function parseGeneratedFile(canary: CanarySpec, text: string): GeneratedFileResult {
-  let docs: unknown[];
-  try {
+  const loaded = loadYaml(text);
+  if (!loaded.ok) return { ok: false, ...loaded.problem };
+  const docs: unknown[] = [];
+  for (const [index, doc] of loaded.documents.entries()) {
+    if (doc === null || doc === undefined) continue;
     // Own strings: what is kept of the file (the state in a remembered plan) must not pin its whole text.
-    docs = withOwnStrings(loadAll(text)).filter((doc) => doc !== null && doc !== undefined);
-  } catch (err) {
-    return { ok: false, message: `not valid YAML: ${(err as Error).message}` };
+    const own = ownDocument(doc);
+    if (!own.ok) {
+      const [located] = withFieldLines(
+        [{ code: 'ManifestInvalid', file: '', document: index, field: own.field, message: own.message }],
+        loaded.text,
+      );
+      return {
+        ok: false,
+        message: own.message,
+        field: own.field,
+        ...(located?.line !== undefined ? { line: located.line } : {}),
+      };
+    }
+    docs.push(own.value);
   }
   const objects: KubeObject[] = [];
   for (const doc of docs) {

@@ -7,6 +7,7 @@
 // one-file change, instead of every folder of the repository. Listing the same commit again reads nothing.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
+import { BlobTooLargeError } from './errors.js';
 import type { GitObject } from './object-reader.js';
 import type { RepositoryContext } from './repository.js';
 
@@ -15,6 +16,11 @@ export interface RepositoryFile {
   path: string;
   /** Blob oid: equal oids mean equal content. */
   oid: string;
+}
+
+export interface ReadBlobOptions {
+  /** Refuse (BlobTooLargeError) a blob over this many bytes, without inflating it. */
+  maxBytes?: number;
 }
 
 /** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */
@@ -46,10 +52,17 @@ export async function listFiles(
   return files.filter((file) => filter(file.path));
 }
 
-export async function readBlobText(ctx: RepositoryContext, oid: string): Promise<string> {
-  const object = readFast(ctx, oid);
+export async function readBlobText(
+  ctx: RepositoryContext,
+  oid: string,
+  options: ReadBlobOptions = {},
+): Promise<string> {
+  const { maxBytes } = options;
+  const object = readFast(ctx, oid, maxBytes);
   if (object?.type === 'blob') return object.content.toString('utf8');
   const { blob } = await git.readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+  if (maxBytes !== undefined && blob.byteLength > maxBytes)
+    throw new BlobTooLargeError(blob.byteLength, maxBytes);
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
 }
 
@@ -78,10 +91,11 @@ export async function readTreeEntries(ctx: RepositoryContext, oid: string): Prom
 }
 
 /** The object from object-reader.ts, or undefined to let isomorphic-git read it. */
-function readFast(ctx: RepositoryContext, oid: string): GitObject | undefined {
+function readFast(ctx: RepositoryContext, oid: string, maxBytes?: number): GitObject | undefined {
   try {
-    return ctx.objects.read(oid);
-  } catch {
+    return ctx.objects.read(oid, maxBytes);
+  } catch (error) {
+    if (error instanceof BlobTooLargeError) throw error;
     return undefined;
   }
 }

@@ -8,12 +8,18 @@ import { GitConfigError } from './errors.js';
 import { fetchHead } from './fetch-head.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
-import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
+import {
+  listFiles,
+  readBlobText,
+  type ListingMemo,
+  type ReadBlobOptions,
+  type RepositoryFile,
+} from './read-tree.js';
 import { readRemoteHead } from './remote-head.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
 
 export type { CommitInput, FileChange } from './write-commit.js';
-export type { RepositoryFile } from './read-tree.js';
+export type { ReadBlobOptions, RepositoryFile } from './read-tree.js';
 
 export interface RepositoryOptions {
   /** http:// or https:// URL of the repository. */
@@ -52,7 +58,8 @@ export interface Repository {
   fetch(): Promise<string>;
   /** Blob paths (POSIX, recursive) and oids of a commit's tree, without reading any blob. */
   listFiles(commitOid: string, filter?: (path: string) => boolean): Promise<RepositoryFile[]>;
-  readBlob(oid: string): Promise<string>;
+  /** The blob as UTF-8 text; BlobTooLargeError when it is over `options.maxBytes`. */
+  readBlob(oid: string, options?: ReadBlobOptions): Promise<string>;
   /** Writes a commit on `parent` changing only `changes`; deterministic, no network. */
   commit(input: CommitInput): Promise<string>;
   /** Fast-forwards the remote branch to `commitOid`, never forcing; PushConflictError when it moved. */
@@ -136,7 +143,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     localHead: () => readLocalHead(ctx),
     fetch: () => fetchHead(ctx),
     listFiles: (commitOid, filter) => listFiles(ctx, commitOid, filter),
-    readBlob: (oid) => readBlobText(ctx, oid),
+    readBlob: (oid, options) => readBlobText(ctx, oid, options),
     commit: (input) => writeCommit(ctx, input),
     push: (commitOid) => pushCommit(ctx, commitOid),
   };

@@ -12,7 +12,7 @@ import {
 import { diffObject, type ObjectDiff } from '../core/cluster-diff.js';
 import { liveList, liveObjectsOf, liveRefs } from '../core/live-objects.js';
 import { routerOf } from '../core/routers/router-registry.js';
-import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
+import { generatedPath, type GeneratedFile } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
@@ -347,17 +347,16 @@ export class Reconciler {
     if (reused) return reused;
     let previous: { file: GeneratedFile; content: string } | undefined;
     if (generatedOid) {
-      const content = await this.loader.text(generatedOid);
-      const parsed = parseGeneratedFile(canary, content);
-      if (!parsed.ok) {
+      const read = await this.loader.generatedFile(canary, generatedPath(canary), generatedOid);
+      if (!read.ok) {
         return {
           kind: 'error',
           canary: key,
           code: 'GeneratedFileInvalid',
-          message: `${generatedPath(canary)}: ${parsed.message}`,
+          message: formatManifestError(read.error),
         };
       }
-      previous = { file: parsed.file, content };
+      previous = { file: read.file, content: read.content };
     }
     const now = this.options.clock();
     const state = previous?.file.state;

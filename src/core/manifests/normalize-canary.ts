@@ -426,7 +426,7 @@ function checkStepWeights(stepWeights: readonly number[], field: string, issues:
 }
 
 /** `{ canary: "ns/name" }` when the document names itself, even if it is otherwise invalid. */
-function canaryKeyOf(document: unknown, defaultNamespace: string): { canary?: string } {
+export function canaryKeyOf(document: unknown, defaultNamespace: string): { canary?: string } {
   const metadata = isRecord(document) ? document.metadata : undefined;
   if (!isRecord(metadata) || typeof metadata.name !== 'string' || metadata.name === '') return {};
   const namespace =

@@ -2,17 +2,17 @@
 // MetricTemplates it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
-import { loadAll, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
 import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
 import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
-import { normalizeCanary } from './normalize-canary.js';
+import { canaryKeyOf, normalizeCanary } from './normalize-canary.js';
 import { isRecord } from './is-record.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
-import { withOwnStrings } from '../own-strings.js';
+import { ownDocument } from '../own-strings.js';
+import { loadYaml } from '../load-yaml.js';
 import {
   isMetricTemplateApiVersion,
   parseMetricTemplate,
@@ -65,25 +65,40 @@ export function parseManifestFile(path: string, content: string, options: ParseM
   };
   if (!isManifestPath(path)) return parsed;
 
-  let documents: unknown[];
-  try {
-    documents = loadAll(content, { filename: path });
-  } catch (error) {
-    parsed.errors.push(yamlError(path, error));
+  const loaded = loadYaml(content);
+  if (!loaded.ok) {
+    parsed.errors.push({ code: 'ManifestInvalid', file: path, ...loaded.problem });
     return parsed;
   }
 
-  documents.forEach((document, index) => {
+  loaded.documents.forEach((document, index) => {
     if (!isRecord(document)) return;
     const source: SourceRef = { file: path, document: index };
     const { apiVersion, kind } = document;
+    // Only the documents gitcanary reads are copied, so only they are bounded and checked.
+    const read = (): Record<string, unknown> | undefined => {
+      const own = ownDocument(document);
+      if (own.ok) return own.value;
+      const canary = kind === 'Canary' ? canaryKeyOf(document, options.defaultNamespace) : {};
+      parsed.errors.push({
+        code: 'ManifestInvalid',
+        ...source,
+        field: own.field,
+        message: own.message,
+        ...canary,
+      });
+      return undefined;
+    };
 
     if (apiVersion === 'v1' && kind === 'Service') {
-      const result = parseService(withOwnStrings(document), source, options.defaultNamespace);
+      const own = read();
+      if (!own) return;
+      const result = parseService(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.services.push(result);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
-      const own = withOwnStrings(document);
+      const own = read();
+      if (!own) return;
       const result = normalizeCanary(own, {
         source,
         defaultNamespace: options.defaultNamespace,
@@ -119,7 +134,9 @@ export function parseManifestFile(path: string, content: string, options: ParseM
         );
       }
     } else if (kind === 'MetricTemplate' && isMetricTemplateApiVersion(apiVersion)) {
-      const result = parseMetricTemplate(withOwnStrings(document), source, options.defaultNamespace);
+      const own = read();
+      if (!own) return;
+      const result = parseMetricTemplate(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.metricTemplates.push(result);
     } else if (kind === 'MetricTemplate' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
@@ -140,8 +157,8 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       });
     }
   });
-  parsed.errors = withFieldLines(parsed.errors, content);
-  parsed.warnings = withFieldLines(parsed.warnings, content);
+  parsed.errors = withFieldLines(parsed.errors, loaded.text);
+  parsed.warnings = withFieldLines(parsed.warnings, loaded.text);
   return parsed;
 }
 
@@ -176,18 +193,4 @@ function parseService(
 
 function isCanaryGroup(apiVersion: string): boolean {
   return CANARY_GROUPS.some((group) => apiVersion.startsWith(group));
-}
-
-function yamlError(file: string, error: unknown): ManifestError {
-  if (error instanceof YAMLException) {
-    return {
-      code: 'ManifestInvalid',
-      file,
-      // js-yaml counts lines and columns from 0; editors and people count from 1.
-      ...(error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : {}),
-      message: `invalid YAML: ${error.reason}`,
-    };
-  }
-  // js-yaml documents that other exceptions can escape (e.g. depth limits); they are still the file's fault.
-  return { code: 'ManifestInvalid', file, message: `invalid YAML: ${String(error)}` };
 }
