@@ -2,7 +2,7 @@
 // fetch because Flagger's `insecureSkipVerify` / `disableTLS` need a per-request TLS option that Node's
 // fetch does not offer. The deadline covers connecting, sending and reading the whole answer. Addresses
 // from the repository go through an AddressPolicy, checked on the connection's own lookup.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { AddressRefusedError, type AddressPolicy } from './address-policy.js';
 
@@ -20,6 +20,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** False: only the status is wanted, and the answer is not read at all (a webhook's). */
   readBody?: boolean;
+  /** A connection agent of the caller's, e.g. one that tunnels through an AlertProvider's proxy. */
+  agent?: Agent;
 }
 
 export interface HttpResponse {
@@ -95,8 +97,8 @@ export const nodeHttpTransport: HttpTransport = (request) =>
           method: request.method,
           // A fresh connection each time: calls are minutes apart, and a pooled socket the peer has since
           // closed would fail the check with ECONNRESET. It also makes every call resolve the name again,
-          // through the policy's lookup.
-          agent: false,
+          // through the policy's lookup. A caller's agent (an AlertProvider's proxy tunnel) is used as given.
+          agent: request.agent ?? false,
           ...(request.policy ? { lookup: request.policy.lookup } : {}),
           headers: { ...request.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
           ...(url.protocol === 'https:' && request.insecureSkipVerify ? { rejectUnauthorized: false } : {}),

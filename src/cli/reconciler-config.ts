@@ -24,6 +24,8 @@ import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
 import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
 import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
+import type { TransitionNotifier, NotifierMetrics } from '../notify/transition-notifier.js';
+import { addNotifierOptions, createNotifier, type NotifierFlags } from './notifier-config.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -33,7 +35,7 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ReconcilerFlags {
+export interface ReconcilerFlags extends NotifierFlags {
   config?: string;
   repo?: string;
   branch: string;
@@ -69,7 +71,7 @@ export function addReconcilerOptions(command: Command): Command {
     if (fallback !== undefined) o.default(fallback);
     return o;
   };
-  return command
+  command
     .addOption(
       option('--config <file>', 'YAML file of these options (keys as the long flags)', 'GITCANARY_CONFIG'),
     )
@@ -175,6 +177,7 @@ export function addReconcilerOptions(command: Command): Command {
         .default(60_000, '60s'),
     )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
+  return addNotifierOptions(command);
 }
 
 /**
@@ -353,6 +356,10 @@ export async function createRepository(
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
+  /** The repository the reconciler commits to (metered, when wrapped). */
+  repo: Repository;
+  /** Tells of committed transitions; call `afterPass(summary.head)` after each reconcile. */
+  notifier: TransitionNotifier;
   close: () => void;
 }
 
@@ -365,8 +372,9 @@ export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
+  notifierMetrics?: NotifierMetrics,
 ): Promise<ReconcilerHandle> {
-  const repo = await createRepository(flags);
+  const repo = wrapRepository(await createRepository(flags));
   // One configuration for every client, so that they share their connections.
   const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
   // Before the live cache starts: a bad range must stop the command while nothing holds it open.
@@ -384,7 +392,7 @@ export async function createReconciler(
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
   const reconciler = new Reconciler({
-    repo: wrapRepository(repo),
+    repo,
     cluster,
     applies: flags.apply,
     root: flags.path,
@@ -410,7 +418,15 @@ export async function createReconciler(
       (resolved, plan) => events.record(resolved.canary, plan),
     ),
   });
-  return { reconciler, close: () => live.stop() };
+  const notifier = createNotifier(flags, {
+    repo,
+    auth: gitAuth(flags),
+    canaries: () => reconciler.resolvedCanaries(),
+    logger,
+    ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
+    configError: (message) => new ConfigError(message),
+  });
+  return { reconciler, repo, notifier, close: () => live.stop() };
 }
 
 function defaultWorkdir(url: string, branch: string): string {

@@ -8,6 +8,7 @@ import { startDaemonServer, type PushOutcome } from './http-server.js';
 import type { LeaderElector } from './leader-elector.js';
 import type { DaemonMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
+import type { PageHandler } from './timeline-page.js';
 import { startRunLoop, type PassObserver, type RunLoop } from './run-loop.js';
 
 export interface DaemonOptions {
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   elector?: LeaderElector;
   /** Failed passes in a row before /readyz answers 503 (default 3). */
   failureThreshold?: number;
+  /** The timeline page at `/`. */
+  page?: PageHandler;
 }
 
 export interface Daemon {
@@ -78,6 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.webhookMaxBodyBytes ? { webhookMaxBodyBytes: options.webhookMaxBodyBytes } : {}),
     onPush,
     logger,
+    ...(options.page ? { page: options.page } : {}),
   });
 
   const election = new AbortController();

@@ -10,6 +10,7 @@ import type { DaemonMetrics, WebhookResult } from './metrics.js';
 import type { ReadinessStatus } from './readiness.js';
 import { ReplayGuard } from './replay-guard.js';
 import { beginVerification, type BodyVerifier, type WebhookSource } from './webhook-signature.js';
+import type { PageHandler } from './timeline-page.js';
 
 /**
  * A push event is a few KB; the body is only hashed, never used (gitcanary asks git what changed). A push
@@ -45,6 +46,8 @@ export interface DaemonServerOptions {
   /** Called for each verified push; asks for a reconcile. */
   onPush: (push: { source: WebhookSource; event: string | undefined }) => Promise<PushOutcome>;
   logger: Logger;
+  /** `GET /`: the timeline page (timeline-page.ts); 404 without one. */
+  page?: PageHandler;
 }
 
 export interface DaemonServer {
@@ -111,6 +114,9 @@ async function route(
     case '/hooks/git':
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
       return receivePush(options, receiver, req, res);
+    case '/':
+      if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
+      return options.page ? options.page(res) : send(res, 404, 'not found\n');
     default:
       return send(res, 404, 'not found\n');
   }

@@ -85,6 +85,13 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  private readonly notifications = new Counter({
+    name: 'gitcanary_notifications_total',
+    help: 'Alerts and commit statuses by result: sent, failed (after its retries), retried (one per retry).',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
@@ -132,6 +139,10 @@ export class DaemonMetrics {
 
   webhook(result: WebhookResult): void {
     this.webhooks.inc({ result });
+  }
+
+  notification(kind: 'alert' | 'commit-status', result: 'sent' | 'failed' | 'retried'): void {
+    this.notifications.inc({ kind, result });
   }
 }
 

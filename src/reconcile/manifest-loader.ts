@@ -115,6 +115,20 @@ export class ManifestLoader {
   }
 
   /**
+   * The text of a blob, or undefined when it is over the size limit of a file: for a generated file no
+   * Canary claims, which no error can be reported for. `keep: false` for a blob of an older commit.
+   */
+  async boundedText(oid: string, options: { keep?: boolean } = {}): Promise<string | undefined> {
+    try {
+      if (options.keep === false) return await this.repo.readBlob(oid, { maxBytes: fileLimits.maxBytes });
+      return await this.text(oid);
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * The text of a blob (a generated file, or a target to edit), read once and kept while the last loaded
    * commit holds it, so that a Canary in motion does not read its generated file again on every poll.
    */

@@ -10,11 +10,15 @@ import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { loadKubeConfig } from '../../kube/cluster.js';
+import { pageView, timelinePage } from '../../daemon/timeline-page.js';
+import { cloneHistory } from '../../git/history-clone.js';
+import { commitUrlOf } from '../notifier-config.js';
 import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
   createReconciler,
+  gitAuth,
   parseBool,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
@@ -88,6 +92,7 @@ export function runCommand(): Command {
     const webhookSecret = readWebhookSecret(flags.webhookSecretFile, env.GITCANARY_WEBHOOK_SECRET);
     const logger = createLogger(flags.logLevel);
     const metrics = new DaemonMetrics();
+    const commitUrl = commitUrlOf(flags.commitUrlTemplate);
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
@@ -100,8 +105,11 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
-      meterRepository(repo, metrics),
+    const { reconciler, repo, notifier, close } = await createReconciler(
+      flags,
+      logger,
+      (repo) => meterRepository(repo, metrics),
+      metrics,
     );
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
@@ -110,7 +118,14 @@ export function runCommand(): Command {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
       });
       const daemon = await startDaemon({
-        reconciler,
+        // Telling people follows each pass, in the background (src/notify/transition-notifier.ts).
+        reconciler: {
+          reconcileOnce: async () => {
+            const summary = await reconciler.reconcileOnce();
+            notifier.afterPass(summary.head);
+            return summary;
+          },
+        },
         schedule: flags.schedule,
         logger,
         metrics,
@@ -119,9 +134,31 @@ export function runCommand(): Command {
         ...(webhookSecret ? { webhookSecret } : {}),
         webhookMaxBodyBytes: flags.webhookMaxBodyBytes,
         ...(elector ? { elector } : {}),
+        page: timelinePage({
+          repo,
+          view: pageView({
+            repo,
+            reconciling: () => !elector || elector.isLeader,
+            canaries: () => reconciler.resolvedCanaries(),
+            root: flags.path,
+            parse: { defaultNamespace: flags.defaultNamespace, defaultProvider: flags.defaultProvider },
+            pollSeconds: 10,
+          }),
+          history: () => {
+            const auth = gitAuth(flags);
+            return cloneHistory({
+              url: flags.repo ?? repo.displayUrl,
+              branch: flags.branch,
+              depth: 100,
+              ...(auth ? { auth } : {}),
+            });
+          },
+          ...(commitUrl ? { commitUrl } : {}),
+        }),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
       await daemon.stop();
+      await Promise.race([notifier.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     } finally {
       close();
     }

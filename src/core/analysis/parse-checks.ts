@@ -104,7 +104,8 @@ const WebhookEntry = z.object({
   metadata: StringMap.nullish(),
   retries: z.int('must be an integer').min(0, 'must not be negative').nullish(),
   disableTLS: z.boolean().nullish(),
-  // Flagger's alert settings; gitcanary sends no alerts, so it is accepted and has no effect.
+  // Flagger mutes alerts about this webhook's failures with it; gitcanary alerts on committed transitions,
+  // never on a webhook's failure, so it is accepted and has no effect.
   muteAlert: z.boolean().nullish(),
 });
 

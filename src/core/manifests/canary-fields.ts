@@ -142,7 +142,7 @@ const webhook = object('one hook', {
   metadata: stringMap('sent in the payload'),
   retries: supported('integer', 'extra attempts (above 10: taken as 10, with a warning)'),
   disableTLS: supported('boolean', 'skip TLS verification'),
-  muteAlert: notSupported('boolean', 'gitcanary sends no alerts yet'),
+  muteAlert: notSupported('boolean', "alerts tell of committed steps, never of a webhook's failure"),
 });
 
 const analysisNode = (note: string) =>
@@ -192,7 +192,19 @@ const analysisNode = (note: string) =>
     ),
     metrics: list('checks at each step', metric),
     webhooks: list("Flagger's webhooks", webhook),
-    alerts: notSupported('array', 'gitcanary sends no alerts yet'),
+    alerts: list(
+      'where each committed step is told (AlertProviders; docs/operations.md#alerts)',
+      object('one alert', {
+        name: supported('string', 'name of the alert'),
+        severity: supported('string', 'the least severity told: info (default, everything), warn or error', {
+          crd: { enum: ['', 'info', 'warn', 'error'] },
+        }),
+        providerRef: object('an AlertProvider in the repository', {
+          name: supported('string', 'name'),
+          namespace: supported('string', "namespace (default: the Canary's)"),
+        }),
+      }),
+    ),
   });
 
 const gatewayRef = routed('object', 'one parent of the route', {
@@ -286,7 +298,10 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
   ),
   skipAnalysis: supported('boolean', 'promote without analysis'),
   suspend: supported('boolean', 'no runs until unset'),
-  revertOnDeletion: notSupported('boolean', 'deleting a Canary from git does nothing to the cluster yet'),
+  revertOnDeletion: supported(
+    'boolean',
+    'deleting the Canary from git deletes what gitcanary generated for it',
+  ),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
   ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),

@@ -197,6 +197,7 @@ export const CanaryAnalysisSpec = z.object({
     .nullish(),
   metrics: z.array(z.unknown()).nullish(),
   webhooks: z.array(z.unknown()).nullish(),
+  alerts: z.array(z.unknown()).nullish(),
 });
 export type CanaryAnalysisSpec = z.infer<typeof CanaryAnalysisSpec>;
 
@@ -208,6 +209,7 @@ const commonSpecFields = {
   service: CanaryServiceSpec.nullish(),
   skipAnalysis: z.boolean().nullish(),
   suspend: z.boolean().nullish(),
+  revertOnDeletion: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),
 };
 

@@ -118,6 +118,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     analysis,
     skipAnalysis: spec.skipAnalysis ?? false,
     suspend: spec.suspend ?? false,
+    revertOnDeletion: spec.revertOnDeletion ?? false,
     ...(spec.progressDeadlineSeconds != null
       ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
       : {}),
@@ -287,6 +288,7 @@ function normalizeAnalysis(
       : {}),
     ...(spec.metrics != null ? { metrics: spec.metrics } : {}),
     ...(spec.webhooks != null ? { webhooks: spec.webhooks } : {}),
+    ...(spec.alerts != null ? { alerts: spec.alerts } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 const summary: ReconcileSummary = {
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
   canaries: [],
   errors: [],
 };

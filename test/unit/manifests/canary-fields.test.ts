@@ -89,8 +89,6 @@ describe('the classification of Flagger Canary fields', () => {
       'not supported yet: retries are not in the Gateway API standard channel; ignored',
     ],
     ['spec.service.corsPolicy', { allowOrigin: ['*'] }, 'not supported yet'],
-    ['spec.analysis.alerts', [{ name: 'on-call', providerRef: { name: 'slack' } }], 'not supported yet'],
-    ['spec.revertOnDeletion', true, 'not supported yet'],
     ['spec.status', { phase: 'Succeeded' }, 'unknown field; ignored'],
   ])('warns of %s, naming the field', (path, value, message) => {
     expect(warningsOf(canaryWith(path, value))).toEqual([expect.stringMatching(`^${path}: ${message}`)]);
