@@ -16,6 +16,12 @@ export interface RepositoryFile {
   path: string;
   /** Blob oid: equal oids mean equal content. */
   oid: string;
+  /**
+   * Why no path may be made of this entry (`..`, `.git`, a name with a slash): set on an entry of the tree
+   * as a hostile pusher wrote it, which is listed, never followed, whatever the filter, so that the caller
+   * reports it for its file and goes on.
+   */
+  refused?: string;
 }
 
 export interface ReadBlobOptions {
@@ -49,7 +55,19 @@ export async function listFiles(
     await walkTree(ctx, root, '', files, trees);
     ctx.listing = { commit: commitOid, root, trees };
   }
-  return files.filter((file) => filter(file.path));
+  return files.filter((file) => file.refused !== undefined || filter(file.path));
+}
+
+/**
+ * Why a tree entry's name cannot be a part of a path, or undefined when it can. git itself refuses these
+ * names (fsck, checkout), but nothing stops a push of a tree made with its plumbing.
+ */
+export function refusedEntryName(name: string): string | undefined {
+  const quoted = JSON.stringify(name);
+  if (name === '' || name === '.' || name === '..') return `the tree entry ${quoted} names no file`;
+  if (/[/\\\0]/.test(name)) return `the tree entry name ${quoted} holds a path separator`;
+  if (name.toLowerCase() === '.git') return `the tree entry ${quoted} is git's own folder`;
+  return undefined;
 }
 
 export async function readBlobText(
@@ -110,7 +128,9 @@ async function walkTree(
   const listing = trees.get(treeOid) ?? ctx.listing?.trees.get(treeOid) ?? (await readListing(ctx, treeOid));
   trees.set(treeOid, listing);
   for (const { name, oid, tree } of listing) {
-    if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees);
+    const refused = refusedEntryName(name);
+    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
+    else if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees);
     else files.push({ path: `${prefix}${name}`, oid });
   }
 }
@@ -122,7 +142,9 @@ function walkKnownTree(
   files: RepositoryFile[],
 ): void {
   for (const { name, oid, tree } of trees.get(treeOid) ?? []) {
-    if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
+    const refused = refusedEntryName(name);
+    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
+    else if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
     else files.push({ path: `${prefix}${name}`, oid });
   }
 }

@@ -62,10 +62,15 @@ export class ManifestLoader {
   }
 
   async load(head: string): Promise<LoadedCommit> {
-    const files = await this.repo.listFiles(
+    const listed = await this.repo.listFiles(
       head,
       (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
     );
+    // A tree entry no path may be made of is an error for that entry; the rest of the tree goes on.
+    const refused: ManifestError[] = listed.flatMap(({ path, refused: message }) =>
+      message !== undefined && this.inRoot(path) ? [{ code: 'ManifestInvalid', file: path, message }] : [],
+    );
+    const files = listed.filter((file) => file.refused === undefined);
     const parsedFiles: ParsedFile[] = [];
     const kept = new Map<string, ParsedFile>();
     const freshWarnings: ManifestError[] = [];
@@ -85,7 +90,9 @@ export class ManifestLoader {
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
     const assembled = assembleRepository(parsedFiles);
-    const errors = await this.withLines(assembled.errors, oids);
+    const errors = [...refused, ...(await this.withLines(assembled.errors, oids))].sort(
+      compareManifestErrors,
+    );
     return {
       head,
       oids,

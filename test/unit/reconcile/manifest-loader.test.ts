@@ -145,6 +145,27 @@ describe('the manifest loader', () => {
     expect(repo.reads.length - before).toBe(1);
   });
 
+  it('gives a tree entry no path may be made of as an error for that entry, and reads the other files', async () => {
+    const repo = repository({ head: commits.blue });
+    const listFiles = repo.listFiles;
+    const crafted = {
+      ...repo,
+      listFiles: async (head: string, filter?: (path: string) => boolean) => [
+        ...(await listFiles(head, filter)),
+        { path: 'apps/..', oid: 'f'.repeat(40), refused: 'the tree entry ".." names no file' },
+      ],
+    };
+    const loader = new ManifestLoader(crafted, '', { defaultNamespace: 'default' });
+
+    const { assembled, oids } = await loader.load('head');
+
+    expect(assembled.canaries.map((r) => r.canary.name)).toEqual(['podinfo']);
+    expect(assembled.errors).toEqual([
+      { code: 'ManifestInvalid', file: 'apps/..', message: 'the tree entry ".." names no file' },
+    ]);
+    expect(oids.has('apps/..')).toBe(false);
+  });
+
   it('does not read a file over 1 MiB: an error for that file, and the other files go on', async () => {
     const large = `${service('blue').replace('podinfo', 'large')}# ${'x'.repeat(1024 * 1024)}\n`;
     const repo = repository({
