@@ -5,6 +5,7 @@ import { dump } from 'js-yaml';
 import { ownDocument } from './own-strings.js';
 import { loadYaml } from './load-yaml.js';
 import { withFieldLines } from './manifests/field-line.js';
+import { dns1123LabelProblem, dns1123SubdomainProblem, kubeLimits } from './manifests/kube-names.js';
 import type { ManifestError } from './manifests/manifest-error.js';
 import { z } from 'zod';
 import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
@@ -145,6 +146,16 @@ export function parseOrphanedFile(
   const state = rolloutStateSchema.safeParse(stateDoc?.spec);
   if (objects.length !== docs.length || stateDoc?.kind !== stateKind || !state.success) return undefined;
   if (primary?.kind !== 'Service' || canary?.kind !== 'Service') return undefined;
+  // What it names is deleted: only objects of a valid name in the owner's own namespace.
+  const { name, namespace = '' } = stateDoc.metadata;
+  if (dns1123SubdomainProblem(name, kubeLimits.label) || dns1123LabelProblem(namespace)) return undefined;
+  const named = [primary, canary, ...routes];
+  if (
+    named.some(
+      (o) => dns1123SubdomainProblem(o.metadata.name) || (o.metadata.namespace ?? namespace) !== namespace,
+    )
+  )
+    return undefined;
   const header = text.split('\n', 1)[0] ?? '';
   const sourceFile = header.startsWith(headerLead)
     ? header.slice(headerLead.length).replace(/\. Do not edit:$/u, '')

@@ -9,6 +9,14 @@ import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import { canaryKeyOf, normalizeCanary } from './normalize-canary.js';
 import { isRecord } from './is-record.js';
+import type { FieldIssue } from './field-issue.js';
+import {
+  annotationIssues,
+  dns1035LabelProblem,
+  dns1123LabelProblem,
+  dns1123SubdomainProblem,
+  labelIssues,
+} from './kube-names.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
 import { ownDocument } from '../own-strings.js';
@@ -194,6 +202,17 @@ function parseService(
       })),
     };
   }
+  const issues = serviceIssues(document);
+  if (issues.length > 0) {
+    return {
+      errors: issues.map((issue) => ({
+        code: 'ManifestInvalid',
+        file: source.file,
+        document: source.document,
+        ...issue,
+      })),
+    };
+  }
   const { metadata } = result.data;
   return {
     source,
@@ -202,6 +221,40 @@ function parseService(
     // The object as written (not zod's copy), so nothing is dropped or reordered on the way to the planner.
     object: document as KubeObject,
   };
+}
+
+/**
+ * What gitcanary copies of a Service onto the Services it generates, by Kubernetes' rules: its name and
+ * namespace, labels, annotations, selector and ExternalName host. The API server would refuse any of them
+ * in a generated file; here it is an error at its field before anything is planned.
+ */
+function serviceIssues(document: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (field: string, problem: string | undefined) => {
+    if (problem) issues.push({ field, message: problem });
+  };
+  const metadata = isRecord(document.metadata) ? document.metadata : {};
+  if (typeof metadata.name === 'string') add('metadata.name', dns1035LabelProblem(metadata.name));
+  if (typeof metadata.namespace === 'string')
+    add('metadata.namespace', dns1123LabelProblem(metadata.namespace));
+  if (isRecord(metadata.labels)) issues.push(...labelIssues(metadata.labels, 'metadata.labels'));
+  if (isRecord(metadata.annotations))
+    issues.push(...annotationIssues(metadata.annotations, 'metadata.annotations'));
+  const spec = isRecord(document.spec) ? document.spec : {};
+  if (spec.selector != null) {
+    if (isRecord(spec.selector)) issues.push(...labelIssues(spec.selector, 'spec.selector'));
+    else add('spec.selector', 'must be a map of labels');
+  }
+  if (spec.externalName != null) {
+    add(
+      'spec.externalName',
+      typeof spec.externalName === 'string'
+        ? // A fully qualified name may end with a dot, as Kubernetes allows.
+          dns1123SubdomainProblem(spec.externalName.replace(/\.$/, ''))
+        : 'must be a host name',
+    );
+  }
+  return issues;
 }
 
 function isCanaryGroup(apiVersion: string): boolean {

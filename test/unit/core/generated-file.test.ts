@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGeneratedFile } from '../../../src/core/generated-file.js';
+import { parseGeneratedFile, parseOrphanedFile } from '../../../src/core/generated-file.js';
 import { minutes, Rollout } from './builders.js';
 
 const rollout = new Rollout();
@@ -65,5 +65,44 @@ describe('parseGeneratedFile', () => {
       field: 'spec.__proto__',
       message: `the key "__proto__" is refused: it names a JavaScript object's prototype`,
     });
+  });
+});
+
+describe('parseOrphanedFile', () => {
+  it('reads the owner of a file no Canary claims', () => {
+    expect(parseOrphanedFile(rendered)?.owner).toMatchObject({ name: 'podinfo', namespace: 'test' });
+  });
+
+  it.each([
+    [
+      'an object in another namespace',
+      rendered.replace(
+        '  name: podinfo-primary\n  namespace: test',
+        '  name: podinfo-primary\n  namespace: kube-system',
+      ),
+    ],
+    [
+      'an owner whose name is a path',
+      rendered.replace(
+        '  name: podinfo\n  namespace: test\nspec:\n  canaryWeight',
+        '  name: ../x\n  namespace: test\nspec:\n  canaryWeight',
+      ),
+    ],
+    [
+      'an alias bomb',
+      rendered.replace(
+        'spec:\n',
+        `bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from(
+          { length: 9 },
+          (_, i) =>
+            `  b${i}: &b${i} [${Array(10)
+              .fill(i === 0 ? '*a' : `*b${i - 1}`)
+              .join(', ')}]`,
+        ).join('\n')}\nspec:\n`,
+      ),
+    ],
+  ])('owns nothing when it holds %s: nothing is deleted for it', (_, text) => {
+    expect(text).not.toBe(rendered);
+    expect(parseOrphanedFile(text)).toBeUndefined();
   });
 });
