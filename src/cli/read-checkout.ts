@@ -4,6 +4,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import {
+  generatedFileError,
   generatedPath,
   isGeneratedPath,
   parseGeneratedFile,
@@ -12,6 +13,7 @@ import {
 import { assembleRepository, type ResolvedCanary } from '../core/manifests/assemble.js';
 import { withFieldLines } from '../core/manifests/field-line.js';
 import { compareManifestErrors, type ManifestError } from '../core/manifests/manifest-error.js';
+import { fileLimits, tooLarge } from '../core/load-yaml.js';
 import {
   isManifestPath,
   parseManifestFile,
@@ -44,15 +46,22 @@ const skippedDirectories = new Set(['.git', 'node_modules']);
 
 export async function readCheckout(root: string, options: ParseManifestOptions): Promise<Checkout> {
   const texts = new Map<string, string>();
-  for (const file of await listFiles(root)) {
-    if (isManifestPath(file) || isGeneratedPath(file) || isKustomizationPath(file))
-      texts.set(file, await readFile(join(root, file), 'utf8'));
+  // Files over the size limit are not read, as the reconciler does not read such blobs.
+  const tooLargeFiles = new Map<string, number>();
+  for (const path of await listFiles(root)) {
+    if (!isManifestPath(path) && !isGeneratedPath(path) && !isKustomizationPath(path)) continue;
+    const { size } = await lstat(join(root, path));
+    if (size > fileLimits.maxBytes) tooLargeFiles.set(path, size);
+    else texts.set(path, await readFile(join(root, path), 'utf8'));
   }
   const manifests = [...texts.keys()].filter(isManifestPath).sort();
   const assembled = assembleRepository(
     manifests.map((file) => parseManifestFile(file, texts.get(file) ?? '', options)),
   );
   const errors = [...assembled.errors];
+  for (const [file, size] of tooLargeFiles) {
+    if (isManifestPath(file)) errors.push({ code: 'ManifestInvalid', file, message: tooLarge(size) });
+  }
   const owners = new Map<string, string>();
   const canaries: CheckoutCanary[] = [];
   for (const resolved of assembled.canaries) {
@@ -73,10 +82,15 @@ export async function readCheckout(root: string, options: ParseManifestOptions):
       continue;
     }
     // A generated file broken by hand stalls its Canary in the daemon; better to hear of it in review.
+    const size = tooLargeFiles.get(path);
+    if (size !== undefined) {
+      errors.push({ code: 'ManifestInvalid', file: path, message: tooLarge(size), canary: key });
+      continue;
+    }
     const content = texts.get(path);
     const parsed = content === undefined ? undefined : parseGeneratedFile(canary, content);
     if (parsed && !parsed.ok) {
-      errors.push({ code: 'ManifestInvalid', file: path, message: parsed.message, canary: key });
+      errors.push(generatedFileError(path, parsed, key));
       continue;
     }
     errors.push(...kustomizationErrors(path, texts, key));

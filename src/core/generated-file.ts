@@ -1,8 +1,12 @@
 // The one file gitcanary writes per Canary, beside it: the rollout state and the objects it keeps in the
 // cluster, as plain Kubernetes documents a GitOps tool can apply. Rendered deterministically (sorted keys,
 // no volatile fields) so an unchanged state is an unchanged file.
-import { dump, loadAll } from 'js-yaml';
-import { withOwnStrings } from './own-strings.js';
+import { dump } from 'js-yaml';
+import { ownDocument } from './own-strings.js';
+import { loadYaml } from './load-yaml.js';
+import { withFieldLines } from './manifests/field-line.js';
+import { dns1123LabelProblem, dns1123SubdomainProblem, kubeLimits } from './manifests/kube-names.js';
+import type { ManifestError } from './manifests/manifest-error.js';
 import { z } from 'zod';
 import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
 import { canaryServiceName, primaryName } from './generated-objects.js';
@@ -96,7 +100,27 @@ const kubeObjectSchema = z
   })
   .loose();
 
-export type GeneratedFileResult = { ok: true; file: GeneratedFile } | { ok: false; message: string };
+export type GeneratedFileResult =
+  | { ok: true; file: GeneratedFile }
+  | { ok: false; message: string; line?: number; column?: number; field?: string };
+
+/** The error of a generated file that could not be read back, as `validate` and the reconciler report it. */
+export function generatedFileError(
+  path: string,
+  failure: Extract<GeneratedFileResult, { ok: false }>,
+  canary?: string,
+): ManifestError {
+  const { message, line, column, field } = failure;
+  return {
+    code: 'ManifestInvalid',
+    file: path,
+    ...(line !== undefined ? { line } : {}),
+    ...(column !== undefined ? { column } : {}),
+    ...(field !== undefined ? { field } : {}),
+    message,
+    ...(canary !== undefined ? { canary } : {}),
+  };
+}
 
 /**
  * Reads a generated file whose Canary is gone from git: the Canary's name and namespace from the state
@@ -105,11 +129,15 @@ export type GeneratedFileResult = { ok: true; file: GeneratedFile } | { ok: fals
 export function parseOrphanedFile(
   text: string,
 ): { owner: GeneratedFileOwner; file: GeneratedFile } | undefined {
-  let docs: unknown[];
-  try {
-    docs = withOwnStrings(loadAll(text)).filter((doc) => doc !== null && doc !== undefined);
-  } catch {
-    return undefined;
+  // Within the same limits as any file read: a file that breaks them is not an owner of anything.
+  const loaded = loadYaml(text);
+  if (!loaded.ok) return undefined;
+  const docs: unknown[] = [];
+  for (const doc of loaded.documents) {
+    if (doc === null || doc === undefined) continue;
+    const own = ownDocument(doc);
+    if (!own.ok) return undefined;
+    docs.push(own.value);
   }
   const objects = docs
     .map((doc) => kubeObjectSchema.safeParse(doc))
@@ -118,6 +146,16 @@ export function parseOrphanedFile(
   const state = rolloutStateSchema.safeParse(stateDoc?.spec);
   if (objects.length !== docs.length || stateDoc?.kind !== stateKind || !state.success) return undefined;
   if (primary?.kind !== 'Service' || canary?.kind !== 'Service') return undefined;
+  // What it names is deleted: only objects of a valid name in the owner's own namespace.
+  const { name, namespace = '' } = stateDoc.metadata;
+  if (dns1123SubdomainProblem(name, kubeLimits.label) || dns1123LabelProblem(namespace)) return undefined;
+  const named = [primary, canary, ...routes];
+  if (
+    named.some(
+      (o) => dns1123SubdomainProblem(o.metadata.name) || (o.metadata.namespace ?? namespace) !== namespace,
+    )
+  )
+    return undefined;
   const header = text.split('\n', 1)[0] ?? '';
   const sourceFile = header.startsWith(headerLead)
     ? header.slice(headerLead.length).replace(/\. Do not edit:$/u, '')
@@ -134,12 +172,26 @@ export function parseOrphanedFile(
 
 /** Reads a generated file back. A file someone broke by hand is an error for its Canary, not a crash. */
 export function parseGeneratedFile(canary: CanarySpec, text: string): GeneratedFileResult {
-  let docs: unknown[];
-  try {
+  const loaded = loadYaml(text);
+  if (!loaded.ok) return { ok: false, ...loaded.problem };
+  const docs: unknown[] = [];
+  for (const [index, doc] of loaded.documents.entries()) {
+    if (doc === null || doc === undefined) continue;
     // Own strings: what is kept of the file (the state in a remembered plan) must not pin its whole text.
-    docs = withOwnStrings(loadAll(text)).filter((doc) => doc !== null && doc !== undefined);
-  } catch (err) {
-    return { ok: false, message: `not valid YAML: ${(err as Error).message}` };
+    const own = ownDocument(doc);
+    if (!own.ok) {
+      const [located] = withFieldLines(
+        [{ code: 'ManifestInvalid', file: '', document: index, field: own.field, message: own.message }],
+        loaded.text,
+      );
+      return {
+        ok: false,
+        message: own.message,
+        field: own.field,
+        ...(located?.line !== undefined ? { line: located.line } : {}),
+      };
+    }
+    docs.push(own.value);
   }
   const objects: KubeObject[] = [];
   for (const doc of docs) {

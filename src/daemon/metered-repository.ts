@@ -35,7 +35,7 @@ export function meterRepository(repo: Repository, metrics: Pick<DaemonMetrics, '
     localHead: () => repo.localHead(),
     fetch: () => timed('fetch', () => repo.fetch()),
     listFiles: (commitOid, filter) => repo.listFiles(commitOid, filter),
-    readBlob: (oid) => repo.readBlob(oid),
+    readBlob: (oid, options) => repo.readBlob(oid, options),
     commit: (input) => repo.commit(input),
     push: (commitOid) => timed('push', () => repo.push(commitOid)),
     readRef: (ref) => timed('poll', () => repo.readRef(ref)),

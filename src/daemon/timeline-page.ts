@@ -3,7 +3,10 @@
 // moves the store or asks the git server anything, except one shallow clone of recent history when the
 // store is too shallow for the charts (after a restart). One page per head, remembered.
 import type { ServerResponse } from 'node:http';
-import { generatedPath, parseGeneratedFile } from '../core/generated-file.js';
+import { generatedPath, parseGeneratedFile, type GeneratedFileResult } from '../core/generated-file.js';
+import { fileLimits, tooLarge } from '../core/load-yaml.js';
+import type { CanarySpec } from '../core/model.js';
+import { BlobTooLargeError } from '../git/errors.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import type { ParseManifestOptions } from '../core/manifests/parse-file.js';
 import { weightRuns } from '../core/weight-runs.js';
@@ -83,7 +86,7 @@ export function timelinePage(options: TimelinePageOptions): PageHandler {
         canaries.push({ canary: key, runs });
         continue;
       }
-      const parsed = parseGeneratedFile(canary, await options.repo.readBlob(oid));
+      const parsed = await readGenerated(options.repo, canary, oid);
       canaries.push(
         parsed.ok
           ? { canary: key, state: parsed.file.state, runs }
@@ -159,4 +162,18 @@ export function pageView(options: PageViewOptions): () => Promise<PageView> {
     looked = { at: performance.now(), view };
     return view;
   };
+}
+
+/** A generated file read within the size limit of a file, as the reconciler reads it. */
+async function readGenerated(
+  repo: Pick<Repository, 'readBlob'>,
+  canary: CanarySpec,
+  oid: string,
+): Promise<GeneratedFileResult> {
+  try {
+    return parseGeneratedFile(canary, await repo.readBlob(oid, { maxBytes: fileLimits.maxBytes }));
+  } catch (error) {
+    if (error instanceof BlobTooLargeError) return { ok: false, message: tooLarge(error.bytes) };
+    throw error;
+  }
 }

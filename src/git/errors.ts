@@ -19,6 +19,20 @@ export class GitConfigError extends Error {
 
 export type GitError = PushConflictError | GitTransientError | GitConfigError;
 
+/** A blob read with a size limit is over it: the caller reports the file, it does not retry. */
+export class BlobTooLargeError extends Error {
+  readonly code = 'BlobTooLarge';
+  override readonly name = 'BlobTooLargeError';
+
+  constructor(
+    /** The blob's size when it is known (a loose object is only known to be over the limit). */
+    readonly bytes: number | undefined,
+    readonly limit: number,
+  ) {
+    super(`blob of ${bytes === undefined ? `over ${limit}` : bytes} bytes is over the limit of ${limit}`);
+  }
+}
+
 // A host that is down, unreachable or slow now may answer on the next attempt. ENOTFOUND is here because
 // cluster DNS fails transiently; a misspelt host name then shows up as a retry that never succeeds.
 const transientNetworkCodes = new Set([

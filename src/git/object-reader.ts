@@ -6,9 +6,14 @@
 //
 // Anything this reader does not find or understand is left to isomorphic-git (read-tree.ts falls back), so
 // a store it does not expect costs speed, never correctness.
+//
+// A read may be given a size limit: an object larger than it is refused with BlobTooLargeError before it is
+// inflated (packed objects and deltas say their size first) or as soon as inflating passes the limit (loose
+// objects), so a blob of a gigabyte of zeros, a few kilobytes in the pack, is never held.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { BlobTooLargeError } from './errors.js';
 
 export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
@@ -20,6 +25,8 @@ export interface GitObject {
 const packTypes: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 const ofsDelta = 6;
 const refDelta = 7;
+/** A delta's base is another version of a file, which may be larger than the file read: a wider bound. */
+const baseLimitFactor = 16;
 
 /** One pack: its index (for lookups) and its data, read whole (packs of this store are a few MB). */
 class Pack {
@@ -57,12 +64,18 @@ class Pack {
     return undefined;
   }
 
-  read(offset: number, store: ObjectStore): GitObject {
+  read(offset: number, store: ObjectStore, maxBytes?: number): GitObject {
     const data = (this.data ??= readFileSync(this.packPath));
     let at = offset;
     let byte = data[at++] ?? 0;
     const typeCode = (byte >> 4) & 7;
-    while (byte & 0x80) byte = data[at++] ?? 0;
+    // The object's size (of the delta itself, for a delta): 4 bits, then 7 bits a byte.
+    let size = byte & 0x0f;
+    for (let shift = 4; byte & 0x80; shift += 7) {
+      byte = data[at++] ?? 0;
+      size += (byte & 0x7f) * 2 ** shift;
+    }
+    const baseLimit = maxBytes === undefined ? undefined : maxBytes * baseLimitFactor;
     let base: GitObject | undefined;
     if (typeCode === ofsDelta) {
       byte = data[at++] ?? 0;
@@ -71,25 +84,35 @@ class Pack {
         byte = data[at++] ?? 0;
         distance = (distance + 1) * 128 + (byte & 0x7f);
       }
-      base = this.readBase(offset - distance, store);
+      base = this.readBase(offset - distance, store, baseLimit);
     } else if (typeCode === refDelta) {
-      base = store.read(data.subarray(at, at + 20).toString('hex'));
+      base = store.read(data.subarray(at, at + 20).toString('hex'), baseLimit);
       at += 20;
       if (!base) throw new Error(`${this.packPath}: delta base not found`);
+    } else if (maxBytes !== undefined && size > maxBytes) {
+      throw new BlobTooLargeError(size, maxBytes);
     }
-    const content = inflateSync(data.subarray(at, this.endOf(offset)));
+    // The size said is the size made: a pack that lies about it is not inflated further.
+    const content = inflateSync(data.subarray(at, this.endOf(offset)), {
+      maxOutputLength: Math.max(size, 1),
+    });
     if (!base) {
       const type = packTypes[typeCode];
       if (!type) throw new Error(`${this.packPath}: unknown object type ${typeCode} at ${offset}`);
       return { type, content };
     }
-    return { type: base.type, content: applyDelta(base.content, content) };
+    return { type: base.type, content: applyDelta(base.content, content, maxBytes) };
   }
 
-  private readBase(offset: number, store: ObjectStore): GitObject {
+  private readBase(offset: number, store: ObjectStore, maxBytes: number | undefined): GitObject {
     const cached = this.bases.get(offset);
-    if (cached) return cached;
-    const base = this.read(offset, store);
+    if (cached) {
+      if (maxBytes !== undefined && cached.content.length > maxBytes) {
+        throw new BlobTooLargeError(cached.content.length, maxBytes);
+      }
+      return cached;
+    }
+    const base = this.read(offset, store, maxBytes);
     this.bases.set(offset, base);
     // Oldest first out: a few hundred bases are enough for the chains of one pass over a snapshot.
     if (this.bases.size > 256) this.bases.delete(this.bases.keys().next().value ?? offset);
@@ -130,15 +153,18 @@ export class ObjectStore {
 
   constructor(private readonly gitdir: string) {}
 
-  /** The object, or undefined when neither a loose file nor a pack holds it. */
-  read(oid: string): GitObject | undefined {
-    const loose = this.readLoose(oid);
+  /**
+   * The object, or undefined when neither a loose file nor a pack holds it. BlobTooLargeError when its
+   * content is over `maxBytes`.
+   */
+  read(oid: string, maxBytes?: number): GitObject | undefined {
+    const loose = this.readLoose(oid, maxBytes);
     if (loose) return loose;
     const key = Buffer.from(oid, 'hex');
     for (let pass = 0; pass < 2; pass += 1) {
       for (const pack of this.packs) {
         const offset = pack.offsetOf(key);
-        if (offset !== undefined) return pack.read(offset, this);
+        if (offset !== undefined) return pack.read(offset, this, maxBytes);
       }
       // A fetch may have added a pack since; look once more.
       if (!this.findNewPacks()) return undefined;
@@ -146,17 +172,31 @@ export class ObjectStore {
     return undefined;
   }
 
-  private readLoose(oid: string): GitObject | undefined {
+  private readLoose(oid: string, maxBytes: number | undefined): GitObject | undefined {
+    let compressed: Buffer;
+    try {
+      compressed = readFileSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
+    } catch {
+      return undefined;
+    }
+    // `<type> <size>\0` comes first: a few bytes beyond the limit are enough to know.
+    const header = 32;
     let raw: Buffer;
     try {
-      raw = inflateSync(readFileSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2))));
-    } catch {
+      raw = inflateSync(compressed, maxBytes === undefined ? {} : { maxOutputLength: maxBytes + header });
+    } catch (error) {
+      if (maxBytes !== undefined && (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new BlobTooLargeError(undefined, maxBytes);
+      }
       return undefined;
     }
     const space = raw.indexOf(0x20);
     const nul = raw.indexOf(0, space);
     const type = raw.subarray(0, space).toString('ascii') as ObjectType;
-    return { type, content: raw.subarray(nul + 1) };
+    const content = raw.subarray(nul + 1);
+    if (maxBytes !== undefined && content.length > maxBytes)
+      throw new BlobTooLargeError(content.length, maxBytes);
+    return { type, content };
   }
 
   private findNewPacks(): boolean {
@@ -178,8 +218,11 @@ export class ObjectStore {
   }
 }
 
-/** git's delta format: the result's size, then copies from the base and inserted bytes. */
-export function applyDelta(base: Buffer, delta: Buffer): Buffer {
+/**
+ * git's delta format: the result's size, then copies from the base and inserted bytes. BlobTooLargeError
+ * when the result would be over `maxBytes`, before anything is made.
+ */
+export function applyDelta(base: Buffer, delta: Buffer, maxBytes?: number): Buffer {
   let at = 0;
   const size = () => {
     let value = 0;
@@ -193,7 +236,9 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
     return value;
   };
   if (size() !== base.length) throw new Error('delta does not apply to its base');
-  const out = Buffer.allocUnsafe(size());
+  const resultSize = size();
+  if (maxBytes !== undefined && resultSize > maxBytes) throw new BlobTooLargeError(resultSize, maxBytes);
+  const out = Buffer.allocUnsafe(resultSize);
   let written = 0;
   while (at < delta.length) {
     const op = delta[at++] ?? 0;

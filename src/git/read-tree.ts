@@ -7,6 +7,7 @@
 // one-file change, instead of every folder of the repository. Listing the same commit again reads nothing.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
+import { BlobTooLargeError } from './errors.js';
 import type { GitObject } from './object-reader.js';
 import type { RepositoryContext, TreeListing } from './repository-context.js';
 
@@ -15,6 +16,17 @@ export interface RepositoryFile {
   path: string;
   /** Blob oid: equal oids mean equal content. */
   oid: string;
+  /**
+   * Why no path may be made of this entry (`..`, `.git`, a name with a slash): set on an entry of the tree
+   * as a hostile pusher wrote it, which is listed, never followed, whatever the filter, so that the caller
+   * reports it for its file and goes on.
+   */
+  refused?: string;
+}
+
+export interface ReadBlobOptions {
+  /** Refuse (BlobTooLargeError) a blob over this many bytes, without inflating it. */
+  maxBytes?: number;
 }
 
 export async function listFiles(
@@ -33,13 +45,32 @@ export async function listFiles(
     await walkTree(ctx, root, '', files, trees);
     ctx.listing = { commit: commitOid, root, trees };
   }
-  return files.filter((file) => filter(file.path));
+  return files.filter((file) => file.refused !== undefined || filter(file.path));
 }
 
-export async function readBlobText(ctx: RepositoryContext, oid: string): Promise<string> {
-  const object = readFast(ctx, oid);
+/**
+ * Why a tree entry's name cannot be a part of a path, or undefined when it can. git itself refuses these
+ * names (fsck, checkout), but nothing stops a push of a tree made with its plumbing.
+ */
+export function refusedEntryName(name: string): string | undefined {
+  const quoted = JSON.stringify(name);
+  if (name === '' || name === '.' || name === '..') return `the tree entry ${quoted} names no file`;
+  if (/[/\\\0]/.test(name)) return `the tree entry name ${quoted} holds a path separator`;
+  if (name.toLowerCase() === '.git') return `the tree entry ${quoted} is git's own folder`;
+  return undefined;
+}
+
+export async function readBlobText(
+  ctx: RepositoryContext,
+  oid: string,
+  options: ReadBlobOptions = {},
+): Promise<string> {
+  const { maxBytes } = options;
+  const object = readFast(ctx, oid, maxBytes);
   if (object?.type === 'blob') return object.content.toString('utf8');
   const { blob } = await git.readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+  if (maxBytes !== undefined && blob.byteLength > maxBytes)
+    throw new BlobTooLargeError(blob.byteLength, maxBytes);
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
 }
 
@@ -68,10 +99,11 @@ export async function readTreeEntries(ctx: RepositoryContext, oid: string): Prom
 }
 
 /** The object from object-reader.ts, or undefined to let isomorphic-git read it. */
-function readFast(ctx: RepositoryContext, oid: string): GitObject | undefined {
+function readFast(ctx: RepositoryContext, oid: string, maxBytes?: number): GitObject | undefined {
   try {
-    return ctx.objects.read(oid);
-  } catch {
+    return ctx.objects.read(oid, maxBytes);
+  } catch (error) {
+    if (error instanceof BlobTooLargeError) throw error;
     return undefined;
   }
 }
@@ -86,7 +118,9 @@ async function walkTree(
   const listing = trees.get(treeOid) ?? ctx.listing?.trees.get(treeOid) ?? (await readListing(ctx, treeOid));
   trees.set(treeOid, listing);
   for (const { name, oid, tree } of listing) {
-    if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees);
+    const refused = refusedEntryName(name);
+    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
+    else if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees);
     else files.push({ path: `${prefix}${name}`, oid });
   }
 }
@@ -98,7 +132,9 @@ function walkKnownTree(
   files: RepositoryFile[],
 ): void {
   for (const { name, oid, tree } of trees.get(treeOid) ?? []) {
-    if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
+    const refused = refusedEntryName(name);
+    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
+    else if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
     else files.push({ path: `${prefix}${name}`, oid });
   }
 }

@@ -10,7 +10,7 @@ import { fetchHead } from './fetch-head.js';
 import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
-import { listFiles, readBlobText, type RepositoryFile } from './read-tree.js';
+import { listFiles, readBlobText, type ReadBlobOptions, type RepositoryFile } from './read-tree.js';
 import type { GitStats, RepositoryContext } from './repository-context.js';
 import { readRemoteHead } from './remote-head.js';
 import { emptyStore, inspectStore } from './store-health.js';
@@ -24,7 +24,7 @@ import {
 } from './notification-refs.js';
 
 export type { CommitInput, FileChange } from './write-commit.js';
-export type { RepositoryFile } from './read-tree.js';
+export type { ReadBlobOptions, RepositoryFile } from './read-tree.js';
 export type { CommitRecord } from './notification-refs.js';
 
 export interface RepositoryOptions {
@@ -62,7 +62,8 @@ export interface Repository {
   fetch(): Promise<string>;
   /** Blob paths (POSIX, recursive) and oids of a commit's tree, without reading any blob. */
   listFiles(commitOid: string, filter?: (path: string) => boolean): Promise<RepositoryFile[]>;
-  readBlob(oid: string): Promise<string>;
+  /** The blob as UTF-8 text; BlobTooLargeError when it is over `options.maxBytes`. */
+  readBlob(oid: string, options?: ReadBlobOptions): Promise<string>;
   /** Writes a commit on `parent` changing only `changes`; deterministic, no network. */
   commit(input: CommitInput): Promise<string>;
   /** Fast-forwards the remote branch to `commitOid`, never forcing; PushConflictError when it moved. */
@@ -154,7 +155,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     listFiles: checked((commitOid: string, filter?: (path: string) => boolean) =>
       listFiles(ctx, commitOid, filter),
     ),
-    readBlob: checked((oid: string) => readBlobText(ctx, oid)),
+    readBlob: checked((oid: string, options?: ReadBlobOptions) => readBlobText(ctx, oid, options)),
     commit: checked((input: CommitInput) => writeCommit(ctx, input)),
     push: checked((commitOid: string) => pushCommit(ctx, commitOid)),
   };

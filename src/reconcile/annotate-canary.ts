@@ -1,7 +1,7 @@
 // `gitcanary approve|abort|pause|resume`: a gate is an annotation on the Canary, so setting one is a
 // commit to the Canary's own file (a minimal edit that keeps its comments), never a cluster write. On a
 // concurrent push the edit is made again on the new head.
-import { parseGeneratedFile, generatedPath } from '../core/generated-file.js';
+import { generatedPath } from '../core/generated-file.js';
 import { setAnnotation } from '../core/edit-manifest.js';
 import type { CanarySpec, RolloutState } from '../core/model.js';
 import { pollHead } from '../git/poll-head.js';
@@ -63,8 +63,9 @@ export async function annotateCanary(options: AnnotateCanaryOptions): Promise<An
         );
       }
       const { canary } = resolved;
-      const generatedOid = oids.get(generatedPath(canary));
-      const parsed = generatedOid ? parseGeneratedFile(canary, await loader.text(generatedOid)) : undefined;
+      const path = generatedPath(canary);
+      const generatedOid = oids.get(path);
+      const parsed = generatedOid ? await loader.generatedFile(canary, path, generatedOid) : undefined;
       const change = options.change(canary, parsed?.ok ? parsed.file.state : undefined);
       result = { file: canary.source.file, subject: `${canary.name}: ${change.subject}` };
       if (canary.annotations[change.key] === change.value) return undefined;

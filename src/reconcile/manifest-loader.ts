@@ -1,7 +1,8 @@
 // Loads a commit's manifests: lists the tree, parses each input file once per blob id (a poll re-parses
 // only what changed), and joins Canaries with their targets. Shared by the reconciler and the commands
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
-// kept, so a daemon's memory follows the repository's size, not its history.
+// kept, so a daemon's memory follows the repository's size, not its history. A file over the size limit
+// is never read.
 import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
 import {
   isManifestPath,
@@ -11,7 +12,15 @@ import {
 } from '../core/manifests/parse-file.js';
 import { compareManifestErrors, type ManifestError } from '../core/manifests/manifest-error.js';
 import { withFieldLines } from '../core/manifests/field-line.js';
-import { isGeneratedPath } from '../core/generated-file.js';
+import {
+  generatedFileError,
+  isGeneratedPath,
+  parseGeneratedFile,
+  type GeneratedFile,
+} from '../core/generated-file.js';
+import { fileLimits, tooLarge } from '../core/load-yaml.js';
+import type { CanarySpec } from '../core/model.js';
+import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
 
 export interface LoadedCommit {
@@ -22,6 +31,10 @@ export interface LoadedCommit {
   /** Warnings of the files parsed by this load (new blobs): said once per revision of a file, not every poll. */
   freshWarnings: ManifestError[];
 }
+
+/** A Canary's generated file read back, or why it could not be. */
+export type GeneratedFileRead =
+  { ok: true; file: GeneratedFile; content: string } | { ok: false; error: ManifestError };
 
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */
 const nothing: ParsedFile = Object.freeze({
@@ -49,10 +62,15 @@ export class ManifestLoader {
   }
 
   async load(head: string): Promise<LoadedCommit> {
-    const files = await this.repo.listFiles(
+    const listed = await this.repo.listFiles(
       head,
       (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
     );
+    // A tree entry no path may be made of is an error for that entry; the rest of the tree goes on.
+    const refused: ManifestError[] = listed.flatMap(({ path, refused: message }) =>
+      message !== undefined && this.inRoot(path) ? [{ code: 'ManifestInvalid', file: path, message }] : [],
+    );
+    const files = listed.filter((file) => file.refused === undefined);
     const parsedFiles: ParsedFile[] = [];
     const kept = new Map<string, ParsedFile>();
     const freshWarnings: ManifestError[] = [];
@@ -72,12 +90,49 @@ export class ManifestLoader {
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
     const assembled = assembleRepository(parsedFiles);
+    const errors = [...refused, ...(await this.withLines(assembled.errors, oids))].sort(
+      compareManifestErrors,
+    );
     return {
       head,
       oids,
-      assembled: { ...assembled, errors: await this.withLines(assembled.errors, oids) },
+      assembled: { ...assembled, errors },
       freshWarnings,
     };
+  }
+
+  /**
+   * A Canary's generated file (blob `oid`) read back: its text, within the size limit of a file, parsed.
+   * A file broken by hand, or made hostile, is an error for its Canary.
+   */
+  async generatedFile(canary: CanarySpec, path: string, oid: string): Promise<GeneratedFileRead> {
+    const key = `${canary.namespace}/${canary.name}`;
+    let content: string;
+    try {
+      content = await this.text(oid);
+    } catch (error) {
+      if (!(error instanceof BlobTooLargeError)) throw error;
+      const message = tooLarge(error.bytes);
+      return { ok: false, error: { code: 'ManifestInvalid', file: path, message, canary: key } };
+    }
+    const parsed = parseGeneratedFile(canary, content);
+    return parsed.ok
+      ? { ok: true, file: parsed.file, content }
+      : { ok: false, error: generatedFileError(path, parsed, key) };
+  }
+
+  /**
+   * The text of a blob, or undefined when it is over the size limit of a file: for a generated file no
+   * Canary claims, which no error can be reported for. `keep: false` for a blob of an older commit.
+   */
+  async boundedText(oid: string, options: { keep?: boolean } = {}): Promise<string | undefined> {
+    try {
+      if (options.keep === false) return await this.repo.readBlob(oid, { maxBytes: fileLimits.maxBytes });
+      return await this.text(oid);
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -87,7 +142,7 @@ export class ManifestLoader {
   async text(oid: string): Promise<string> {
     const known = this.texts.get(oid);
     if (known !== undefined) return known;
-    const text = await this.repo.readBlob(oid);
+    const text = await this.repo.readBlob(oid, { maxBytes: fileLimits.maxBytes });
     this.texts.set(oid, text);
     return text;
   }
@@ -122,7 +177,15 @@ export class ManifestLoader {
   }
 
   private async parse(path: string, oid: string): Promise<ParsedFile> {
-    const parsed = parseManifestFile(path, await this.repo.readBlob(oid), this.options);
+    let text: string;
+    try {
+      text = await this.repo.readBlob(oid, { maxBytes: fileLimits.maxBytes });
+    } catch (error) {
+      if (!(error instanceof BlobTooLargeError)) throw error;
+      const message = tooLarge(error.bytes);
+      return { ...nothing, errors: [{ code: 'ManifestInvalid', file: path, message }] };
+    }
+    const parsed = parseManifestFile(path, text, this.options);
     const empty =
       parsed.services.length +
         parsed.canaries.length +

@@ -1,6 +1,6 @@
 // `gitcanary status`: the rollout state of every Canary, read from git alone (the state documents), so it
 // answers the same on any machine, with or without cluster access.
-import { generatedPath, parseGeneratedFile } from '../core/generated-file.js';
+import { generatedPath } from '../core/generated-file.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { RolloutState } from '../core/model.js';
 import { weightTimeline, type TimelineCommit } from '../core/weight-timeline.js';
@@ -48,7 +48,7 @@ export async function readStatus(
       canaries.push({ canary: key, file: canary.source.file });
       continue;
     }
-    const parsed = parseGeneratedFile(canary, await loader.text(oid));
+    const parsed = await loader.generatedFile(canary, path, oid);
     const timeline = weightTimeline(history, key);
     canaries.push(
       parsed.ok
@@ -58,7 +58,11 @@ export async function readStatus(
             state: parsed.file.state,
             ...(timeline ? { timeline } : {}),
           }
-        : { canary: key, file: canary.source.file, error: `${path}: ${parsed.message}` },
+        : {
+            canary: key,
+            file: canary.source.file,
+            error: formatManifestError(parsed.error),
+          },
     );
   }
   canaries.sort((a, b) => (a.canary < b.canary ? -1 : a.canary > b.canary ? 1 : 0));

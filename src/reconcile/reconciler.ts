@@ -16,7 +16,6 @@ import { routerOf } from '../core/routers/router-registry.js';
 import {
   generatedPath,
   isGeneratedPath,
-  parseGeneratedFile,
   parseOrphanedFile,
   type GeneratedFile,
 } from '../core/generated-file.js';
@@ -404,16 +403,16 @@ export class Reconciler {
     const now = this.options.clock();
     for (const [path, oid] of loaded.oids) {
       if (!isGeneratedPath(path) || claimed.has(path)) continue;
-      const text = await this.loader.text(oid);
-      const plan = actionable(text) && planRemoval(path, text, now);
+      const text = await this.loader.boundedText(oid);
+      const plan = text !== undefined && actionable(text) && planRemoval(path, text, now);
       if (plan) plans.push(plan);
     }
     if (!before || !this.options.applies) return plans;
     for (const [path, oid] of before.oids) {
       if (!isGeneratedPath(path) || loaded.oids.has(path)) continue;
       // The file went in the same commit as its Canary (or after it): delete what it listed.
-      const text = await this.options.repo.readBlob(oid);
-      const parsed = actionable(text) && parseOrphanedFile(text);
+      const text = await this.loader.boundedText(oid, { keep: false });
+      const parsed = text !== undefined && actionable(text) && parseOrphanedFile(text);
       if (!parsed) continue;
       const { owner, file } = parsed;
       plans.push({
@@ -472,17 +471,16 @@ export class Reconciler {
     if (reused) return reused;
     let previous: { file: GeneratedFile; content: string } | undefined;
     if (generatedOid) {
-      const content = await this.loader.text(generatedOid);
-      const parsed = parseGeneratedFile(canary, content);
-      if (!parsed.ok) {
+      const read = await this.loader.generatedFile(canary, generatedPath(canary), generatedOid);
+      if (!read.ok) {
         return {
           kind: 'error',
           canary: key,
           code: 'GeneratedFileInvalid',
-          message: `${generatedPath(canary)}: ${parsed.message}`,
+          message: formatManifestError(read.error),
         };
       }
-      previous = { file: parsed.file, content };
+      previous = { file: read.file, content: read.content };
     }
     const now = this.options.clock();
     const state = previous?.file.state;

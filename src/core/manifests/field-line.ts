@@ -2,12 +2,20 @@
 // `file:line`. The text is parsed again (with `yaml`, which keeps positions) only when something is reported.
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import type { ManifestError } from './manifest-error.js';
+import { withoutDocumentBoms } from '../load-yaml.js';
 
 /** The errors with `line` filled in where the field (or its deepest ancestor present) is found. */
 export function withFieldLines(errors: readonly ManifestError[], text: string): ManifestError[] {
   if (!errors.some((error) => error.line === undefined && error.document !== undefined)) return [...errors];
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter });
+  let parsed: ReturnType<typeof parseAllDocuments>;
+  try {
+    // As js-yaml read it (load-yaml.ts), so that document and key are found where it found them.
+    parsed = parseAllDocuments(withoutDocumentBoms(text), { lineCounter });
+  } catch {
+    // A text js-yaml read but this parser cannot (its recursion is deeper): the errors keep their field.
+    return [...errors];
+  }
   const documents = Array.isArray(parsed) ? parsed : [];
   return errors.map((error) => {
     if (error.line !== undefined || error.document === undefined) return error;

@@ -30,6 +30,15 @@ import { InvalidDurationError, parseDuration } from './duration.js';
 import { isRecord } from './is-record.js';
 import { DEFAULT_NOT_COPIED } from '../not-copied-metadata.js';
 import { formatFieldPath, type ManifestError } from './manifest-error.js';
+import {
+  annotationIssues,
+  dns1035LabelProblem,
+  dns1123LabelProblem,
+  dns1123SubdomainProblem,
+  generatedSuffixes,
+  kubeLimits,
+  labelIssues,
+} from './kube-names.js';
 import type { FieldIssue } from './field-issue.js';
 import { isHttpUrl } from '../analysis/parse-checks.js';
 
@@ -96,6 +105,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
       message: `the target must be in the Canary's namespace ${namespace}, not ${spec.targetRef.namespace}`,
     });
   }
+  issues.push(...nameIssues(metadata, spec));
   const { analysisSpec, analysisField } = selectAnalysis(parsed.data);
   if (analysisSpec === undefined) issues.push({ field: analysisField, message: 'required' });
   const analysis =
@@ -438,7 +448,7 @@ function checkStepWeights(stepWeights: readonly number[], field: string, issues:
 }
 
 /** `{ canary: "ns/name" }` when the document names itself, even if it is otherwise invalid. */
-function canaryKeyOf(document: unknown, defaultNamespace: string): { canary?: string } {
+export function canaryKeyOf(document: unknown, defaultNamespace: string): { canary?: string } {
   const metadata = isRecord(document) ? document.metadata : undefined;
   if (!isRecord(metadata) || typeof metadata.name !== 'string' || metadata.name === '') return {};
   const namespace =
@@ -456,3 +466,51 @@ export function definedOnly<T extends Record<string, unknown>>(
     [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
+
+/**
+ * The names gitcanary makes objects and paths of, by Kubernetes' rules: the Canary's name is a custom
+ * resource's name, a label value (`gitcanary.dev/canary`) and a file name; the target's name makes
+ * `<target>-primary` and `<target>-canary`; the metadata of `service` is written on generated objects.
+ */
+function nameIssues(
+  metadata: { name: string; namespace?: string | null | undefined },
+  spec: {
+    targetRef: { name: string };
+    service?: {
+      name?: string | null | undefined;
+      apex?: WrittenMetadata;
+      primary?: WrittenMetadata;
+      canary?: WrittenMetadata;
+    } | null;
+  },
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (field: string, problem: string | undefined) => {
+    if (problem) issues.push({ field, message: problem });
+  };
+  add('metadata.name', dns1123SubdomainProblem(metadata.name, kubeLimits.label));
+  if (metadata.namespace != null) add('metadata.namespace', dns1123LabelProblem(metadata.namespace));
+  const target = spec.targetRef.name;
+  const targetProblem = dns1035LabelProblem(target);
+  add('spec.targetRef.name', targetProblem);
+  const longest = Math.max(...generatedSuffixes.map((suffix) => suffix.length));
+  if (!targetProblem && target.length + longest > kubeLimits.label) {
+    const name = `${target}${generatedSuffixes[0]}`;
+    add(
+      'spec.targetRef.name',
+      `the Service ${JSON.stringify(name)} made of it would be ${name.length} characters, over the limit of ${kubeLimits.label}: the target's name can be at most ${kubeLimits.label - longest}`,
+    );
+  }
+  const service = spec.service ?? {};
+  if (service.name != null) add('spec.service.name', dns1035LabelProblem(service.name));
+  for (const part of ['apex', 'primary', 'canary'] as const) {
+    const written = service[part];
+    if (!isRecord(written)) continue;
+    if (isRecord(written.labels)) issues.push(...labelIssues(written.labels, `spec.service.${part}.labels`));
+    if (isRecord(written.annotations))
+      issues.push(...annotationIssues(written.annotations, `spec.service.${part}.annotations`));
+  }
+  return issues;
+}
+
+type WrittenMetadata = { labels?: unknown; annotations?: unknown } | null | undefined;

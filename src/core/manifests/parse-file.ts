@@ -2,17 +2,25 @@
 // MetricTemplates it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
-import { loadAll, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
 import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
 import { formatFieldPath } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
-import { normalizeCanary } from './normalize-canary.js';
+import { canaryKeyOf, normalizeCanary } from './normalize-canary.js';
 import { isRecord } from './is-record.js';
+import type { FieldIssue } from './field-issue.js';
+import {
+  annotationIssues,
+  dns1035LabelProblem,
+  dns1123LabelProblem,
+  dns1123SubdomainProblem,
+  labelIssues,
+} from './kube-names.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
-import { withOwnStrings } from '../own-strings.js';
+import { ownDocument } from '../own-strings.js';
+import { loadYaml } from '../load-yaml.js';
 import {
   isMetricTemplateApiVersion,
   parseMetricTemplate,
@@ -74,25 +82,40 @@ export function parseManifestFile(path: string, content: string, options: ParseM
   };
   if (!isManifestPath(path)) return parsed;
 
-  let documents: unknown[];
-  try {
-    documents = loadAll(content, { filename: path });
-  } catch (error) {
-    parsed.errors.push(yamlError(path, error));
+  const loaded = loadYaml(content);
+  if (!loaded.ok) {
+    parsed.errors.push({ code: 'ManifestInvalid', file: path, ...loaded.problem });
     return parsed;
   }
 
-  documents.forEach((document, index) => {
+  loaded.documents.forEach((document, index) => {
     if (!isRecord(document)) return;
     const source: SourceRef = { file: path, document: index };
     const { apiVersion, kind } = document;
+    // Only the documents gitcanary reads are copied, so only they are bounded and checked.
+    const read = (): Record<string, unknown> | undefined => {
+      const own = ownDocument(document);
+      if (own.ok) return own.value;
+      const canary = kind === 'Canary' ? canaryKeyOf(document, options.defaultNamespace) : {};
+      parsed.errors.push({
+        code: 'ManifestInvalid',
+        ...source,
+        field: own.field,
+        message: own.message,
+        ...canary,
+      });
+      return undefined;
+    };
 
     if (apiVersion === 'v1' && kind === 'Service') {
-      const result = parseService(withOwnStrings(document), source, options.defaultNamespace);
+      const own = read();
+      if (!own) return;
+      const result = parseService(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.services.push(result);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
-      const own = withOwnStrings(document);
+      const own = read();
+      if (!own) return;
       const result = normalizeCanary(own, {
         source,
         defaultNamespace: options.defaultNamespace,
@@ -129,11 +152,15 @@ export function parseManifestFile(path: string, content: string, options: ParseM
         );
       }
     } else if (kind === 'MetricTemplate' && isMetricTemplateApiVersion(apiVersion)) {
-      const result = parseMetricTemplate(withOwnStrings(document), source, options.defaultNamespace);
+      const own = read();
+      if (!own) return;
+      const result = parseMetricTemplate(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.metricTemplates.push(result);
     } else if (kind === 'AlertProvider' && isAlertProviderApiVersion(apiVersion)) {
-      const result = parseAlertProvider(withOwnStrings(document), source, options.defaultNamespace);
+      const own = read();
+      if (!own) return;
+      const result = parseAlertProvider(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else (parsed.alertProviders ??= []).push(result);
     } else if (kind === 'MetricTemplate' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
@@ -154,8 +181,8 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       });
     }
   });
-  parsed.errors = withFieldLines(parsed.errors, content);
-  parsed.warnings = withFieldLines(parsed.warnings, content);
+  parsed.errors = withFieldLines(parsed.errors, loaded.text);
+  parsed.warnings = withFieldLines(parsed.warnings, loaded.text);
   return parsed;
 }
 
@@ -178,6 +205,17 @@ function parseService(
       })),
     };
   }
+  const issues = serviceIssues(document);
+  if (issues.length > 0) {
+    return {
+      errors: issues.map((issue) => ({
+        code: 'ManifestInvalid',
+        file: source.file,
+        document: source.document,
+        ...issue,
+      })),
+    };
+  }
   const { metadata } = result.data;
   return {
     source,
@@ -188,20 +226,40 @@ function parseService(
   };
 }
 
-function isCanaryGroup(apiVersion: string): boolean {
-  return CANARY_GROUPS.some((group) => apiVersion.startsWith(group));
+/**
+ * What gitcanary copies of a Service onto the Services it generates, by Kubernetes' rules: its name and
+ * namespace, labels, annotations, selector and ExternalName host. The API server would refuse any of them
+ * in a generated file; here it is an error at its field before anything is planned.
+ */
+function serviceIssues(document: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (field: string, problem: string | undefined) => {
+    if (problem) issues.push({ field, message: problem });
+  };
+  const metadata = isRecord(document.metadata) ? document.metadata : {};
+  if (typeof metadata.name === 'string') add('metadata.name', dns1035LabelProblem(metadata.name));
+  if (typeof metadata.namespace === 'string')
+    add('metadata.namespace', dns1123LabelProblem(metadata.namespace));
+  if (isRecord(metadata.labels)) issues.push(...labelIssues(metadata.labels, 'metadata.labels'));
+  if (isRecord(metadata.annotations))
+    issues.push(...annotationIssues(metadata.annotations, 'metadata.annotations'));
+  const spec = isRecord(document.spec) ? document.spec : {};
+  if (spec.selector != null) {
+    if (isRecord(spec.selector)) issues.push(...labelIssues(spec.selector, 'spec.selector'));
+    else add('spec.selector', 'must be a map of labels');
+  }
+  if (spec.externalName != null) {
+    add(
+      'spec.externalName',
+      typeof spec.externalName === 'string'
+        ? // A fully qualified name may end with a dot, as Kubernetes allows.
+          dns1123SubdomainProblem(spec.externalName.replace(/\.$/, ''))
+        : 'must be a host name',
+    );
+  }
+  return issues;
 }
 
-function yamlError(file: string, error: unknown): ManifestError {
-  if (error instanceof YAMLException) {
-    return {
-      code: 'ManifestInvalid',
-      file,
-      // js-yaml counts lines and columns from 0; editors and people count from 1.
-      ...(error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : {}),
-      message: `invalid YAML: ${error.reason}`,
-    };
-  }
-  // js-yaml documents that other exceptions can escape (e.g. depth limits); they are still the file's fault.
-  return { code: 'ManifestInvalid', file, message: `invalid YAML: ${String(error)}` };
+function isCanaryGroup(apiVersion: string): boolean {
+  return CANARY_GROUPS.some((group) => apiVersion.startsWith(group));
 }

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobTooLargeError } from '../../../src/git/errors.js';
 import { ObjectStore } from '../../../src/git/object-reader.js';
 import { commitWithCli, gitCli } from '../../support/git-cli.js';
 
@@ -88,5 +89,43 @@ describe('the object reader', () => {
     await gitCli(['--git-dir', bare, 'repack', '-a', '-d', '-q']);
     expect(new ObjectStore(bare).read(head)?.type).toBe('commit');
     expect(store.read(head)?.content.toString()).toMatch(/^tree [0-9a-f]{40}\n/);
+  });
+
+  it('refuses a blob over the limit without inflating it: loose, packed whole, and packed as a delta', async () => {
+    // 8 MiB of zeros, and the same with one more line: a few kilobytes each once compressed.
+    const zeros = '\0'.repeat(8 * 1024 * 1024);
+    const head = await commitWithCli(
+      bare,
+      { 'big/zeros.yaml': zeros, 'big/zeros-2.yaml': `${zeros}x\n`, 'big/small.yaml': 'kind: Service\n' },
+      'big',
+    );
+    const blobs = (await gitCli(['--git-dir', bare, 'ls-tree', `${head}:big`]))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(/\s+/)[2] ?? '');
+    const limit = 1024 * 1024;
+    const read = (oid: string) => {
+      try {
+        return new ObjectStore(bare).read(oid, limit);
+      } catch (error) {
+        return error;
+      }
+    };
+    const before = process.memoryUsage().arrayBuffers;
+
+    const loose = blobs.map(read);
+    await gitCli(['--git-dir', bare, 'repack', '-a', '-d', '-f', '-q']);
+    const packed = blobs.map(read);
+
+    for (const outcome of [...loose, ...packed]) {
+      if (outcome instanceof BlobTooLargeError) expect(outcome.limit).toBe(limit);
+      else expect(outcome).toMatchObject({ type: 'blob', content: Buffer.from('kind: Service\n') });
+    }
+    expect([...loose, ...packed].filter((o) => o instanceof BlobTooLargeError)).toHaveLength(4);
+    // A packed object says its size before it is inflated.
+    expect(packed.filter((o) => o instanceof BlobTooLargeError).map((o) => o.bytes)).toEqual(
+      expect.arrayContaining([zeros.length]),
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
   });
 });

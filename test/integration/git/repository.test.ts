@@ -19,6 +19,7 @@ import {
   logSubjects,
 } from '../../support/git-cli.js';
 import { freePort } from '../../support/free-port.js';
+import { commitCraftedEntries } from '../../support/crafted-tree.js';
 
 const seed = {
   'README.md': '# delivery\n',
@@ -125,6 +126,41 @@ describe('the git repository edge', () => {
       expect(contents).toEqual(seed);
       expect(await repo.localHead()).toBe(head);
       expect(repo.stats).toMatchObject({ listServerRefs: 0, fetches: 1, pushes: 0 });
+    });
+
+    it('lists a tree entry no path may hold as refused, never what is below it, and commits beside it', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      await commitCraftedEntries(bareDir, [
+        { parent: 'apps', name: '..', content: { 'escape.yaml': 'kind: Service\n' } },
+        { parent: 'apps/podinfo', name: '.GIT', content: { 'config.yaml': 'kind: Service\n' } },
+        { parent: '', name: '/etc', content: 'kind: Service\n' },
+        { parent: 'apps/other', name: '..\\x.yaml', content: 'kind: Service\n' },
+      ]);
+      const repo = await open(url);
+      const head = await repo.fetch();
+
+      const files = await repo.listFiles(head);
+      const commit = await repo.commit({
+        parent: head,
+        changes: [{ path: 'apps/podinfo/podinfo.gitcanary.yaml', content: 'generated\n' }],
+        message: 'beside the crafted entries',
+        author,
+        timestamp: 1_800_000_000,
+      });
+      await repo.push(commit);
+
+      expect(files.filter((f) => f.refused).map((f) => [f.path, f.refused])).toEqual([
+        ['/etc', 'the tree entry name "/etc" holds a path separator'],
+        ['apps/..', 'the tree entry ".." names no file'],
+        ['apps/other/..\\x.yaml', 'the tree entry name "..\\\\x.yaml" holds a path separator'],
+        ['apps/podinfo/.GIT', 'the tree entry ".GIT" is git\'s own folder'],
+      ]);
+      expect(files.filter((f) => !f.refused).map((f) => f.path)).toEqual(Object.keys(seed).sort());
+      // The entries gitcanary does not own are kept as they were.
+      const tree = await gitCli(['--git-dir', bareDir, 'ls-tree', '-r', '--name-only', 'main']);
+      expect(tree.split('\n')).toEqual(
+        expect.arrayContaining(['/etc', 'apps/../escape.yaml', 'apps/podinfo/.GIT/config.yaml']),
+      );
     });
 
     it('lists only the paths the filter accepts', async () => {

@@ -59,6 +59,43 @@ describe('gitcanary validate', () => {
     );
   });
 
+  it('refuses what the API server would: a Canary named ../x, a target too long for -primary, a bad label, and a file over 1 MiB', async () => {
+    const canary = await example('canary.yaml');
+    const dir = await checkout({
+      'podinfo/service.yaml': await example('service.yaml'),
+      'podinfo/canary.yaml': canary,
+      'escape/canary.yaml': canary.replace(/^ {2}name: podinfo$/m, '  name: "../x"'),
+      'long/canary.yaml': canary
+        .replace(/^ {2}name: podinfo$/m, '  name: long')
+        .replace(/^ {4}name: podinfo$/m, `    name: ${'a'.repeat(56)}`),
+      'labels/service.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: labelled\n  namespace: demo\n  labels:\n    "a b": x\nspec:\n  ports:\n    - port: 80\n',
+      'large/service.yaml': `# ${'x'.repeat(1024 * 1024)}\n`,
+    });
+
+    const report = await validateCheckout(dir, { defaultNamespace: 'default' });
+
+    expect(report.canaries).toEqual(['demo/podinfo']);
+    expect(report.errors.map((e) => [e.file, e.field, e.message.replace(/"a{56}"/, '"a…"')])).toEqual([
+      [
+        'escape/canary.yaml',
+        'metadata.name',
+        expect.stringMatching(/^"\.\.\/x" is not a DNS-1123 subdomain/) as unknown,
+      ],
+      [
+        'labels/service.yaml',
+        'metadata.labels["a b"]',
+        expect.stringMatching(/is not a qualified name/) as unknown,
+      ],
+      ['large/service.yaml', undefined, expect.stringMatching(/over the limit of 1 MiB/) as unknown],
+      [
+        'long/canary.yaml',
+        'spec.targetRef.name',
+        expect.stringMatching(/would be 64 characters, over the limit of 63/) as unknown,
+      ],
+    ]);
+  });
+
   it('falls back to file#document when the field is absent, and reports a missing target', async () => {
     const canary = (await example('canary.yaml')).replace(
       'name: podinfo\n  provider',

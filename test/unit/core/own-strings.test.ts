@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { parseGeneratedFile } from '../../../src/core/generated-file.js';
 import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
-import { withOwnStrings } from '../../../src/core/own-strings.js';
+import { documentLimits, ownDocument } from '../../../src/core/own-strings.js';
 import { minutes, Rollout } from './builders.js';
 
 setFlagsFromString('--expose-gc');
@@ -24,20 +24,91 @@ function retainedMiB(count: number, make: (i: number) => unknown): number {
 // A large text beside what is kept: 2 MiB, different every time so that nothing is shared.
 const filler = (i: number) => `${String(i).padStart(8, '0')}${'x'.repeat(2 * 1024 * 1024)}`;
 
-describe('withOwnStrings', () => {
-  it('copies objects and arrays, keeps dates, and keeps a __proto__ key as a plain key', () => {
+describe('ownDocument', () => {
+  it('copies objects and arrays with strings of their own, and keeps dates and other scalars', () => {
     const when = new Date('2026-11-26T00:00:00Z');
-    // JSON.parse and spread both make `__proto__` an own key, as js-yaml does.
-    const parsed = JSON.parse('{"a":[{"b":"c"}],"__proto__":{"polluted":true}}') as Record<string, unknown>;
-    const input: Record<string, unknown> = { ...parsed, when, n: 1, none: null };
+    const input: Record<string, unknown> = { a: [{ b: 'c' }], when, n: 1, none: null, yes: true };
 
-    const copy = withOwnStrings(input);
+    const own = ownDocument(input);
 
-    expect(copy).toEqual(input);
+    expect(own).toEqual({ ok: true, value: input });
+    const copy = own.ok ? own.value : {};
     expect(copy.a).not.toBe(input.a);
     expect(copy.when).toBe(when);
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
-    expect(Object.keys(copy)).toContain('__proto__');
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'refuses a %s key, with the field that holds it',
+    (key) => {
+      // JSON.parse makes `__proto__` an own key, as js-yaml does.
+      const document = JSON.parse(`{"metadata":{"labels":[{"${key}":{"polluted":true}}]}}`) as unknown;
+
+      expect(ownDocument(document)).toEqual({
+        ok: false,
+        field: `metadata.labels[0].${key}`,
+        message: `the key "${key}" is refused: it names a JavaScript object's prototype`,
+      });
+    },
+  );
+
+  it('expands a shared node as often as it is used, as a tree', () => {
+    const shared = { name: 'podinfo-frontend-blue' };
+    const own = ownDocument({ a: shared, b: shared });
+
+    expect(own).toEqual({ ok: true, value: { a: shared, b: shared } });
+    const copy = own.ok ? own.value : undefined;
+    expect(copy?.a).not.toBe(copy?.b);
+  });
+
+  it('stops a billion laughs at the node budget, without expanding it', () => {
+    // Ten levels of ten aliases each: 10^10 leaves once expanded, 100 objects as parsed.
+    let level: unknown = ['lol'];
+    for (let i = 0; i < 10; i += 1) level = Array.from({ length: 10 }, () => level);
+
+    const started = performance.now();
+    const own = ownDocument({ data: level });
+
+    expect(own).toMatchObject({
+      ok: false,
+      message: `YAML aliases expand this document to more than ${documentLimits.maxNodes.toLocaleString('en')} nodes`,
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('stops at the text budget when one long string is used many times', () => {
+    const long = 'x'.repeat(64 * 1024);
+    const own = ownDocument({ data: Array.from({ length: 100 }, () => long) });
+
+    expect(own).toMatchObject({
+      ok: false,
+      field: expect.stringMatching(/^data\[\d+\]$/) as unknown,
+      message: 'YAML aliases expand this document to more than 4 MiB of text',
+    });
+  });
+
+  it('refuses more than 100,000 nodes without aliases, and nesting deeper than the limit', () => {
+    expect(ownDocument({ list: Array.from({ length: 100_001 }, (_, i) => i) })).toMatchObject({
+      ok: false,
+      message: 'this document holds more than 100,000 nodes',
+    });
+    let deep: unknown = {};
+    for (let i = 0; i < documentLimits.maxDepth; i += 1) deep = { d: deep };
+    expect(ownDocument(deep)).toMatchObject({
+      ok: false,
+      message: `nested deeper than ${documentLimits.maxDepth} levels`,
+    });
+  });
+
+  it('refuses an alias that contains itself', () => {
+    const loop: unknown[] = [];
+    loop.push(loop);
+
+    expect(ownDocument({ spec: loop })).toEqual({
+      ok: false,
+      field: 'spec[0]',
+      message: 'a YAML alias refers to a node that contains it',
+    });
   });
 });
 

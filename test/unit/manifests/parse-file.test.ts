@@ -200,6 +200,134 @@ describe('parseManifestFile', () => {
   });
 });
 
+/** A billion laughs: `levels` anchors of ten aliases of the one before, under `data` of the document. */
+function laughs(levels = 9): string {
+  const lines = ['  lol0: &lol0 "lol"'];
+  for (let i = 1; i <= levels; i += 1) {
+    lines.push(`  lol${i}: &lol${i} [${Array.from({ length: 10 }, () => `*lol${i - 1}`).join(', ')}]`);
+  }
+  return lines.join('\n');
+}
+
+describe('parseManifestFile within limits', () => {
+  it('refuses a Service whose aliases expand beyond the budget, at its line, and keeps the other documents', () => {
+    const bomb = `apiVersion: v1\nkind: Service\nmetadata:\n  name: bomb\n${laughs()}\n`;
+    const content = `${bomb}---\n${canary('gitcanary.dev/v1alpha1')}`;
+
+    const started = performance.now();
+    const parsed = parseManifestFile('apps/bomb.yaml', content, options);
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(parsed.services).toEqual([]);
+    expect(parsed.canaries.map((c) => c.name)).toEqual(['podinfo']);
+    expect(parsed.errors).toEqual([
+      {
+        code: 'ManifestInvalid',
+        file: 'apps/bomb.yaml',
+        document: 0,
+        // lol5 is the first to expand to more than 100,000 nodes; the field is where the copy stopped.
+        line: 10,
+        field: expect.stringMatching(/^metadata\.lol5\[\d\]/) as string,
+        message: 'YAML aliases expand this document to more than 100,000 nodes',
+      },
+    ]);
+  });
+
+  it('refuses a Canary whose aliases expand beyond the budget, naming the Canary', () => {
+    const content = canary(
+      'gitcanary.dev/v1alpha1',
+      'bomb',
+      `  labels:\n${laughs().replaceAll('  lol', '    lol')}\n`,
+    );
+
+    const parsed = parseManifestFile('apps/canary.yaml', content, options);
+
+    expect(parsed.canaries).toEqual([]);
+    expect(parsed.errors).toMatchObject([
+      { canary: 'apps/bomb', message: 'YAML aliases expand this document to more than 100,000 nodes' },
+    ]);
+  });
+
+  it('refuses a self-referencing alias instead of looping', () => {
+    const content = `apiVersion: v1\nkind: Service\nmetadata:\n  name: loop\nspec:\n  ports: &p [*p]\n`;
+
+    const parsed = parseManifestFile('apps/loop.yaml', content, options);
+
+    expect(parsed.errors).toMatchObject([
+      { line: 6, field: 'spec.ports[0]', message: 'a YAML alias refers to a node that contains it' },
+    ]);
+  });
+
+  it('refuses more than 1,000 aliases in one document, and nesting deeper than 100 levels', () => {
+    const aliases = `apiVersion: v1\nkind: ConfigMap\ndata: &d {a: b}\nmore: [${'*d, '.repeat(1000)}*d]\n`;
+    const deep = `apiVersion: v1\nkind: Service\nmetadata: {name: deep}\nspec: ${'['.repeat(101)}${']'.repeat(101)}\n`;
+
+    expect(parseManifestFile('aliases.yaml', aliases, options).errors).toMatchObject([
+      { line: 4, message: 'invalid YAML: aliases exceeded maxAliases (1000)' },
+    ]);
+    expect(parseManifestFile('deep.yaml', deep, options).errors).toMatchObject([
+      { line: 4, message: 'invalid YAML: nesting exceeded maxDepth (100)' },
+    ]);
+  });
+
+  it('does not read a file over 1 MiB, nor one with NUL bytes', () => {
+    const large = `${service}# ${'x'.repeat(1024 * 1024)}\n`;
+
+    expect(parseManifestFile('large.yaml', large, options)).toEqual({
+      ...nothing,
+      errors: [
+        {
+          code: 'ManifestInvalid',
+          file: 'large.yaml',
+          message: 'the file is over the limit of 1 MiB of a file gitcanary reads; not read',
+        },
+      ],
+    });
+    expect(parseManifestFile('binary.yaml', `${service}\0\x01\x02`, options).errors).toMatchObject([
+      { message: 'not a YAML text file: it holds NUL bytes (binary, or UTF-16)' },
+    ]);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'refuses a document with a %s key, at its field and line',
+    (key) => {
+      const content = `${service.replace('    app: podinfo\nspec', `    app: podinfo\n    ${key}: x\nspec`)}`;
+
+      const parsed = parseManifestFile('apps/svc.yaml', content, options);
+
+      expect(parsed.services).toEqual([]);
+      expect(parsed.errors).toEqual([
+        {
+          code: 'ManifestInvalid',
+          file: 'apps/svc.yaml',
+          document: 0,
+          line: 7,
+          field: `metadata.labels.${key}`,
+          message: `the key "${key}" is refused: it names a JavaScript object's prototype`,
+        },
+      ]);
+    },
+  );
+
+  it('reads a document that starts with a byte order mark, first or not', () => {
+    const content = `\uFEFF${service}---\n\uFEFF${canary('gitcanary.dev/v1alpha1')}\uFEFF---\n\uFEFF${canary('gitcanary.dev/v1alpha1', 'other')}`;
+
+    const parsed = parseManifestFile('apps/boms.yaml', content, options);
+
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.services.map((s) => s.name)).toEqual(['podinfo']);
+    expect(parsed.canaries.map((c) => c.name)).toEqual(['podinfo', 'other']);
+  });
+
+  it('gives the line of an error in a document after one that starts with a byte order mark', () => {
+    const content = `${service}---\n\uFEFF${canary('gitcanary.dev/v1alpha1').replace('iterations: 10', 'iterations: ten')}`;
+
+    const parsed = parseManifestFile('apps/boms.yaml', content, options);
+
+    expect(parsed.errors).toMatchObject([{ line: 26, field: 'spec.analysis.iterations' }]);
+  });
+});
+
 describe('formatManifestError', () => {
   it.each([
     [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RepositoryFile } from '../../../src/git/read-tree.js';
+import { BlobTooLargeError } from '../../../src/git/errors.js';
+import type { ReadBlobOptions, RepositoryFile } from '../../../src/git/read-tree.js';
 import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
 
 const service = (color: string) =>
@@ -27,9 +28,13 @@ function repository(commits: Record<string, Record<string, string>>) {
     reads,
     listFiles: (head: string, filter: (path: string) => boolean = () => true) =>
       Promise.resolve((trees[head] ?? []).filter((file) => filter(file.path))),
-    readBlob: (oid: string) => {
+    readBlob: (oid: string, options: ReadBlobOptions = {}) => {
       reads.push(oid);
-      return Promise.resolve(blobs.get(oid) ?? '');
+      const text = blobs.get(oid) ?? '';
+      // As the object reader does: a blob over the limit is refused, never given.
+      if (options.maxBytes !== undefined && text.length > options.maxBytes)
+        return Promise.reject(new BlobTooLargeError(text.length, options.maxBytes));
+      return Promise.resolve(text);
     },
   };
 }
@@ -138,5 +143,69 @@ describe('the manifest loader', () => {
     await loader.text(oid);
 
     expect(repo.reads.length - before).toBe(1);
+  });
+
+  it('gives a tree entry no path may be made of as an error for that entry, and reads the other files', async () => {
+    const repo = repository({ head: commits.blue });
+    const listFiles = repo.listFiles;
+    const crafted = {
+      ...repo,
+      listFiles: async (head: string, filter?: (path: string) => boolean) => [
+        ...(await listFiles(head, filter)),
+        { path: 'apps/..', oid: 'f'.repeat(40), refused: 'the tree entry ".." names no file' },
+      ],
+    };
+    const loader = new ManifestLoader(crafted, '', { defaultNamespace: 'default' });
+
+    const { assembled, oids } = await loader.load('head');
+
+    expect(assembled.canaries.map((r) => r.canary.name)).toEqual(['podinfo']);
+    expect(assembled.errors).toEqual([
+      { code: 'ManifestInvalid', file: 'apps/..', message: 'the tree entry ".." names no file' },
+    ]);
+    expect(oids.has('apps/..')).toBe(false);
+  });
+
+  it('does not read a file over 1 MiB: an error for that file, and the other files go on', async () => {
+    const large = `${service('blue').replace('podinfo', 'large')}# ${'x'.repeat(1024 * 1024)}\n`;
+    const repo = repository({
+      head: { ...commits.blue, 'apps/large/service.yaml': large },
+    });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const { assembled } = await loader.load('head');
+
+    expect(assembled.canaries.map((r) => r.canary.name)).toEqual(['podinfo']);
+    expect(assembled.errors).toEqual([
+      {
+        code: 'ManifestInvalid',
+        file: 'apps/large/service.yaml',
+        message: `the file is ${large.length.toLocaleString('en')} bytes, over the limit of 1 MiB of a file gitcanary reads; not read`,
+      },
+    ]);
+  });
+
+  it('reads a generated file back within the size limit, or gives the error of its Canary', async () => {
+    const generated = `# ${'x'.repeat(1024 * 1024)}\n`;
+    const repo = repository({
+      head: { ...commits.blue, 'apps/podinfo/podinfo.gitcanary.yaml': generated },
+    });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+    const { assembled, oids } = await loader.load('head');
+    const path = 'apps/podinfo/podinfo.gitcanary.yaml';
+    const [resolved] = assembled.canaries;
+    if (!resolved) throw new Error('the Canary was not read');
+
+    const read = await loader.generatedFile(resolved.canary, path, oids.get(path) ?? '');
+
+    expect(read).toEqual({
+      ok: false,
+      error: {
+        code: 'ManifestInvalid',
+        file: path,
+        message: `the file is ${generated.length.toLocaleString('en')} bytes, over the limit of 1 MiB of a file gitcanary reads; not read`,
+        canary: 'apps/podinfo',
+      },
+    });
   });
 });

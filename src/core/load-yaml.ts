@@ -1,0 +1,79 @@
+// Reads the YAML text of one file (a manifest or a generated file) into its documents, within fixed limits,
+// so that whatever a file holds costs at most a bounded amount of time and memory to read. What the
+// documents may grow to when copied (aliases expanded) is bounded by ownDocument (own-strings.ts).
+import { loadAll, YAMLException } from 'js-yaml';
+
+export const fileLimits = {
+  /** Bytes of one file: a larger one is not parsed. The largest Kubernetes object etcd stores is 1.5 MiB. */
+  maxBytes: 1024 * 1024,
+  /** Alias nodes (`*name`) in one document. */
+  maxAliases: 1000,
+  /** Nesting of mappings and sequences (js-yaml stops there, before its own recursion could). */
+  maxDepth: 100,
+} as const;
+
+export interface YamlProblem {
+  message: string;
+  /** 1-based, when the parser knows where. */
+  line?: number;
+  column?: number;
+}
+
+export type LoadedYaml =
+  | {
+      ok: true;
+      documents: unknown[];
+      /** The text as parsed (byte order marks at document starts removed; lines unchanged). */
+      text: string;
+    }
+  | { ok: false; problem: YamlProblem };
+
+/** The documents of `text`, or the one problem that stops the whole file from being read. */
+export function loadYaml(text: string): LoadedYaml {
+  // Characters: a lower bound of the bytes, for callers that did not check the bytes before decoding.
+  if (text.length > fileLimits.maxBytes) return { ok: false, problem: { message: tooLarge() } };
+  if (text.includes('\0')) {
+    return {
+      ok: false,
+      problem: { message: 'not a YAML text file: it holds NUL bytes (binary, or UTF-16)' },
+    };
+  }
+  const clean = withoutDocumentBoms(text);
+  try {
+    return {
+      ok: true,
+      documents: loadAll(clean, { maxAliases: fileLimits.maxAliases, maxDepth: fileLimits.maxDepth }),
+      text: clean,
+    };
+  } catch (error) {
+    return { ok: false, problem: yamlProblem(error) };
+  }
+}
+
+/** Why a file of `bytes` bytes (or of an unknown size over the limit) is not read. */
+export function tooLarge(bytes?: number): string {
+  const size = bytes === undefined ? 'the file is' : `the file is ${bytes.toLocaleString('en')} bytes,`;
+  return `${size} over the limit of ${fileLimits.maxBytes / 1024 / 1024} MiB of a file gitcanary reads; not read`;
+}
+
+/**
+ * The text without the byte order marks that start a line. YAML allows a BOM at the start of every document
+ * of a stream, and files joined into one (`cat a.yaml b.yaml`, templating tools) carry one after a `---`;
+ * js-yaml takes it for the first character of the document's first key, so `apiVersion` was not found and a
+ * Canary went unseen. Removing characters keeps every line number.
+ */
+export function withoutDocumentBoms(text: string): string {
+  return text.includes('\uFEFF') ? text.replace(/^\uFEFF+/gm, '') : text;
+}
+
+function yamlProblem(error: unknown): YamlProblem {
+  if (error instanceof YAMLException) {
+    return {
+      // js-yaml counts lines and columns from 0; editors and people count from 1.
+      ...(error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : {}),
+      message: `invalid YAML: ${error.reason}`,
+    };
+  }
+  // js-yaml documents that other exceptions can escape; they are still the file's fault.
+  return { message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}` };
+}
