@@ -31,6 +31,7 @@ import { isRecord } from './is-record.js';
 import { formatFieldPath, type ManifestError } from './manifest-error.js';
 import type { FieldIssue } from './field-issue.js';
 import { isHttpUrl } from '../analysis/parse-checks.js';
+import { readIstioMatch, readMeshService } from './read-mesh-service.js';
 
 // Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the scheduler), so a migrated Canary means
 // what it meant under Flagger.
@@ -348,6 +349,7 @@ function readService(
     }),
     ...(rewrite ? { rewrite } : {}),
     ...(headers ? { headers } : {}),
+    ...readMeshService(spec, issues),
     mirror: (spec.mirror ?? []).map((mirror) => ({
       backendRef: definedOnly({
         name: mirror.backendRef.name,
@@ -396,6 +398,7 @@ function readMatch(written: HttpMatch): RequestMatch {
     method: stringMatch(written.method),
     headers: map(written.headers),
     queryParams: map(written.queryParams),
+    istio: readIstioMatch(written),
   });
 }
 

@@ -3,10 +3,16 @@ import type { RouterName } from '../model.js';
 import { gatewayApiRouter } from './gatewayapi.js';
 import { kubernetesRouter } from './kubernetes.js';
 import type { Router } from './router.js';
+import { contourRouter } from './contour.js';
+import { istioRouter } from './istio.js';
+import { smiRouter } from './smi.js';
 
 const routers: Readonly<Record<RouterName, Router>> = {
   kubernetes: kubernetesRouter,
   gatewayapi: gatewayApiRouter,
+  istio: istioRouter,
+  smi: smiRouter,
+  contour: contourRouter,
 };
 
 export function routerOf(name: RouterName): Router {

@@ -99,9 +99,9 @@ describe("Flagger's Canaries through the CLI", { timeout: 60_000 }, () => {
   });
 
   it('stops with exit 2 on a default provider it does not route for', async () => {
-    const run = await gitcanary('validate', gatewayApi, '--default-provider', 'istio');
+    const run = await gitcanary('validate', gatewayApi, '--default-provider', 'appmesh');
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--default-provider: "istio" is not a provider gitcanary routes for');
+    expect(run.stderr).toContain('--default-provider: "appmesh" is not a provider gitcanary routes for');
   });
 });

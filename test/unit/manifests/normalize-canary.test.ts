@@ -385,9 +385,9 @@ describe('normalizeCanary', () => {
     ],
     [
       'a provider gitcanary does not route for yet',
-      ({ spec }) => (spec.provider = 'istio'),
+      ({ spec }) => (spec.provider = 'appmesh'),
       'spec.provider',
-      'provider "istio" is not supported yet; gitcanary routes for kubernetes, gatewayapi',
+      'provider "appmesh" is not supported yet; gitcanary routes for kubernetes, gatewayapi',
     ],
     [
       'a provider Flagger does not know',

@@ -1,0 +1,80 @@
+// The SMI router (providers linkerd, osm, smi, smi:v1alpha1|v1alpha2|v1alpha3): one TrafficSplit named after
+// the apex that splits the requests for the apex (or the first of service.hosts) between `<target>-canary` and
+// `<target>-primary`, in the version the provider names, as Flagger's SMI routers write it: the canary backend
+// first, and in v1alpha1 the weights as quantities ("90", as Kubernetes writes a whole number). A TrafficSplit
+// routes by weight only: an A/B match or a mirror cannot be expressed, and such a Canary is refused.
+import type { CanarySpec, KubeObject } from '../model.js';
+import type { FieldIssue } from '../manifests/field-issue.js';
+import { canaryServiceName, generatedLabels, primaryName } from '../generated-objects.js';
+import { metadataOf } from '../generated-metadata.js';
+import type { RouteInput, RouteReadiness, RouteRef, Router } from './router.js';
+
+const GROUP = 'split.smi-spec.io';
+const DEFAULT_VERSION = 'v1alpha1';
+
+export const smiRouter: Router = {
+  name: 'smi',
+  shiftsTraffic: true,
+  check,
+  routes: (input) => [trafficSplit(input)],
+  routeRefs: (canary) => [routeRef(canary)],
+  readiness,
+};
+
+function apiVersion(canary: CanarySpec): string {
+  return `${GROUP}/${canary.providerVersion ?? DEFAULT_VERSION}`;
+}
+
+function routeRef(canary: CanarySpec): RouteRef {
+  return {
+    apiVersion: apiVersion(canary),
+    kind: 'TrafficSplit',
+    namespace: canary.namespace,
+    name: canary.service.apexName,
+  };
+}
+
+function check(canary: CanarySpec, analysisField: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (canary.analysis.match.length > 0) {
+    // Flagger's SMI routers ignore the match and send every request to the canary; refusing is kinder.
+    issues.push({
+      field: `${analysisField}.match`,
+      message:
+        'an SMI TrafficSplit splits by weight only and cannot send matched requests to the canary; use provider istio or gatewayapi for A/B testing',
+    });
+  }
+  if (canary.analysis.mirror) {
+    issues.push({
+      field: `${analysisField}.mirror`,
+      message:
+        'an SMI TrafficSplit cannot mirror requests; remove mirror (Flagger would repeat its mirror step forever)',
+    });
+  }
+  return issues;
+}
+
+function trafficSplit({ canary, traffic }: RouteInput): KubeObject {
+  const version = canary.providerVersion ?? DEFAULT_VERSION;
+  // v1alpha1 backends weigh a resource.Quantity, which Kubernetes writes as a string.
+  const weight = (w: number) => (version === 'v1alpha1' ? String(w) : w);
+  return {
+    apiVersion: apiVersion(canary),
+    kind: 'TrafficSplit',
+    metadata: metadataOf(canary, canary.service.apexName, generatedLabels(canary), canary.service.apex),
+    spec: {
+      service: canary.service.hosts[0] ?? canary.service.apexName,
+      backends: [
+        { service: canaryServiceName(canary), weight: weight(traffic.weight) },
+        { service: primaryName(canary), weight: weight(100 - traffic.weight) },
+      ],
+    },
+  };
+}
+
+/** A TrafficSplit has no status: it counts once it is in the cluster. */
+function readiness(canary: CanarySpec, live: readonly (KubeObject | undefined)[]): RouteReadiness {
+  return live[0]
+    ? { state: 'ready' }
+    : { state: 'pending', reason: `TrafficSplit ${canary.service.apexName} is not in the cluster yet` };
+}
