@@ -44,7 +44,7 @@ describe("Flagger's mesh tutorials through validate and render", () => {
       expect(
         report.warnings
           .map((w) => w.field)
-          .filter((f) => !/^spec\.(autoscalerRef|service\.targetPort)$/.test(f)),
+          .filter((f) => !/^spec\.(autoscalerRef|service\.targetPort)$/.test(f ?? '')),
       ).toEqual([]);
       expect(report.warnings).toHaveLength(warnings);
     },
