@@ -168,6 +168,11 @@ class MemoryRepository implements Repository {
   localHead = () => Promise.resolve<string | undefined>(this.head);
   fetch = () => Promise.resolve(this.head);
   push = () => Promise.resolve();
+  // Nothing here tells people of what it commits.
+  readRef = () => Promise.resolve(undefined);
+  updateRef = () => Promise.resolve();
+  readCommit = () => Promise.resolve(undefined);
+  readFileAt = () => Promise.resolve(undefined);
 
   listFiles(_commit: string, filter: (path: string) => boolean = () => true): Promise<RepositoryFile[]> {
     const listed: RepositoryFile[] = [];

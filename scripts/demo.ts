@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { AddressPolicy } from '../src/analysis/address-policy.js';
 import { runAnalysis } from '../src/analysis/run-analysis.js';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
@@ -78,7 +79,14 @@ async function main(): Promise<void> {
       clock: () => clock.now,
       logger: pino({ level: 'warn' }),
       analyze: ({ resolved, needs, state, revision }) =>
-        runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url }),
+        runAnalysis({
+          ...resolved,
+          needs,
+          phase: state.phase,
+          revision,
+          metricsServer: prometheus.url,
+          addressPolicy: new AddressPolicy(),
+        }),
     });
     const step = async (label: string) => {
       const summary = await reconciler.reconcileOnce();

@@ -1,7 +1,10 @@
 // An instant query (`/api/v1/query`) against a Prometheus, answered as a Measurement: one number, no data, or
 // an error that names the address. It never throws for what a provider can do wrong (be down, be slow,
-// answer garbage); the check fails with the reason instead.
+// answer garbage); the check fails with the reason instead. Of an answer, only a Prometheus API error's own
+// text is kept (cut to one short line): it is what tells the author of a query what to fix.
 import type { Measurement } from '../core/analysis/evaluate-metric.js';
+import { statusLine } from '../core/analysis/status-line.js';
+import type { AddressPolicy } from './address-policy.js';
 import {
   displayAddress,
   HttpTransportError,
@@ -22,13 +25,21 @@ export interface QueryOptions {
   /** Flagger's is 5 s. */
   timeoutMs?: number;
   transport?: HttpTransport;
+  /** For an address from the repository (a MetricTemplate's). */
+  policy?: AddressPolicy;
+  /** The Canary's analysis deadline. */
+  signal?: AbortSignal;
 }
+
+/** Room for Prometheus's own diagnosis (a parse error and where), not for a page of anything else. */
+const PROMETHEUS_ERROR_CHARS = 160;
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
 interface ApiResponse {
   status?: string;
-  error?: string;
+  errorType?: unknown;
+  error?: unknown;
   data?: { resultType?: string; result?: unknown };
 }
 
@@ -52,6 +63,8 @@ export async function queryPrometheus(
       headers: { ...target.headers, Accept: 'application/json', ...authorization(target.auth) },
       timeoutMs: options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       insecureSkipVerify: target.insecureSkipVerify ?? false,
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     }));
   } catch (err) {
     if (!(err instanceof HttpTransportError)) throw err;
@@ -59,9 +72,7 @@ export async function queryPrometheus(
   }
 
   const answer = parseJson(body);
-  if (status >= 400 || answer?.status === 'error') {
-    return error(`HTTP ${status}${answer?.error ? `: ${answer.error}` : ''}`);
-  }
+  if (status >= 400 || answer?.status === 'error') return error(`HTTP ${status}${apiError(answer)}`);
   if (answer?.status !== 'success' || !answer.data)
     return error(`HTTP ${status}: not a Prometheus API answer`);
   return readResult(answer.data, error);
@@ -93,6 +104,16 @@ function sampleValue(sample: unknown, error: (m: string) => Measurement): Measur
     return { kind: 'value', value: text === '+Inf' ? Infinity : -Infinity };
   const value = Number(text);
   return Number.isNaN(value) ? error(`malformed sample value "${text}"`) : { kind: 'value', value };
+}
+
+/**
+ * `: <error>` when the answer is a Prometheus API error (`status: error` with an `errorType`), else nothing:
+ * any other body (an HTML page, another service's JSON) is not repeated.
+ */
+function apiError(answer: ApiResponse | undefined): string {
+  if (answer?.status !== 'error' || typeof answer.errorType !== 'string') return '';
+  if (typeof answer.error !== 'string' || answer.error.trim() === '') return '';
+  return `: ${statusLine(answer.error, PROMETHEUS_ERROR_CHARS)}`;
 }
 
 /** A bearer token wins over basic auth, as in Flagger. */

@@ -1,6 +1,8 @@
 // Collects what the planner asked for (AnalysisNeeds) into an AnalysisReport: the webhooks of the listed
 // types and, when asked, every metric check, all at once and each bounded by its own timeout. A closed
 // confirm-rollout gate stops the rest, so nothing with side effects (a load test) starts before approval.
+// The whole of it runs under the Canary's deadline, so one Canary's slow hooks cannot hold the pass that
+// every other Canary is waiting on for longer than that.
 import type { AnalysisNeeds, AnalysisReport, WebhookType } from '../core/analysis-report.js';
 import { builtinQuery, builtinValue, canarySelector } from '../core/analysis/builtin-queries.js';
 import { evaluateMetric, type Measurement } from '../core/analysis/evaluate-metric.js';
@@ -8,9 +10,16 @@ import type { MetricTemplate } from '../core/analysis/metric-template.js';
 import type { CanaryChecks, MetricCheck } from '../core/analysis/parse-checks.js';
 import { queryModel, renderQuery, type QueryTemplate } from '../core/analysis/query-template.js';
 import { webhookPayload } from '../core/analysis/webhook-payload.js';
+import { statusLine } from '../core/analysis/status-line.js';
 import type { CanarySpec, CheckResult, Phase, ServiceManifest } from '../core/model.js';
+import type { AddressPolicy } from './address-policy.js';
 import { readMetricCredentials } from './metric-credentials.js';
-import { DEFAULT_QUERY_TIMEOUT_MS, queryPrometheus, type PrometheusTarget } from './prometheus-client.js';
+import {
+  DEFAULT_QUERY_TIMEOUT_MS,
+  queryPrometheus,
+  type PrometheusTarget,
+  type QueryOptions,
+} from './prometheus-client.js';
 import type { HttpTransport } from './http-transport.js';
 import { callWebhooksOfType, type WebhookCallOptions, type WebhookOutcome } from './webhooks.js';
 
@@ -23,7 +32,17 @@ export interface AnalysisConfig {
   queryTimeoutMs?: number;
   transport?: HttpTransport;
   retryDelayMs?: number;
+  /**
+   * Which addresses the repository's webhooks and MetricTemplates may reach (`--webhook-allow-cidrs` …).
+   * Required, so that no caller forgets it; `AddressPolicy.unrestricted` is the explicit choice of a test.
+   */
+  addressPolicy: AddressPolicy;
+  /** How long one Canary's checks may take in all (`--analysis-deadline`). */
+  deadlineMs?: number;
 }
+
+/** One minute: a hook's own timeout may be that long, and a pass waits for its slowest Canary. */
+export const DEFAULT_ANALYSIS_DEADLINE_MS = 60_000;
 
 export interface RunAnalysisInput extends AnalysisConfig {
   /** These four are a ResolvedCanary's fields. */
@@ -44,10 +63,37 @@ const GATES: readonly WebhookType[] = ['confirm-rollout', 'confirm-traffic-incre
 const NOTIFICATIONS: readonly WebhookType[] = ['post-rollout', 'event'];
 
 export async function runAnalysis(input: RunAnalysisInput): Promise<AnalysisReport> {
+  const deadline = startDeadline(input.deadlineMs ?? DEFAULT_ANALYSIS_DEADLINE_MS);
+  try {
+    const report = await collect(input, deadline.signal);
+    // Reasons are recorded in git: whatever a peer answered is cut down to one short printable line.
+    report.checks = report.checks.map((c) =>
+      c.reason === undefined ? c : { ...c, reason: statusLine(c.reason) },
+    );
+    return report;
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** An AbortSignal that fires after `ms`, with a reason a check can record. */
+export function startDeadline(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const seconds = Number((ms / 1000).toFixed(3));
+  const timer = setTimeout(
+    () => controller.abort(new Error(`stopped at the Canary's analysis deadline (${seconds} s)`)),
+    Math.min(ms, 2 ** 31 - 1),
+  );
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+async function collect(input: RunAnalysisInput, signal: AbortSignal): Promise<AnalysisReport> {
   const { canary, checks, needs, phase, revision } = input;
   const hookOptions: WebhookCallOptions = {
     ...(input.transport ? { transport: input.transport } : {}),
     ...(input.retryDelayMs !== undefined ? { retryDelayMs: input.retryDelayMs } : {}),
+    policy: input.addressPolicy,
+    signal,
   };
   const callType = (type: WebhookType) =>
     callWebhooksOfType(checks.webhooks, type, webhookPayload(canary, type, phase, revision), hookOptions);
@@ -63,7 +109,7 @@ export async function runAnalysis(input: RunAnalysisInput): Promise<AnalysisRepo
   const rest = types.filter((type) => type !== 'confirm-rollout');
   const [outcomes, metrics] = await Promise.all([
     Promise.all(rest.map(async (type) => [type, await callType(type)] as const)),
-    needs.metrics ? Promise.all(checks.metrics.map((metric) => checkMetric(metric, input))) : [],
+    needs.metrics ? Promise.all(checks.metrics.map((metric) => checkMetric(metric, input, signal))) : [],
   ]);
   for (const [type, results] of outcomes) {
     if (GATES.includes(type)) {
@@ -92,15 +138,26 @@ function webhookCheck(outcome: WebhookOutcome): CheckResult {
   };
 }
 
-async function checkMetric(metric: MetricCheck, input: RunAnalysisInput): Promise<CheckResult> {
-  return evaluateMetric(metric.name, await measure(metric, input), metric.thresholdRange);
+async function checkMetric(
+  metric: MetricCheck,
+  input: RunAnalysisInput,
+  signal: AbortSignal,
+): Promise<CheckResult> {
+  return evaluateMetric(metric.name, await measure(metric, input, signal), metric.thresholdRange);
 }
 
-async function measure(metric: MetricCheck, input: RunAnalysisInput): Promise<Measurement> {
+async function measure(
+  metric: MetricCheck,
+  input: RunAnalysisInput,
+  signal: AbortSignal,
+): Promise<Measurement> {
   const { source } = metric;
-  const options = {
+  // `--metrics-server` is the operator's and is called as given; a MetricTemplate's address is the
+  // repository's and goes through the policy.
+  const options: QueryOptions = {
     timeoutMs: input.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     ...(input.transport ? { transport: input.transport } : {}),
+    signal,
   };
   // The Canary's own spec.metricsServer wins over --metrics-server, as in Flagger.
   const address = input.canary.metricsServer ?? input.metricsServer;
@@ -156,7 +213,9 @@ async function measure(metric: MetricCheck, input: RunAnalysisInput): Promise<Me
     insecureSkipVerify: provider.insecureSkipVerify,
     ...(auth ? { auth } : {}),
   };
-  return render(template.query, metric, input, (query) => queryPrometheus(target, query, options));
+  return render(template.query, metric, input, (query) =>
+    queryPrometheus(target, query, { ...options, policy: input.addressPolicy }),
+  );
 }
 
 async function render(

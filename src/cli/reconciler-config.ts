@@ -13,10 +13,19 @@ import { LiveCache } from '../kube/live-cache.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
+import {
+  AddressPolicy,
+  AddressPolicyError,
+  parseCidr,
+  resolveApiServer,
+} from '../analysis/address-policy.js';
+import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import { notifyAll, webhookNotifier } from '../reconcile/webhook-notifier.js';
 import { CanaryEventRecorder } from '../kube/canary-events.js';
 import { ACCEPTED_PROVIDERS } from '../core/manifests/canary-schema.js';
 import { DEFAULT_PROVIDER } from '../core/manifests/normalize-canary.js';
+import type { TransitionNotifier, NotifierMetrics } from '../notify/transition-notifier.js';
+import { addNotifierOptions, createNotifier, type NotifierFlags } from './notifier-config.js';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigInvalid';
@@ -26,7 +35,7 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ReconcilerFlags {
+export interface ReconcilerFlags extends NotifierFlags {
   config?: string;
   repo?: string;
   branch: string;
@@ -44,6 +53,11 @@ export interface ReconcilerFlags {
   logLevel: string;
   metricsServer?: string;
   metricsCredentialsDir?: string;
+  webhookAllowCidrs?: string[];
+  webhookDenyCidrs?: string[];
+  webhookAllowHosts?: string[];
+  /** Milliseconds. */
+  analysisDeadline: number;
 }
 
 /**
@@ -57,7 +71,7 @@ export function addReconcilerOptions(command: Command): Command {
     if (fallback !== undefined) o.default(fallback);
     return o;
   };
-  return command
+  command
     .addOption(
       option('--config <file>', 'YAML file of these options (keys as the long flags)', 'GITCANARY_CONFIG'),
     )
@@ -132,7 +146,38 @@ export function addReconcilerOptions(command: Command): Command {
         'GITCANARY_METRICS_CREDENTIALS_DIR',
       ),
     )
+    .addOption(
+      option(
+        '--webhook-allow-cidrs <list>',
+        "address ranges the repository's webhooks and MetricTemplates may call; more specific than a refused range to open it (e.g. 127.0.0.1/32)",
+        'GITCANARY_WEBHOOK_ALLOW_CIDRS',
+      ).argParser(parseCidrList),
+    )
+    .addOption(
+      option(
+        '--webhook-deny-cidrs <list>',
+        'address ranges refused on top of link-local, loopback, unspecified and the API server',
+        'GITCANARY_WEBHOOK_DENY_CIDRS',
+      ).argParser(parseCidrList),
+    )
+    .addOption(
+      option(
+        '--webhook-allow-hosts <list>',
+        'when set, the only host names webhooks and MetricTemplates may call (host or *.domain)',
+        'GITCANARY_WEBHOOK_ALLOW_HOSTS',
+      ).argParser(parseList),
+    )
+    .addOption(
+      option(
+        '--analysis-deadline <duration>',
+        "how long one Canary's webhooks and queries of a pass may take in all",
+        'GITCANARY_ANALYSIS_DEADLINE',
+      )
+        .argParser(parseDeadline)
+        .default(60_000, '60s'),
+    )
     .hook('preAction', (thisCommand) => applyConfigFile(thisCommand));
+  return addNotifierOptions(command);
 }
 
 /**
@@ -181,6 +226,62 @@ export function applyConfigFile(command: Command): void {
       }
     }
     command.setOptionValueWithSource(attribute, value, 'config');
+  }
+}
+
+/** `a, b,c` → ['a', 'b', 'c']; the config file's lists arrive joined with commas. */
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function parseCidrList(value: string): string[] {
+  const list = parseList(value);
+  for (const cidr of list) {
+    try {
+      parseCidr(cidr);
+    } catch (err) {
+      if (err instanceof AddressPolicyError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  return list;
+}
+
+/** A Go duration (`90s`, `2m`) in milliseconds, above zero. */
+export function parseDeadline(value: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (err) {
+    if (err instanceof InvalidDurationError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (seconds <= 0) throw new ConfigError(`expected a duration above zero, got "${value}"`);
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * The policy for the repository's webhook and MetricTemplate addresses: the flags, on top of the defaults
+ * (link-local, loopback, unspecified) and the API server of the kubeconfig, whose addresses are looked up
+ * once here.
+ */
+export async function createAddressPolicy(
+  flags: Pick<ReconcilerFlags, 'webhookAllowCidrs' | 'webhookDenyCidrs' | 'webhookAllowHosts'>,
+  apiServerUrl: string | undefined,
+): Promise<AddressPolicy> {
+  try {
+    return new AddressPolicy({
+      ...(flags.webhookAllowCidrs ? { allowCidrs: flags.webhookAllowCidrs } : {}),
+      ...(flags.webhookDenyCidrs ? { denyCidrs: flags.webhookDenyCidrs } : {}),
+      ...(flags.webhookAllowHosts ? { allowHosts: flags.webhookAllowHosts } : {}),
+      ...(apiServerUrl ? { apiServer: await resolveApiServer(apiServerUrl) } : {}),
+    });
+  } catch (err) {
+    if (err instanceof AddressPolicyError) throw new ConfigError(err.message);
+    throw err;
   }
 }
 
@@ -255,6 +356,10 @@ export async function createRepository(
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
 export interface ReconcilerHandle {
   reconciler: Reconciler;
+  /** The repository the reconciler commits to (metered, when wrapped). */
+  repo: Repository;
+  /** Tells of committed transitions; call `afterPass(summary.head)` after each reconcile. */
+  notifier: TransitionNotifier;
   close: () => void;
 }
 
@@ -267,10 +372,13 @@ export async function createReconciler(
   flags: ReconcilerFlags,
   logger: Logger,
   wrapRepository: (repo: Repository) => Repository = (repo) => repo,
+  notifierMetrics?: NotifierMetrics,
 ): Promise<ReconcilerHandle> {
-  const repo = await createRepository(flags);
+  const repo = wrapRepository(await createRepository(flags));
   // One configuration for every client, so that they share their connections.
   const kubeConfig = reuseConnections(loadKubeConfig(flags.kubeconfig));
+  // Before the live cache starts: a bad range must stop the command while nothing holds it open.
+  const addressPolicy = await createAddressPolicy(flags, kubeConfig.getCurrentCluster()?.server);
   const namespaces = flags.namespaces
     ?.split(',')
     .map((ns) => ns.trim())
@@ -284,7 +392,7 @@ export async function createReconciler(
   const clock = () => new Date();
   const events = new CanaryEventRecorder(kubeConfig, logger, clock);
   const reconciler = new Reconciler({
-    repo: wrapRepository(repo),
+    repo,
     cluster,
     applies: flags.apply,
     root: flags.path,
@@ -302,12 +410,23 @@ export async function createReconciler(
         revision,
         ...(flags.metricsServer ? { metricsServer: flags.metricsServer } : {}),
         ...(flags.metricsCredentialsDir ? { credentialsDir: flags.metricsCredentialsDir } : {}),
+        addressPolicy,
+        deadlineMs: flags.analysisDeadline,
       }),
-    notify: notifyAll(webhookNotifier(logger, clock), (resolved, plan) =>
-      events.record(resolved.canary, plan),
+    notify: notifyAll(
+      webhookNotifier(logger, clock, { policy: addressPolicy, deadlineMs: flags.analysisDeadline }),
+      (resolved, plan) => events.record(resolved.canary, plan),
     ),
   });
-  return { reconciler, close: () => live.stop() };
+  const notifier = createNotifier(flags, {
+    repo,
+    auth: gitAuth(flags),
+    canaries: () => reconciler.resolvedCanaries(),
+    logger,
+    ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
+    configError: (message) => new ConfigError(message),
+  });
+  return { reconciler, repo, notifier, close: () => live.stop() };
 }
 
 function defaultWorkdir(url: string, branch: string): string {

@@ -143,6 +143,8 @@ export interface CanaryAnalysis {
   metrics?: unknown[];
   /** `analysis.webhooks` as written, parsed by the analysis. */
   webhooks?: unknown[];
+  /** `analysis.alerts` as written, parsed by src/core/alerts/parse-alerts.ts. */
+  alerts?: unknown[];
 }
 
 /** A Canary in any accepted apiVersion, normalized to one meaning. */
@@ -195,6 +197,8 @@ export interface CanarySpec {
   suspend: boolean;
   /** `spec.progressDeadlineSeconds` when given (Flagger's default is 600). */
   progressDeadlineSeconds?: number;
+  /** `spec.revertOnDeletion`: when the Canary is deleted from git, delete what gitcanary generated for it. */
+  revertOnDeletion: boolean;
   annotations: Record<string, string>;
 }
 
@@ -240,5 +244,11 @@ export interface RolloutState {
   mirrored?: boolean;
   /** Commit-only mode: when the cluster was first seen holding this step; its interval counts from here. */
   liveSince?: string;
+  /** Checksum of the primary and canary specs gitcanary wrote: a mismatch is a hand edit (hand-edits.ts). */
+  checksum?: string;
+  /** The Canary's `spec.revertOnDeletion`, kept here because it must be known once the Canary is gone. */
+  revertOnDeletion?: boolean;
+  /** When the Canary was found deleted from git (its traffic then went to the primary). */
+  removed?: string;
   message?: string;
 }

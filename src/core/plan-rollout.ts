@@ -9,6 +9,7 @@ import { generatedPath, renderGeneratedFile, type GeneratedFile } from './genera
 import { revertsOnFailure } from './gates.js';
 import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
 import { revisionOf } from './revision.js';
+import { findHandEdit, specChecksum } from './hand-edits.js';
 import { decide } from './rollout-transitions.js';
 import { routerOf } from './routers/router-registry.js';
 import { trafficOf } from './traffic.js';
@@ -35,6 +36,8 @@ export interface PlanInput {
   live: LiveObjects;
   /** False in commit-only mode (a GitOps tool applies): steps then wait for the cluster to catch up. */
   applies: boolean;
+  /** Why the last apply of this Canary's objects failed (the API server's reason), while it keeps failing. */
+  applyError?: string | undefined;
 }
 
 export interface PlanEvent {
@@ -64,12 +67,16 @@ export interface CanaryPlan {
   continueImmediately: boolean;
   /** Why nothing moved, when nothing did. */
   waiting?: string;
+  /** Delete the generated file in this commit (a removed Canary with revertOnDeletion). */
+  remove?: boolean;
+  /** Objects to delete from the cluster after the commit, in this order (routes first). */
+  deletions?: KubeObject[];
 }
 
 export interface PlanError {
   kind: 'error';
   canary: string;
-  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid';
+  code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid' | 'HandEdited';
   message: string;
 }
 
@@ -84,7 +91,26 @@ export function planRollout(input: PlanInput): PlanResult {
   if (foreign) return { kind: 'error', canary: key, code: 'ForeignObject', message: foreign };
 
   const path = generatedPath(canary);
-  const previous = input.previous?.file;
+  const committed = input.previous?.file;
+  const edit = committed ? findHandEdit(committed, input.target, canary) : ({ kind: 'none' } as const);
+  if (edit.kind === 'refused') {
+    return {
+      kind: 'error',
+      canary: key,
+      code: 'HandEdited',
+      message: `${path}: ${edit.edited.join(' and ')} edited by hand in git, and the target no longer holds what it should; gitcanary writes this file: revert the edit`,
+    };
+  }
+  // The committed file with what a hand edit changed put back; applying the edit would release something
+  // no analysis judged.
+  const previous =
+    committed && edit.kind === 'undone'
+      ? {
+          ...committed,
+          primary: { ...committed.primary, spec: edit.primarySpec },
+          canary: { ...committed.canary, spec: edit.canarySpec },
+        }
+      : committed;
   if (canary.suspend && previous) {
     return {
       kind: 'plan',
@@ -106,20 +132,30 @@ export function planRollout(input: PlanInput): PlanResult {
     revision: revisionOf(input.target.object),
     previous,
     analysis: input.analysis,
-    clusterMatches: input.applies || !previous || clusterMatches(previous, input.live),
+    // In both modes a step counts only once the cluster holds the one before it: git records what happened.
+    clusterMatches: !previous || clusterMatches(previous, input.live),
     commitOnly: !input.applies,
+    ...(input.applies && input.applyError ? { applyError: input.applyError } : {}),
     routeReadiness: routerOf(canary.provider).readiness(canary, input.live.routes ?? []),
   });
   const transition = 'state' in outcome ? outcome : undefined;
-  const state = withLiveSince(input, transition?.state ?? previous?.state, transition);
   const primarySpec = transition?.primarySpec ?? previous?.primary.spec;
   const canarySpec = transition?.canarySpec ?? previous?.canary.spec;
-  if (!state) throw new Error('unreachable: a first reconcile always initializes');
+  const moved = withLiveSince(input, transition?.state ?? previous?.state, transition);
+  if (!moved) throw new Error('unreachable: a first reconcile always initializes');
+  // The checksum is written with every transition (a Canary at rest is not rewritten just to add it).
+  const checked =
+    transition || edit.kind === 'undone'
+      ? { ...moved, checksum: specChecksum(primarySpec, canarySpec) }
+      : moved;
+  const state = withRevertOnDeletion(checked, canary.revertOnDeletion);
 
   const file = generatedFileFor(canary, input.target.object, state, primarySpec, canarySpec);
   const content = renderGeneratedFile(canary, file);
   const changed = content !== input.previous?.content;
-  const title = transition?.title ?? `${canary.name}: generated objects updated`;
+  const undone =
+    edit.kind === 'undone' ? `${canary.name}: hand edit of ${edit.edited.join(' and ')} undone` : undefined;
+  const title = transition?.title ?? undone ?? `${canary.name}: generated objects updated`;
   const otherChanges: FileChange[] =
     transition?.rolledBack && revertsOnFailure(canary) && input.targetFile !== undefined
       ? [
@@ -144,7 +180,12 @@ export function planRollout(input: PlanInput): PlanResult {
     otherChanges,
     state,
     desired: [file.primary, file.canary, ...file.routes],
-    events: changed ? [{ reason: transition ? state.phase : 'Synced', message: title }] : [],
+    events: changed
+      ? [
+          { reason: transition ? state.phase : 'Synced', message: title },
+          ...(undone && transition ? [{ reason: 'Synced' as const, message: undone }] : []),
+        ]
+      : [],
     continueImmediately: changed && (transition?.continueImmediately ?? false),
     ...('waiting' in outcome && !changed ? { waiting: outcome.waiting } : {}),
   };
@@ -164,6 +205,15 @@ export function generatedFileFor(
     canary: derivedService(canary, target, canaryServiceName(canary), canarySpec, canary.service.canary),
     routes: routerOf(canary.provider).routes({ canary, target, traffic: trafficOf(canary, state) }),
   };
+}
+
+/** The state carries `revertOnDeletion` while the Canary asks for it: it is read once the Canary is gone. */
+function withRevertOnDeletion(state: RolloutState, revert: boolean): RolloutState {
+  if (revert) return state.revertOnDeletion ? state : { ...state, revertOnDeletion: true };
+  if (!state.revertOnDeletion) return state;
+  const copy = { ...state };
+  delete copy.revertOnDeletion;
+  return copy;
 }
 
 /**

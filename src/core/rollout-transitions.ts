@@ -33,6 +33,8 @@ export interface TransitionInput {
   clusterMatches: boolean;
   /** Commit-only mode: a GitOps tool applies, so a step is timed from when it was seen live. */
   commitOnly: boolean;
+  /** Apply mode: the API server refused the last apply of these objects, and why. */
+  applyError?: string;
   /** What the route's controller says of the live route (its Accepted condition). */
   routeReadiness: RouteReadiness;
 }
@@ -138,6 +140,17 @@ export function decide(input: TransitionInput): Transition | Hold {
   }
   const s = previous.state;
   if (revision !== s.revision) return newRevision(input, s, previous, at);
+  if (input.applyError && !input.clusterMatches) {
+    // The cluster refuses what git says: hold, and say so in git once, rather than march on to "promoted".
+    const stalled = `stalled: the cluster refuses the objects of this step: ${input.applyError}`;
+    if (s.message === stalled) return { waiting: stalled };
+    return {
+      primarySpec: previous.primary.spec,
+      canarySpec: previous.canary.spec,
+      state: { ...s, message: stalled },
+      title: `${canary.name}: stalled, the cluster refuses the objects of this step`,
+    };
+  }
   if (!isActive(s.phase)) return { waiting: `at rest (${s.phase})` };
 
   const specs = { primarySpec: previous.primary.spec, canarySpec: previous.canary.spec };

@@ -8,6 +8,7 @@ import { startDaemonServer, type PushOutcome } from './http-server.js';
 import type { LeaderElector } from './leader-elector.js';
 import type { DaemonMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
+import type { PageHandler } from './timeline-page.js';
 import { startRunLoop, type PassObserver, type RunLoop } from './run-loop.js';
 
 export interface DaemonOptions {
@@ -18,10 +19,16 @@ export interface DaemonOptions {
   host: string;
   port: number;
   webhookSecret?: Buffer;
+  /** Largest push-webhook body (default 1 MiB). */
+  webhookMaxBodyBytes?: number;
+  /** Least time between a pass and one a webhook asks for after it (default 2 s). */
+  minNudgeIntervalMs?: number;
   /** Without one, this replica reconciles alone. */
   elector?: LeaderElector;
   /** Failed passes in a row before /readyz answers 503 (default 3). */
   failureThreshold?: number;
+  /** The timeline page at `/`. */
+  page?: PageHandler;
 }
 
 export interface Daemon {
@@ -44,6 +51,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readiness.passFailed();
     },
   };
+  const loopOptions = {
+    reconciler,
+    schedule,
+    logger,
+    observer,
+    ...(options.minNudgeIntervalMs !== undefined ? { minNudgeIntervalMs: options.minNudgeIntervalMs } : {}),
+  };
   let loop: RunLoop | undefined;
   let stopping = false;
   const stopLoop = async () => {
@@ -64,8 +78,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     readiness: () => readiness.status(),
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.webhookMaxBodyBytes ? { webhookMaxBodyBytes: options.webhookMaxBodyBytes } : {}),
     onPush,
     logger,
+    ...(options.page ? { page: options.page } : {}),
   });
 
   const election = new AbortController();
@@ -76,7 +92,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onStartedLeading: () => {
         readiness.setRole('leader');
         metrics.setLeader(true);
-        loop = startRunLoop({ reconciler, schedule, logger, observer });
+        loop = startRunLoop(loopOptions);
       },
       onStoppedLeading: async () => {
         metrics.setLeader(false);
@@ -87,7 +103,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onNudge: () => void loop?.nudge(),
     });
   } else {
-    loop = startRunLoop({ reconciler, schedule, logger, observer });
+    loop = startRunLoop(loopOptions);
   }
 
   let stopped: Promise<void> | undefined;

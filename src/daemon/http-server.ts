@@ -1,15 +1,28 @@
 // The daemon's one HTTP port: /healthz (the process answers), /readyz (see readiness.ts), /metrics
-// (Prometheus text format) and POST /hooks/git, the push-webhook receiver that asks for a poll now.
+// (Prometheus text format) and POST /hooks/git, the push-webhook receiver that asks for a poll now. The
+// receiver is reachable by anyone who can reach the port, so it refuses what it can before reading, reads
+// a bounded body within a deadline without keeping it, and ignores a delivery it has already acted on.
 // Plain node:http: four fixed routes need no router, and every dependency is one more thing to patch.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { DaemonMetrics } from './metrics.js';
+import type { DaemonMetrics, WebhookResult } from './metrics.js';
 import type { ReadinessStatus } from './readiness.js';
-import { verifyWebhook, type WebhookSource } from './webhook-signature.js';
+import { ReplayGuard } from './replay-guard.js';
+import { beginVerification, type BodyVerifier, type WebhookSource } from './webhook-signature.js';
+import type { PageHandler } from './timeline-page.js';
 
-/** GitHub caps webhook payloads at 25 MB; anything larger is not a forge's push event. */
-export const maxWebhookBytes = 25 * 1024 * 1024;
+/**
+ * A push event is a few KB; the body is only hashed, never used (gitcanary asks git what changed). A push
+ * of thousands of commits can exceed it: its delivery is refused, and the next poll finds the push.
+ */
+export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
+/** How long a body may take to arrive once its headers have. */
+export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
+/** Deliveries being read at once; beyond it, 503 (each costs a socket and its buffers, nothing more). */
+export const MAX_CONCURRENT_DELIVERIES = 64;
+/** How long a refused sender's remaining bytes are discarded before its connection is cut. */
+const LINGER_MS = 2_000;
 
 /** queued: this replica reconciles now; forwarded: passed to the leader; unavailable: neither. */
 export type PushOutcome = 'queued' | 'forwarded' | 'unavailable';
@@ -22,9 +35,19 @@ export interface DaemonServerOptions {
   readiness: () => ReadinessStatus;
   /** Without a secret the receiver is off: an unauthenticated poll trigger is never offered. */
   webhookSecret?: Buffer;
+  /** Largest body accepted (`--webhook-max-body-bytes`). */
+  webhookMaxBodyBytes?: number;
+  webhookBodyTimeoutMs?: number;
+  maxConcurrentDeliveries?: number;
+  /** Remembers accepted deliveries; one per server unless a test passes its own. */
+  replayGuard?: ReplayGuard;
+  /** Milliseconds since the epoch: the generic signature's timestamp window and the replay window. */
+  clock?: () => number;
   /** Called for each verified push; asks for a reconcile. */
   onPush: (push: { source: WebhookSource; event: string | undefined }) => Promise<PushOutcome>;
   logger: Logger;
+  /** `GET /`: the timeline page (timeline-page.ts); 404 without one. */
+  page?: PageHandler;
 }
 
 export interface DaemonServer {
@@ -33,9 +56,15 @@ export interface DaemonServer {
   close(): Promise<void>;
 }
 
+interface PushReceiverState {
+  inFlight: number;
+  replays: ReplayGuard;
+}
+
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
+  const receiver: PushReceiverState = { inFlight: 0, replays: options.replayGuard ?? new ReplayGuard() };
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    route(options, req, res).catch((err: unknown) => {
+    route(options, receiver, req, res).catch((err: unknown) => {
       options.logger.error({ err, path: req.url }, 'http handler failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();
@@ -57,7 +86,12 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   return { url: `http://${host}:${port}`, close: () => closeServer(server) };
 }
 
-async function route(options: DaemonServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  options: DaemonServerOptions,
+  receiver: PushReceiverState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const method = req.method ?? 'GET';
   const isRead = method === 'GET' || method === 'HEAD';
@@ -79,7 +113,10 @@ async function route(options: DaemonServerOptions, req: IncomingMessage, res: Se
     }
     case '/hooks/git':
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
-      return receivePush(options, req, res);
+      return receivePush(options, receiver, req, res);
+    case '/':
+      if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
+      return options.page ? options.page(res) : send(res, 404, 'not found\n');
     default:
       return send(res, 404, 'not found\n');
   }
@@ -87,35 +124,66 @@ async function route(options: DaemonServerOptions, req: IncomingMessage, res: Se
 
 async function receivePush(
   options: DaemonServerOptions,
+  receiver: PushReceiverState,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const { logger, metrics, webhookSecret } = options;
+  const now = options.clock ?? Date.now;
+  const refuse = (result: WebhookResult, status: number, text: string) => {
+    metrics.webhook(result);
+    refuseUnread(req, res, status, text);
+  };
   if (!webhookSecret) {
-    req.resume();
-    metrics.webhook('rejected');
-    return send(res, 404, 'webhook receiver disabled: start gitcanary with --webhook-secret-file\n');
+    return refuse('rejected', 404, 'webhook receiver disabled: start gitcanary with --webhook-secret-file\n');
   }
-  const body = await readBody(req, maxWebhookBytes);
-  if (body === undefined) {
-    metrics.webhook('rejected');
-    return send(res, 413, 'payload too large\n', { Connection: 'close' });
+  // Everything that can be refused before the body is refused before the body: nothing is read for it.
+  const limit = options.webhookMaxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return refuse('rejected', 413, `payload larger than ${limit} bytes\n`);
+  const begun = beginVerification(req.headers, webhookSecret, now());
+  if (!begun.ok) {
+    // Never the header values themselves: a near-miss signature or token is still sensitive.
+    logger.warn({ reason: begun.reason, remote: req.socket.remoteAddress }, 'push webhook refused');
+    return refuse('unauthorized', 401, `${begun.reason}\n`);
   }
-  const verdict = verifyWebhook(req.headers, body, webhookSecret);
+  if (receiver.inFlight >= (options.maxConcurrentDeliveries ?? MAX_CONCURRENT_DELIVERIES)) {
+    return refuse('rejected', 503, 'too many deliveries in flight; try again\n');
+  }
+
+  receiver.inFlight += 1;
+  let body: BodyOutcome;
+  try {
+    const timeoutMs = options.webhookBodyTimeoutMs ?? WEBHOOK_BODY_TIMEOUT_MS;
+    body = await streamBody(req, begun.verifier, limit, timeoutMs);
+  } finally {
+    receiver.inFlight -= 1;
+  }
+  if (body === 'too-large') return refuse('rejected', 413, `payload larger than ${limit} bytes\n`);
+  if (body === 'timeout') return refuse('rejected', 408, 'the body did not arrive in time\n');
+  if (body === 'aborted') return void metrics.webhook('rejected');
+
+  const verdict = begun.verifier.finish();
   if (!verdict.ok) {
     metrics.webhook('unauthorized');
-    // Never the header values themselves: a near-miss signature or token is still sensitive.
     logger.warn({ reason: verdict.reason, remote: req.socket.remoteAddress }, 'push webhook refused');
     return send(res, 401, `${verdict.reason}\n`);
   }
-  const { source, event } = verdict;
+  const { source, event, replayKeys } = verdict.delivery;
   if (event === 'ping') {
     metrics.webhook('ignored');
     logger.info({ source, event }, 'push webhook ping');
     return send(res, 200, 'pong\n');
   }
+  // A 2xx, so that a forge's own redelivery of an accepted delivery does not show as a failure.
+  if (receiver.replays.checkAndRemember(replayKeys, now())) {
+    metrics.webhook('replayed');
+    logger.info({ source, event }, 'push webhook replayed, ignored');
+    return send(res, 200, 'delivery already received; ignored\n');
+  }
   const outcome = await options.onPush({ source, event });
   if (outcome === 'unavailable') {
+    receiver.replays.forget(replayKeys);
     metrics.webhook('rejected');
     return send(res, 503, 'cannot reconcile now (shutting down, or no leader reachable)\n');
   }
@@ -128,23 +196,54 @@ async function receivePush(
   );
 }
 
-/** The whole body, or undefined (and the rest drained) once it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+type BodyOutcome = 'complete' | 'too-large' | 'timeout' | 'aborted';
+
+/**
+ * Feeds the body to the verifier as it arrives and keeps none of it. Stops reading at `limit` bytes (a
+ * chunked body declares no length) and at the deadline (a slow upload holds a connection, nothing more).
+ */
+function streamBody(
+  req: IncomingMessage,
+  verifier: BodyVerifier,
+  limit: number,
+  timeoutMs: number,
+): Promise<BodyOutcome> {
+  return new Promise((resolve) => {
     let size = 0;
-    // Events rather than `for await`: leaving that loop early would destroy the socket before the 413.
+    const done = (outcome: BodyOutcome) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onClose);
+      // Events rather than `for await`: leaving that loop early would destroy the socket before the answer.
+      if (outcome !== 'complete') req.pause();
+      resolve(outcome);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.resume();
-      resolve(undefined);
+      if (size > limit) done('too-large');
+      else verifier.update(chunk);
     };
-    req.on('data', onData);
-    req.once('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
-    req.once('error', reject);
+    const onEnd = () => done('complete');
+    const onGone = () => done('aborted');
+    const onClose = () => {
+      if (!req.complete) done('aborted');
+    };
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    req.on('data', onData).once('end', onEnd).once('error', onGone).once('close', onClose);
   });
+}
+
+/**
+ * Answers before (the rest of) the body, then ends the connection. Not at once: a sender still sending would
+ * get a reset, which can overtake the answer it has not read yet. So the answer is sent, our side of the
+ * connection is closed, what still arrives is discarded (read, never kept) for a moment, and then it is cut.
+ */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+  req.resume();
+  res.once('finish', () => {
+    req.socket.end();
+    setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  });
+  send(res, status, text);
 }
 
 function send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) {

@@ -38,5 +38,9 @@ export function meterRepository(repo: Repository, metrics: Pick<DaemonMetrics, '
     readBlob: (oid) => repo.readBlob(oid),
     commit: (input) => repo.commit(input),
     push: (commitOid) => timed('push', () => repo.push(commitOid)),
+    readRef: (ref) => timed('poll', () => repo.readRef(ref)),
+    updateRef: (ref, old, next) => timed('push', () => repo.updateRef(ref, old, next)),
+    readCommit: (oid) => repo.readCommit(oid),
+    readFileAt: (commitOid, path) => repo.readFileAt(commitOid, path),
   };
 }

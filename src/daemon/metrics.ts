@@ -11,7 +11,7 @@ export { phases };
 
 export type GitOperation = 'poll' | 'fetch' | 'push';
 export type GitResult = 'success' | 'conflict' | 'error';
-export type WebhookResult = 'accepted' | 'ignored' | 'unauthorized' | 'rejected';
+export type WebhookResult = 'accepted' | 'ignored' | 'replayed' | 'unauthorized' | 'rejected';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -80,14 +80,21 @@ export class DaemonMetrics {
   });
   private readonly webhooks = new Counter({
     name: 'gitcanary_webhook_requests_total',
-    help: 'Push webhook requests by result: accepted, ignored (e.g. a ping), unauthorized, rejected.',
+    help: 'Push webhook requests by result: accepted, ignored (a ping), replayed (a delivery already accepted), unauthorized, rejected.',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly notifications = new Counter({
+    name: 'gitcanary_notifications_total',
+    help: 'Alerts and commit statuses by result: sent, failed (after its retries), retried (one per retry).',
+    labelNames: ['kind', 'result'] as const,
     registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    for (const result of ['accepted', 'ignored', 'unauthorized', 'rejected'] as const)
+    for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
       this.webhooks.inc({ result }, 0);
   }
 
@@ -132,6 +139,10 @@ export class DaemonMetrics {
 
   webhook(result: WebhookResult): void {
     this.webhooks.inc({ result });
+  }
+
+  notification(kind: 'alert' | 'commit-status', result: 'sent' | 'failed' | 'retried'): void {
+    this.notifications.inc({ kind, result });
   }
 }
 

@@ -17,6 +17,8 @@ export interface RunLoopOptions {
   schedule: string;
   logger: Logger;
   observer?: PassObserver;
+  /** See PassQueue: the least time between a pass and a nudged one after it. */
+  minNudgeIntervalMs?: number;
 }
 
 export interface RunLoop {
@@ -26,7 +28,10 @@ export interface RunLoop {
   stop(): Promise<void>;
 }
 
-export function startRunLoop({ reconciler, schedule, logger, observer }: RunLoopOptions): RunLoop {
+export function startRunLoop(options: RunLoopOptions): RunLoop {
+  const { reconciler, schedule, logger, observer } = options;
+  const queueOptions =
+    options.minNudgeIntervalMs === undefined ? {} : { minNudgeIntervalMs: options.minNudgeIntervalMs };
   const queue = new PassQueue(async (trigger: PassTrigger) => {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -37,7 +42,7 @@ export function startRunLoop({ reconciler, schedule, logger, observer }: RunLoop
       observer?.passFailed(err, seconds());
       logger.error({ err, trigger }, 'reconcile failed; retrying at the next tick');
     }
-  });
+  }, queueOptions);
   const task = cron.schedule(schedule, () => void queue.request('schedule'), {
     noOverlap: true,
     name: 'gitcanary-reconcile',

@@ -11,9 +11,17 @@ import { ObjectStore } from './object-reader.js';
 import { listFiles, readBlobText, type ListingMemo, type RepositoryFile } from './read-tree.js';
 import { readRemoteHead } from './remote-head.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
+import {
+  readCommitRecord,
+  readFileAt,
+  readRemoteRef,
+  updateRemoteRef,
+  type CommitRecord,
+} from './notification-refs.js';
 
 export type { CommitInput, FileChange } from './write-commit.js';
 export type { RepositoryFile } from './read-tree.js';
+export type { CommitRecord } from './notification-refs.js';
 
 export interface RepositoryOptions {
   /** http:// or https:// URL of the repository. */
@@ -57,6 +65,14 @@ export interface Repository {
   commit(input: CommitInput): Promise<string>;
   /** Fast-forwards the remote branch to `commitOid`, never forcing; PushConflictError when it moved. */
   push(commitOid: string): Promise<void>;
+  /** Where another ref (the notification mark) points on the server; undefined when it does not exist. */
+  readRef(ref: string): Promise<string | undefined>;
+  /** Moves that ref from `old` to `next` by compare-and-swap; PushConflictError when it was not at `old`. */
+  updateRef(ref: string, old: string | undefined, next: string): Promise<void>;
+  /** A commit of the local store; undefined when the (shallow) store does not hold it. */
+  readCommit(oid: string): Promise<CommitRecord | undefined>;
+  /** A file of a commit in the local store; undefined when either is missing. */
+  readFileAt(commitOid: string, path: string): Promise<string | undefined>;
 }
 
 /** What every verb needs; built once per Repository. */
@@ -139,6 +155,10 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     readBlob: (oid) => readBlobText(ctx, oid),
     commit: (input) => writeCommit(ctx, input),
     push: (commitOid) => pushCommit(ctx, commitOid),
+    readRef: (ref) => readRemoteRef(ctx, ref),
+    updateRef: (ref, old, next) => updateRemoteRef(ctx, ref, old, next),
+    readCommit: (oid) => readCommitRecord(ctx, oid),
+    readFileAt: (commitOid, path) => readFileAt(ctx, commitOid, path),
   };
 }
 

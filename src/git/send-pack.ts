@@ -60,12 +60,14 @@ async function addTreeDifference(
 /** Sends the ref update and the pack; throws PushConflictError when the server does not take it. */
 export async function sendPack(
   ctx: RepositoryContext,
-  update: { old: string; new: string },
+  update: { old: string; new: string; ref?: string },
   objects: string[],
 ): Promise<void> {
+  // Another ref than the branch: the notification mark (notification-refs.ts), whose objects are all there.
+  const ref = update.ref ?? ctx.remoteRef;
   const { packfile } = await git.packObjects({ fs, gitdir: ctx.gitdir, oids: objects, cache: ctx.cache });
   if (!packfile) throw new Error('isomorphic-git packObjects returned no pack');
-  const command = `${update.old} ${update.new} ${ctx.remoteRef}\0report-status agent=gitcanary\n`;
+  const command = `${update.old} ${update.new} ${ref}\0report-status agent=gitcanary\n`;
   const response = await ctx.http.request({
     url: `${ctx.url.replace(/\/+$/, '')}/git-receive-pack`,
     method: 'POST',
@@ -84,15 +86,11 @@ export async function sendPack(
   }
   const report = readPktLines(body);
   const unpack = report.find((line) => line.startsWith('unpack '));
-  const status = report.find(
-    (line) => line === `ok ${ctx.remoteRef}` || line.startsWith(`ng ${ctx.remoteRef} `),
-  );
-  if (unpack === 'unpack ok' && status === `ok ${ctx.remoteRef}`) return;
+  const status = report.find((line) => line === `ok ${ref}` || line.startsWith(`ng ${ref} `));
+  if (unpack === 'unpack ok' && status === `ok ${ref}`) return;
   // `ng <ref> <reason>`: most often the ref was not at <old> any more (another writer pushed first); a
   // declining hook looks the same here, and pushWithRetry tells the two apart by fetching.
-  const reason = status?.startsWith('ng ')
-    ? status.slice(`ng ${ctx.remoteRef} `.length)
-    : (unpack ?? 'no report');
+  const reason = status?.startsWith('ng ') ? status.slice(`ng ${ref} `.length) : (unpack ?? 'no report');
   throw new PushConflictError(`${ctx.displayUrl}: push refused by the server (${reason})`);
 }
 

@@ -82,6 +82,24 @@ export class Cluster {
     this.live?.keepVersionOnly(ref);
   }
 
+  /** Deletes an object; one already gone is not an error. */
+  async delete(ref: ObjectRef): Promise<'deleted' | 'absent'> {
+    this.stats.writes += 1;
+    try {
+      await this.api.delete({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      });
+      this.live?.forget(ref);
+      return 'deleted';
+    } catch (err) {
+      const { status, detail } = describeKubeError(err);
+      if (status === 404) return 'absent';
+      throw new ApplyError(describeRef(ref), status, detail, { cause: err });
+    }
+  }
+
   /** Server-side apply as `gitcanary`, taking ownership of the fields it sets. */
   async apply(object: KubeObject): Promise<void> {
     this.stats.writes += 1;

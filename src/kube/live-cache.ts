@@ -110,6 +110,11 @@ export class LiveCache {
     this.reflectorFor(ref)?.keepVersionOnly(ref.name, ref.namespace);
   }
 
+  /** Forgets an object gitcanary deleted, so the next reconcile need not wait for its watch event. */
+  forget(ref: ObjectRef): void {
+    this.reflectorFor(ref)?.forget(ref.name, ref.namespace);
+  }
+
   /** Takes the object an apply or a GET returned, so the next reconcile need not wait for its watch event. */
   record(object: KubeObject): void {
     this.reflectorFor({
@@ -182,6 +187,12 @@ class Reflector {
 
   record(object: KubeObject): void {
     this.put(trim(object, this.kind));
+  }
+
+  forget(name: string, namespace?: string): void {
+    const key = keyFor(name, namespace);
+    this.objects.delete(key);
+    this.versionOnly.delete(key);
   }
 
   /** Never rejects: a kind that cannot be listed yet (no CRD, no RBAC) is retried, and read by GET meanwhile. */

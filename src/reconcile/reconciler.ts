@@ -11,8 +11,16 @@ import {
 } from '../core/plan-rollout.js';
 import { diffObject, type ObjectDiff } from '../core/cluster-diff.js';
 import { liveList, liveObjectsOf, liveRefs } from '../core/live-objects.js';
+import { canaryLabel, isManagedByUs } from '../core/generated-objects.js';
 import { routerOf } from '../core/routers/router-registry.js';
-import { generatedPath, parseGeneratedFile, type GeneratedFile } from '../core/generated-file.js';
+import {
+  generatedPath,
+  isGeneratedPath,
+  parseGeneratedFile,
+  parseOrphanedFile,
+  type GeneratedFile,
+} from '../core/generated-file.js';
+import { planRemoval } from '../core/removal.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
@@ -67,6 +75,7 @@ export interface ChangeSet {
   created: string[];
   configured: string[];
   unchanged: string[];
+  deleted: string[];
   failed: string[];
 }
 
@@ -119,6 +128,8 @@ export class Reconciler {
   private readonly quiet: QuietPlans;
   /** The last commit loaded: an idle poll plans on the same head, and need not list and join it again. */
   private loaded: LoadedCommit | undefined;
+  /** The API server's reason for the last failed apply of each Canary, while it keeps failing (planned on). */
+  private readonly applyErrors = new Map<string, string>();
   private head: string | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -129,6 +140,11 @@ export class Reconciler {
     this.quiet = new QuietPlans(options.applies);
   }
 
+  /** The Canaries of the last commit loaded, as resolved: what telling people reads their alerts from. */
+  resolvedCanaries(): readonly ResolvedCanary[] {
+    return this.loaded?.assembled.canaries ?? [];
+  }
+
   async reconcileOnce(): Promise<ReconcileSummary> {
     const { repo, logger } = this.options;
     const started = this.options.clock();
@@ -136,7 +152,7 @@ export class Reconciler {
     // One ref listing; a fetch only when the head moved (also after a restart, thanks to the local store).
     this.head = (await pollHead(repo)).head;
     const commits: string[] = [];
-    const changes: ChangeSet = { created: [], configured: [], unchanged: [], failed: [] };
+    const changes: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
     let pass: Pass | undefined;
     for (let round = 0; round < maxChainedPasses; round += 1) {
       const planned = await this.commitAndPush();
@@ -162,6 +178,7 @@ export class Reconciler {
         created: changes.created.length,
         configured: changes.configured.length,
         unchanged: changes.unchanged.length,
+        deleted: changes.deleted.length,
         failed: changes.failed.length,
         canaries: summary.canaries.length,
         errors: summary.errors.length + summary.canaries.filter((c) => c.error).length,
@@ -191,10 +208,13 @@ export class Reconciler {
         commits = [];
         let parent = head;
         for (const plan of pass.plans) {
-          if (plan.content === undefined || plan.commitMessage === undefined) continue;
+          if ((plan.content === undefined && !plan.remove) || plan.commitMessage === undefined) continue;
           parent = await repo.commit({
             parent,
-            changes: [{ path: plan.path, content: plan.content }, ...plan.otherChanges],
+            changes: [
+              { path: plan.path, content: plan.remove ? null : (plan.content ?? null) },
+              ...plan.otherChanges,
+            ],
             message: plan.commitMessage,
             author,
             timestamp: Math.floor(clock().getTime() / 1000),
@@ -249,6 +269,7 @@ export class Reconciler {
   private async plan(head: string, analyzing = true): Promise<Pass> {
     const { logger } = this.options;
     const reloaded = this.loaded?.head !== head;
+    const before = this.loaded;
     if (!this.loaded || reloaded) {
       this.loaded = await this.loader.load(head);
       // Said once per revision of the file that has them, not at every poll.
@@ -316,9 +337,71 @@ export class Reconciler {
       else logger.error({ canary: step.key, code: result.code }, result.message);
     }
     if (reloaded) this.quiet.keepOnly(new Set(byKey.keys()));
+    const removals = await this.planRemovals(
+      new Set(paths.keys()),
+      new Set(byKey.keys()),
+      reloaded ? before : undefined,
+    );
+    for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
     // A clash found after the first Canary was planned leaves both out.
     const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
-    return { plans: kept, resolved: byKey, live, outcomes, errors };
+    return { plans: [...kept, ...removals], resolved: byKey, live, outcomes, errors };
+  }
+
+  /**
+   * Canaries deleted from git. One whose generated file remains has its traffic sent to the primary (or,
+   * with revertOnDeletion, its file and objects deleted); one whose generated file went too has its objects
+   * deleted, read from the file of the commit before (apply mode only: in commit-only mode the GitOps tool
+   * prunes). A Canary whose file is broken is not deleted: nothing is done for a generated file while any
+   * error names its Canary or the file its Canary was in.
+   */
+  private async planRemovals(
+    claimed: ReadonlySet<string>,
+    canaries: ReadonlySet<string>,
+    before: LoadedCommit | undefined,
+  ): Promise<CanaryPlan[]> {
+    const loaded = this.loaded;
+    if (!loaded) return [];
+    const { namespaces } = this.options;
+    const broken = new Set(loaded.assembled.errors.flatMap((e) => [e.file, ...(e.canary ? [e.canary] : [])]));
+    const actionable = (text: string): { key: string } | undefined => {
+      const parsed = parseOrphanedFile(text);
+      if (!parsed) return undefined;
+      const { name, namespace, source } = parsed.owner;
+      const key = `${namespace}/${name}`;
+      if (canaries.has(key) || broken.has(key) || broken.has(source.file)) return undefined;
+      return !namespaces || namespaces.includes(namespace) ? { key } : undefined;
+    };
+    const plans: CanaryPlan[] = [];
+    const now = this.options.clock();
+    for (const [path, oid] of loaded.oids) {
+      if (!isGeneratedPath(path) || claimed.has(path)) continue;
+      const text = await this.loader.text(oid);
+      const plan = actionable(text) && planRemoval(path, text, now);
+      if (plan) plans.push(plan);
+    }
+    if (!before || !this.options.applies) return plans;
+    for (const [path, oid] of before.oids) {
+      if (!isGeneratedPath(path) || loaded.oids.has(path)) continue;
+      // The file went in the same commit as its Canary (or after it): delete what it listed.
+      const text = await this.options.repo.readBlob(oid);
+      const parsed = actionable(text) && parseOrphanedFile(text);
+      if (!parsed) continue;
+      const { owner, file } = parsed;
+      plans.push({
+        kind: 'plan',
+        canary: `${owner.namespace}/${owner.name}`,
+        path,
+        otherChanges: [],
+        state: file.state,
+        desired: [],
+        deletions: [...file.routes, file.canary, file.primary],
+        events: [],
+        continueImmediately: false,
+        waiting: 'canary and its generated file removed from git',
+      });
+    }
+    return plans;
   }
 
   private async planCanary(
@@ -383,6 +466,7 @@ export class Reconciler {
       analysis,
       live,
       applies: this.options.applies,
+      applyError: this.applyErrors.get(key),
     });
     const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
     if (this.quiet.remember(key, inputs, result, settled)) {
@@ -441,7 +525,8 @@ export class Reconciler {
     const reused = pass.plans.map((plan) => this.quiet.unchangedNames(plan.canary, plan));
     const toApply = pass.plans.filter((_, i) => !reused[i]);
     const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
-      const own: ChangeSet = { created: [], configured: [], unchanged: [], failed: [] };
+      const own: ChangeSet = { created: [], configured: [], unchanged: [], deleted: [], failed: [] };
+      let failure: string | undefined;
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
       for (const object of plan.desired) {
@@ -457,6 +542,7 @@ export class Reconciler {
           logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
         } catch (err) {
           own.failed.push(name);
+          failure ??= oneLine((err as Error).message);
           const outcome = pass.outcomes.get(plan.canary);
           if (outcome) outcome.error = (err as Error).message;
           logger.error(
@@ -465,6 +551,31 @@ export class Reconciler {
           );
         }
       }
+      for (const object of plan.deletions ?? []) {
+        const name = describeRef(refOf(object));
+        try {
+          const live = await cluster.get(refOf(object));
+          // Only what gitcanary generated for this Canary is ever deleted.
+          if (
+            !live ||
+            !isManagedByUs(live) ||
+            live.metadata.labels?.[canaryLabel] !== object.metadata.labels?.[canaryLabel]
+          )
+            continue;
+          await cluster.delete(refOf(object));
+          own.deleted.push(name);
+          logger.info({ canary: plan.canary, object: name }, 'deleted');
+        } catch (err) {
+          own.failed.push(name);
+          failure ??= oneLine((err as Error).message);
+          logger.error(
+            { canary: plan.canary, object: name, err },
+            'delete failed; the next reconcile retries',
+          );
+        }
+      }
+      if (failure) this.applyErrors.set(plan.canary, failure);
+      else this.applyErrors.delete(plan.canary);
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
       const atRest =
         own.unchanged.length === plan.desired.length && this.quiet.confirm(plan.canary, plan, own.unchanged);
@@ -483,6 +594,7 @@ export class Reconciler {
       changes.created.push(...own.created);
       changes.configured.push(...own.configured);
       changes.unchanged.push(...own.unchanged);
+      changes.deleted.push(...own.deleted);
       changes.failed.push(...own.failed);
     }
   }
@@ -512,6 +624,12 @@ function liveByName(live: LiveObjects): Map<string, KubeObject> {
       .filter((o): o is KubeObject => !!o)
       .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
   );
+}
+
+/** An error as one short line, fit for the state document and a commit. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/gu, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 function outcomeOf(result: PlanResult): CanaryOutcome {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
 import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
 import { CanaryTraffic } from '../support/canary-traffic.js';
@@ -29,7 +30,14 @@ const withMetrics = (ns: string) =>
   );
 
 const analyze = ({ resolved, needs, state, revision }: AnalysisRequest) =>
-  runAnalysis({ ...resolved, needs, phase: state.phase, revision, metricsServer: prometheus.url });
+  runAnalysis({
+    ...resolved,
+    needs,
+    phase: state.phase,
+    revision,
+    metricsServer: prometheus.url,
+    addressPolicy: new AddressPolicy(),
+  });
 
 let traffic: CanaryTraffic | undefined;
 afterEach(async () => {

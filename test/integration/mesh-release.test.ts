@@ -4,7 +4,7 @@
 // exactly what the generated file says (nothing pruned, nothing defaulted), a second manager applying the
 // committed file without force meets no conflict, and a pass with nothing to do writes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import type { KubeObject } from '../../src/core/model.js';
@@ -125,7 +125,7 @@ async function expectStoredAsCommitted(s: Setup, c: MeshCase): Promise<KubeObjec
   });
   for (const object of committed) {
     await objects.patch(
-      object as KubernetesObject,
+      object,
       undefined,
       undefined,
       'kustomize-controller',

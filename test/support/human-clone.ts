@@ -44,6 +44,14 @@ export class HumanClone {
     await this.git('push', '--quiet', 'origin', 'HEAD:main');
   }
 
+  /** Deletes the files (paths in the repository), commits and pushes to main (pulling first if needed). */
+  async deleteAndPush(paths: string[], message: string): Promise<void> {
+    await this.git('pull', '--quiet', '--rebase', 'origin', 'main').catch(() => undefined);
+    await this.git('rm', '--quiet', ...paths);
+    await this.git('commit', '--quiet', '-m', message);
+    await this.git('push', '--quiet', 'origin', 'HEAD:main');
+  }
+
   /** Subjects of the server's main branch, newest first. */
   async log(format = '%s'): Promise<string[]> {
     const { stdout } = await execFileAsync('git', [

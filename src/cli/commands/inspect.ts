@@ -12,9 +12,16 @@ import {
   gitAuth,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
-import { readHistory } from '../../git/read-history.js';
+import { readHistory, type HistoryCommit } from '../../git/read-history.js';
+import { watchStatus } from '../status-watch.js';
 
 type OutputFlags = ReconcilerFlags & { output: string };
+type StatusFlags = OutputFlags & {
+  timeline: boolean;
+  timelineDepth: number;
+  watch?: boolean;
+  interval: number;
+};
 
 export function statusCommand(): Command {
   return addReconcilerOptions(
@@ -27,20 +34,46 @@ export function statusCommand(): Command {
         parseCount,
         100,
       )
-      .option('--no-timeline', 'skip the timelines (no history is fetched)'),
-  ).action(async (flags: OutputFlags & { timeline: boolean; timelineDepth: number }) => {
+      .option('--no-timeline', 'skip the timelines (no history is fetched)')
+      .option(
+        '-w, --watch',
+        'show it again every --interval: redrawn in place on a terminal, else changed lines',
+      )
+      .option('--interval <seconds>', 'how often --watch reads the repository', parseCount, 5),
+  ).action(async (flags: StatusFlags) => {
     const repo = await createRepository(flags);
     const auth = gitAuth(flags);
-    const history =
-      flags.timeline && flags.repo
-        ? await readHistory({
-            url: flags.repo,
-            branch: flags.branch,
-            depth: flags.timelineDepth,
-            ...(auth ? { auth } : {}),
-          })
-        : [];
-    const status = await readStatus(repo, flags.path, flags.defaultNamespace, history);
+    // The history is read again only when the branch moved.
+    let history: { head: string; commits: HistoryCommit[] } | undefined;
+    const read = async () => {
+      // Once: no need to ask where the branch is first.
+      const head =
+        !flags.timeline || !flags.repo ? undefined : flags.watch ? await repo.remoteHead() : 'once';
+      if (head && flags.repo && history?.head !== head) {
+        const commits = await readHistory({
+          url: flags.repo,
+          branch: flags.branch,
+          depth: flags.timelineDepth,
+          ...(auth ? { auth } : {}),
+        });
+        history = { head, commits };
+      }
+      return readStatus(repo, flags.path, flags.defaultNamespace, history?.commits ?? []);
+    };
+    if (flags.watch) {
+      const stop = new Promise((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, resolve);
+      });
+      await watchStatus({
+        read,
+        format: formatStatus,
+        output: { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY },
+        intervalMs: flags.interval * 1000,
+        stop,
+      });
+      return;
+    }
+    const status = await read();
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status),
     );

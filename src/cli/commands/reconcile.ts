@@ -16,8 +16,15 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const { reconciler, close } = await createReconciler(flags, logger);
-    const summary = await reconciler.reconcileOnce().finally(close);
+    const { reconciler, notifier, close } = await createReconciler(flags, logger);
+    const summary = await reconciler
+      .reconcileOnce()
+      .then(async (done) => {
+        notifier.afterPass(done.head);
+        await notifier.idle();
+        return done;
+      })
+      .finally(close);
     process.stdout.write(
       flags.output === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary),
     );

@@ -4,16 +4,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import cron from 'node-cron';
 import { startDaemon } from '../../daemon/daemon.js';
+import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../daemon/http-server.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
 import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { loadKubeConfig } from '../../kube/cluster.js';
+import { pageView, timelinePage } from '../../daemon/timeline-page.js';
+import { cloneHistory } from '../../git/history-clone.js';
+import { commitUrlOf } from '../notifier-config.js';
 import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
   createReconciler,
+  gitAuth,
   parseBool,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
@@ -22,6 +27,7 @@ interface RunFlags extends ReconcilerFlags {
   schedule: string;
   listen: string;
   webhookSecretFile?: string;
+  webhookMaxBodyBytes: number;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   leaderElectionName: string;
@@ -55,6 +61,15 @@ export function runCommand(): Command {
         ).env('GITCANARY_WEBHOOK_SECRET_FILE'),
       )
       .addOption(
+        new Option(
+          '--webhook-max-body-bytes <n>',
+          'largest push-webhook body read; a larger one is refused (413) before it is read',
+        )
+          .env('GITCANARY_WEBHOOK_MAX_BODY_BYTES')
+          .argParser(parseByteCount)
+          .default(DEFAULT_WEBHOOK_MAX_BODY_BYTES, '1048576 (1 MiB)'),
+      )
+      .addOption(
         new Option('--leader-elect <bool>', 'elect one leader among replicas through a Lease')
           .env('GITCANARY_LEADER_ELECT')
           .argParser(parseBool)
@@ -77,6 +92,7 @@ export function runCommand(): Command {
     const webhookSecret = readWebhookSecret(flags.webhookSecretFile, env.GITCANARY_WEBHOOK_SECRET);
     const logger = createLogger(flags.logLevel);
     const metrics = new DaemonMetrics();
+    const commitUrl = commitUrlOf(flags.commitUrlTemplate);
     const elector = flags.leaderElect
       ? new LeaderElector({
           lock: new LeaseLock(
@@ -89,8 +105,11 @@ export function runCommand(): Command {
           releaseOnCancel: true,
         })
       : undefined;
-    const { reconciler, close } = await createReconciler(flags, logger, (repo) =>
-      meterRepository(repo, metrics),
+    const { reconciler, repo, notifier, close } = await createReconciler(
+      flags,
+      logger,
+      (repo) => meterRepository(repo, metrics),
+      metrics,
     );
     // The live cache's watches keep the process alive until closed, also when the daemon cannot start.
     try {
@@ -99,17 +118,47 @@ export function runCommand(): Command {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
       });
       const daemon = await startDaemon({
-        reconciler,
+        // Telling people follows each pass, in the background (src/notify/transition-notifier.ts).
+        reconciler: {
+          reconcileOnce: async () => {
+            const summary = await reconciler.reconcileOnce();
+            notifier.afterPass(summary.head);
+            return summary;
+          },
+        },
         schedule: flags.schedule,
         logger,
         metrics,
         host,
         port,
         ...(webhookSecret ? { webhookSecret } : {}),
+        webhookMaxBodyBytes: flags.webhookMaxBodyBytes,
         ...(elector ? { elector } : {}),
+        page: timelinePage({
+          repo,
+          view: pageView({
+            repo,
+            reconciling: () => !elector || elector.isLeader,
+            canaries: () => reconciler.resolvedCanaries(),
+            root: flags.path,
+            parse: { defaultNamespace: flags.defaultNamespace, defaultProvider: flags.defaultProvider },
+            pollSeconds: 10,
+          }),
+          history: () => {
+            const auth = gitAuth(flags);
+            return cloneHistory({
+              url: flags.repo ?? repo.displayUrl,
+              branch: flags.branch,
+              depth: 100,
+              ...(auth ? { auth } : {}),
+            });
+          },
+          ...(commitUrl ? { commitUrl } : {}),
+        }),
       });
       logger.info({ signal: await stopSignal }, 'shutting down');
       await daemon.stop();
+      await Promise.race([notifier.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     } finally {
       close();
     }
@@ -123,6 +172,15 @@ export function parseListen(value: string): { host: string; port: number } {
   if (!match || port > 65535)
     throw new ConfigError(`--listen: expected host:port, [ipv6]:port or :port, got "${value}"`);
   return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** A whole number of bytes, 1 KiB to 25 MiB (GitHub's own cap on a delivery). */
+export function parseByteCount(value: string): number {
+  const bytes = Number(value);
+  if (!/^\d+$/u.test(value.trim()) || bytes < 1024 || bytes > 25 * 1024 * 1024) {
+    throw new ConfigError(`expected a number of bytes from 1024 to 26214400, got "${value}"`);
+  }
+  return bytes;
 }
 
 /** The secret from a file (one trailing newline dropped, as `echo` adds it), else the variable's value. */

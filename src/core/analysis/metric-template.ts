@@ -11,6 +11,10 @@ import { parseQueryTemplate, type QueryTemplate } from './query-template.js';
 
 export const METRIC_TEMPLATE_API_VERSIONS = [FLAGGER_V1BETA1, GITCANARY_V1ALPHA1] as const;
 
+// HTTP's token (RFC 9110) for a header name, and a value without the characters that would end the header.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u;
+const HEADER_VALUE = /^[^\r\n\0]*$/u;
+
 /** A DNS subdomain name, as Kubernetes requires of a Secret's; it also keeps `../` out of credential paths. */
 const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/u;
 
@@ -84,6 +88,14 @@ export function parseMetricTemplate(
   const query = parseQueryTemplate(spec.query);
   if (!query.ok) return { errors: [error('spec.query', query.message)] };
   const { provider } = spec;
+  const headerErrors = Object.entries(provider.headers ?? {}).flatMap(([name, values]) => {
+    const at = formatFieldPath(['spec', 'provider', 'headers', name]);
+    if (!HEADER_NAME.test(name)) return [error(at, 'must be an HTTP header name')];
+    return values.some((v) => !HEADER_VALUE.test(v))
+      ? [error(at, 'must not contain a line break or a NUL character')]
+      : [];
+  });
+  if (headerErrors.length > 0) return { errors: headerErrors };
   return {
     source,
     template: {

@@ -26,6 +26,11 @@ export const WEBHOOK_TYPES = [
 // Flagger's defaults: pkg/controller/webhook.go (10s) and v1beta1.MetricInterval (1m).
 export const DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10;
 export const DEFAULT_METRIC_INTERVAL = '1m';
+// A pass waits for every Canary's hooks, so a hook's reach is bounded whatever the repository says (Flagger
+// sets no bound; `timeout: 1000h` or `retries: 1000000000` held every other Canary). A test that runs longer
+// than a minute belongs behind a confirm-* gate that is asked again each interval, not in one call.
+export const MAX_WEBHOOK_TIMEOUT_SECONDS = 60;
+export const MAX_WEBHOOK_RETRIES = 10;
 
 export type MetricSource =
   | { kind: 'builtin'; builtin: BuiltinMetric }
@@ -64,10 +69,21 @@ export const noChecks: CanaryChecks = { metrics: [], webhooks: [] };
 
 export type { FieldIssue } from '../manifests/field-issue.js';
 
-export type ParseChecksResult = { ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] };
+/** `warnings`: values taken as less than written (a hook's timeout or retries above the cap), said once. */
+export type ParseChecksResult = ({ ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] }) & {
+  warnings: FieldIssue[];
+};
 
-const Name = z.string().min(1, 'must not be empty');
+// Check names are written into commit trailers and the state document, one per line: a line break in one
+// could forge a trailer.
+const Name = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must not contain control characters or line breaks');
 const StringMap = z.record(z.string(), z.string('must be a string (quote it in YAML)'));
+// What `{{ variables.KEY }}` can name, plus `-` and `.` for `{{ index variables "KEY" }}`.
+const VARIABLE_NAME = /^[A-Za-z_][\w.-]{0,62}$/u;
 const Bound = z.number('must be a number').nullish();
 
 const MetricEntry = z.object({
@@ -88,7 +104,8 @@ const WebhookEntry = z.object({
   metadata: StringMap.nullish(),
   retries: z.int('must be an integer').min(0, 'must not be negative').nullish(),
   disableTLS: z.boolean().nullish(),
-  // Flagger's alert settings; gitcanary sends no alerts, so it is accepted and has no effect.
+  // Flagger mutes alerts about this webhook's failures with it; gitcanary alerts on committed transitions,
+  // never on a webhook's failure, so it is accepted and has no effect.
   muteAlert: z.boolean().nullish(),
 });
 
@@ -108,6 +125,7 @@ export function analysisFieldOf(document: Record<string, unknown>): string {
 /** `at` is the path of the analysis block (analysisFieldOf), used in every issue's field. */
 export function parseCanaryChecks(canary: CanarySpec, at: string): ParseChecksResult {
   const issues: FieldIssue[] = [];
+  const warnings: FieldIssue[] = [];
   const metrics = (canary.analysis.metrics ?? []).flatMap((raw, index) => {
     const metric = readMetric(raw, `${at}.metrics[${index}]`, canary, issues);
     return metric ? [metric] : [];
@@ -120,10 +138,12 @@ export function parseCanaryChecks(canary: CanarySpec, at: string): ParseChecksRe
     seen.add(metric.name);
   }
   const webhooks = (canary.analysis.webhooks ?? []).flatMap((raw, index) => {
-    const webhook = readWebhook(raw, `${at}.webhooks[${index}]`, issues);
+    const webhook = readWebhook(raw, `${at}.webhooks[${index}]`, issues, warnings);
     return webhook ? [webhook] : [];
   });
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, checks: { metrics, webhooks } };
+  return issues.length > 0
+    ? { ok: false, issues, warnings }
+    : { ok: true, checks: { metrics, webhooks }, warnings };
 }
 
 function readMetric(
@@ -139,6 +159,13 @@ function readMetric(
   }
   const entry = parsed.data;
   const before = issues.length;
+  for (const key of Object.keys(entry.templateVariables ?? {})) {
+    if (VARIABLE_NAME.test(key)) continue;
+    issues.push({
+      field: join(field, ['templateVariables', key]),
+      message: 'must be a letter or "_", then letters, digits, "_", "-" or ".", at most 63 characters',
+    });
+  }
   const flaggerForm = canary.apiVersion !== GITCANARY_V1ALPHA1;
   if (!flaggerForm && entry.threshold != null) {
     issues.push({
@@ -223,7 +250,12 @@ function readThreshold(
   return undefined;
 }
 
-function readWebhook(raw: unknown, field: string, issues: FieldIssue[]): WebhookSpec | undefined {
+function readWebhook(
+  raw: unknown,
+  field: string,
+  issues: FieldIssue[],
+  warnings: FieldIssue[],
+): WebhookSpec | undefined {
   const parsed = WebhookEntry.safeParse(raw, { error: requiredWhenMissing });
   if (!parsed.success) {
     issues.push(...parsed.error.issues.map((i) => ({ field: join(field, i.path), message: i.message })));
@@ -240,12 +272,27 @@ function readWebhook(raw: unknown, field: string, issues: FieldIssue[]): Webhook
       timeoutSeconds = parseDuration(entry.timeout);
       if (timeoutSeconds <= 0)
         issues.push({ field: `${field}.timeout`, message: 'must be longer than zero' });
+      else if (timeoutSeconds > MAX_WEBHOOK_TIMEOUT_SECONDS) {
+        // A value Flagger takes is not refused: it is capped, and said so.
+        warnings.push({
+          field: `${field}.timeout`,
+          message: `taken as ${MAX_WEBHOOK_TIMEOUT_SECONDS}s, not "${entry.timeout}": a pass waits for every hook; gate a longer test with a confirm-* hook`,
+        });
+        timeoutSeconds = MAX_WEBHOOK_TIMEOUT_SECONDS;
+      }
     } catch (error) {
       if (!(error instanceof InvalidDurationError)) throw error;
       issues.push({ field: `${field}.timeout`, message: error.message });
     }
   }
   if (issues.length > before) return undefined;
+  const retries = Math.min(entry.retries ?? 0, MAX_WEBHOOK_RETRIES);
+  if ((entry.retries ?? 0) > MAX_WEBHOOK_RETRIES) {
+    warnings.push({
+      field: `${field}.retries`,
+      message: `taken as ${MAX_WEBHOOK_RETRIES}, not ${entry.retries}: a pass waits for every attempt`,
+    });
+  }
   return {
     name: entry.name,
     field,
@@ -254,7 +301,7 @@ function readWebhook(raw: unknown, field: string, issues: FieldIssue[]): Webhook
     url: entry.url,
     timeoutSeconds,
     metadata: entry.metadata ?? {},
-    retries: entry.retries ?? 0,
+    retries,
     disableTLS: entry.disableTLS ?? false,
   };
 }

@@ -1,11 +1,12 @@
 // Joins a Canary's metrics with what they need from the rest of the repository: each `templateRef` with its
 // MetricTemplate (the namespace defaults to the Canary's), and each built-in with a target whose selector
-// finds the canary's pods. Whatever is missing is an error for that Canary, found before any step runs.
+// finds the canary's pods. Whatever is missing is an error for that Canary, found before any step runs, and
+// so is a value that cannot be placed in its query (see renderQuery).
 import type { CanarySpec, ServiceManifest } from '../model.js';
 import { canarySelector } from './builtin-queries.js';
 import type { MetricTemplate, MetricTemplateManifest } from './metric-template.js';
 import type { CanaryChecks, FieldIssue } from './parse-checks.js';
-import { missingVariable, templateVariableKeys } from './query-template.js';
+import { missingVariable, queryModel, renderQuery, templateVariableKeys } from './query-template.js';
 
 export type ResolveTemplatesResult =
   { ok: true; templates: Record<string, MetricTemplate> } | { ok: false; issues: FieldIssue[] };
@@ -26,6 +27,10 @@ export function resolveTemplates(
         field: `${metric.field}.name`,
         message: `the built-in ${source.builtin} finds the canary's pods by the target's selector, and Service ${canary.namespace}/${canary.targetName} has none; use a MetricTemplate`,
       });
+    }
+    if (source.kind === 'query') {
+      const rendered = renderQuery(source.query, queryModel(canary, metric));
+      if (!rendered.ok) issues.push({ field: `${metric.field}.query`, message: rendered.message });
     }
     if (source.kind !== 'template') continue;
     const key = `${source.templateRef.namespace}/${source.templateRef.name}`;
@@ -50,6 +55,13 @@ export function resolveTemplates(
         issues.push({
           field: `${metric.field}.templateVariables`,
           message: `MetricTemplate ${key}: ${missingVariable(k)}`,
+        });
+      }
+      const rendered = renderQuery(manifest.template.query, queryModel(canary, metric));
+      if (missing.length === 0 && !rendered.ok) {
+        issues.push({
+          field: `${metric.field}.templateVariables`,
+          message: `MetricTemplate ${key}: ${rendered.message}`,
         });
       }
       templates[metric.name] = manifest.template;

@@ -11,6 +11,7 @@ import type { ManifestError } from './manifest-error.js';
 import type { ParsedFile } from './parse-file.js';
 import { routerOf } from '../routers/router-registry.js';
 import { servicePort } from '../routers/service-port.js';
+import { resolveAlerts, type ResolvedAlert } from '../alerts/resolve-alerts.js';
 
 export interface ResolvedCanary {
   canary: CanarySpec;
@@ -19,6 +20,8 @@ export interface ResolvedCanary {
   checks: CanaryChecks;
   /** The MetricTemplate of each metric with a `templateRef`, by metric name. */
   templates: Record<string, MetricTemplate>;
+  /** `analysis.alerts` joined with their AlertProviders; absent when the Canary has none that resolve. */
+  alerts?: ResolvedAlert[];
 }
 
 export interface AssembledRepository {
@@ -41,6 +44,10 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
   const templates = groupBy(
     files.flatMap((file) => file.metricTemplates),
     ({ template }) => objectKey(template.namespace, template.name),
+  );
+  const providers = groupBy(
+    files.flatMap((file) => file.alertProviders ?? []),
+    ({ provider }) => objectKey(provider.namespace, provider.name),
   );
   const checksBySource = new Map(
     files.flatMap((file) => file.canaryChecks).map(({ source, checks }) => [location(source), checks]),
@@ -81,8 +88,17 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
     } else {
       const checks = checksBySource.get(location(canary.source)) ?? noChecks;
       const analysis = resolveTemplates(canary, checks, target, templates);
-      if (analysis.ok) resolved.push({ canary, target, checks, templates: analysis.templates });
-      else for (const issue of analysis.issues) problem(issue.field, issue.message);
+      if (analysis.ok) {
+        // A bad alert is reported but never stalls the release: alerts only tell of it.
+        const alerts = resolveAlerts(canary, providers, errors);
+        resolved.push({
+          canary,
+          target,
+          checks,
+          templates: analysis.templates,
+          ...(alerts.length > 0 ? { alerts } : {}),
+        });
+      } else for (const issue of analysis.issues) problem(issue.field, issue.message);
     }
   }
 

@@ -155,18 +155,18 @@ const metric = object('one check', {
     apiVersion: supported('string', 'apiVersion of the template (flagger.app or gitcanary.dev)'),
     kind: supported('string', 'MetricTemplate'),
   }),
-  templateVariables: stringMap('variables of the template query'),
+  templateVariables: stringMap('variables of the template query, escaped where they land'),
 });
 
 const webhook = object('one hook', {
   name: supported('string', 'name, sent in the payload'),
   type: supported('string', "Flagger's hook types; empty is rollout"),
-  url: supported('string', 'http(s) URL called with the payload'),
-  timeout: supported('string', 'per-call timeout'),
+  url: supported('string', 'http(s) URL called with the payload, if the address policy allows it'),
+  timeout: supported('string', 'per-call timeout (above 60s: taken as 60s, with a warning)'),
   metadata: stringMap('sent in the payload'),
-  retries: supported('integer', 'extra attempts'),
+  retries: supported('integer', 'extra attempts (above 10: taken as 10, with a warning)'),
   disableTLS: supported('boolean', 'skip TLS verification'),
-  muteAlert: notSupported('boolean', 'gitcanary sends no alerts yet'),
+  muteAlert: notSupported('boolean', "alerts tell of committed steps, never of a webhook's failure"),
 });
 
 /** Session affinity: cookie rules of the Gateway API and Istio routes. */
@@ -225,7 +225,19 @@ const analysisNode = (note: string) =>
     ),
     metrics: list('checks at each step', metric),
     webhooks: list("Flagger's webhooks", webhook),
-    alerts: notSupported('array', 'gitcanary sends no alerts yet'),
+    alerts: list(
+      'where each committed step is told (AlertProviders; docs/operations.md#alerts)',
+      object('one alert', {
+        name: supported('string', 'name of the alert'),
+        severity: supported('string', 'the least severity told: info (default, everything), warn or error', {
+          crd: { enum: ['', 'info', 'warn', 'error'] },
+        }),
+        providerRef: object('an AlertProvider in the repository', {
+          name: supported('string', 'name'),
+          namespace: supported('string', "namespace (default: the Canary's)"),
+        }),
+      }),
+    ),
   });
 
 const gatewayRef = routed('object', 'one parent of the route', {
@@ -449,7 +461,10 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
   ),
   skipAnalysis: supported('boolean', 'promote without analysis'),
   suspend: supported('boolean', 'no runs until unset'),
-  revertOnDeletion: notSupported('boolean', 'deleting a Canary from git does nothing to the cluster yet'),
+  revertOnDeletion: supported(
+    'boolean',
+    'deleting the Canary from git deletes what gitcanary generated for it',
+  ),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
   ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),

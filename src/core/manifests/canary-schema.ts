@@ -246,6 +246,7 @@ export const CanaryAnalysisSpec = z.object({
     .nullish(),
   metrics: z.array(z.unknown()).nullish(),
   webhooks: z.array(z.unknown()).nullish(),
+  alerts: z.array(z.unknown()).nullish(),
 });
 export type CanaryAnalysisSpec = z.infer<typeof CanaryAnalysisSpec>;
 
@@ -257,6 +258,7 @@ const commonSpecFields = {
   service: CanaryServiceSpec.nullish(),
   skipAnalysis: z.boolean().nullish(),
   suspend: z.boolean().nullish(),
+  revertOnDeletion: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),
 };
 

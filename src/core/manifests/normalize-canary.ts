@@ -119,6 +119,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     analysis,
     skipAnalysis: spec.skipAnalysis ?? false,
     suspend: spec.suspend ?? false,
+    revertOnDeletion: spec.revertOnDeletion ?? false,
     ...(spec.progressDeadlineSeconds != null
       ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
       : {}),
@@ -288,6 +289,7 @@ function normalizeAnalysis(
       : {}),
     ...(spec.metrics != null ? { metrics: spec.metrics } : {}),
     ...(spec.webhooks != null ? { webhooks: spec.webhooks } : {}),
+    ...(spec.alerts != null ? { alerts: spec.alerts } : {}),
   };
 }
 

@@ -19,6 +19,11 @@ import {
   type MetricTemplateManifest,
 } from '../analysis/metric-template.js';
 import { analysisFieldOf, parseCanaryChecks, type CanaryChecks } from '../analysis/parse-checks.js';
+import {
+  isAlertProviderApiVersion,
+  parseAlertProvider,
+  type AlertProviderManifest,
+} from '../alerts/alert-provider.js';
 
 export interface ParsedFile {
   services: ServiceManifest[];
@@ -26,6 +31,8 @@ export interface ParsedFile {
   /** The parsed `analysis.metrics` / `webhooks` of each Canary above, found by its source. */
   canaryChecks: { source: SourceRef; checks: CanaryChecks }[];
   metricTemplates: MetricTemplateManifest[];
+  /** Where alerts go (src/core/alerts/alert-provider.ts); absent when the file has none. */
+  alertProviders?: AlertProviderManifest[];
   errors: ManifestError[];
   /** Fields that do nothing here (FieldIgnored), with their line. */
   warnings: ManifestError[];
@@ -96,6 +103,14 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       }
       const { canary } = result;
       const checks = parseCanaryChecks(canary, analysisFieldOf(own));
+      parsed.warnings.push(
+        ...checks.warnings.map((issue) => ({
+          code: 'FieldIgnored' as const,
+          ...source,
+          ...issue,
+          canary: `${canary.namespace}/${canary.name}`,
+        })),
+      );
       if (checks.ok) {
         parsed.canaries.push(canary);
         parsed.canaryChecks.push({ source, checks: checks.checks });
@@ -114,6 +129,10 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       const result = parseMetricTemplate(withOwnStrings(document), source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.metricTemplates.push(result);
+    } else if (kind === 'AlertProvider' && isAlertProviderApiVersion(apiVersion)) {
+      const result = parseAlertProvider(withOwnStrings(document), source, options.defaultNamespace);
+      if ('errors' in result) parsed.errors.push(...result.errors);
+      else (parsed.alertProviders ??= []).push(result);
     } else if (kind === 'MetricTemplate' && typeof apiVersion === 'string' && isCanaryGroup(apiVersion)) {
       parsed.errors.push({
         code: 'ManifestInvalid',

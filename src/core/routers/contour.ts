@@ -45,7 +45,21 @@ export const contourRouter: Router = {
   routes: (input) => [httpProxy(input)],
   routeRefs: (canary) => [routeRef(canary)],
   readiness,
+  owns: (object) => object.kind === 'HTTPProxy' && object.apiVersion.startsWith('projectcontour.io/'),
+  toPrimary,
 };
+
+/** Every route's services to the primary: weight 100 for it, 0 for the canary. */
+function toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject {
+  const spec = structuredClone(route.spec ?? {}) as { routes?: Json[] };
+  for (const each of spec.routes ?? []) {
+    for (const service of (each.services ?? []) as Json[]) {
+      if (service.name === services.primary) service.weight = 100;
+      if (service.name === services.canary) service.weight = 0;
+    }
+  }
+  return { ...route, spec };
+}
 
 function routeRef(canary: CanarySpec): RouteRef {
   return {

@@ -29,7 +29,32 @@ export const gatewayApiRouter: Router = {
   routes: (input) => [httpRoute(input)],
   routeRefs: (canary) => [routeRef(canary)],
   readiness,
+  owns: (object) => object.kind === 'HTTPRoute' && object.apiVersion.startsWith(`${GROUP}/`),
+  toPrimary,
 };
+
+/** Every weighted backend of every rule to the primary: weight 100 for it, 0 for the canary, no mirror. */
+function toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject {
+  const spec = structuredClone(route.spec ?? {}) as { rules?: Json[] };
+  for (const rule of spec.rules ?? []) {
+    for (const ref of (rule.backendRefs ?? []) as Json[]) {
+      if (ref.name === services.primary) ref.weight = 100;
+      if (ref.name === services.canary) ref.weight = 0;
+    }
+    if (Array.isArray(rule.filters)) {
+      const kept = (rule.filters as Json[]).filter(
+        (f) =>
+          !(
+            f.type === 'RequestMirror' &&
+            (f.requestMirror as { backendRef?: Json } | undefined)?.backendRef?.name === services.canary
+          ),
+      );
+      if (kept.length > 0) rule.filters = kept;
+      else delete rule.filters;
+    }
+  }
+  return { ...route, spec };
+}
 
 function routeRef(canary: CanarySpec): RouteRef {
   return {

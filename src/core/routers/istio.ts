@@ -37,7 +37,32 @@ export const istioRouter: Router = {
     ref(canary, 'VirtualService', canary.service.apexName),
   ],
   readiness,
+  owns: (object) =>
+    (object.kind === 'VirtualService' || object.kind === 'DestinationRule') &&
+    object.apiVersion.startsWith('networking.istio.io/'),
+  toPrimary,
 };
+
+/**
+ * Every HTTP route of the VirtualService to the primary: weight 100 for it, 0 for the canary (the sticky
+ * routes of session affinity too), and no mirror to the canary. The DestinationRules route nothing.
+ */
+function toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject {
+  if (route.kind !== 'VirtualService') return route;
+  const spec = structuredClone(route.spec ?? {}) as { http?: Json[] };
+  for (const http of spec.http ?? []) {
+    for (const destination of (http.route ?? []) as Json[]) {
+      const host = (destination.destination as { host?: string } | undefined)?.host;
+      if (host === services.primary) destination.weight = 100;
+      if (host === services.canary) destination.weight = 0;
+    }
+    if ((http.mirror as { host?: string } | undefined)?.host === services.canary) {
+      delete http.mirror;
+      delete http.mirrorPercentage;
+    }
+  }
+  return { ...route, spec };
+}
 
 function ref(canary: CanarySpec, kind: string, name: string): RouteRef {
   return { apiVersion: ISTIO_API_VERSION, kind, namespace: canary.namespace, name };

@@ -9,4 +9,6 @@ export const kubernetesRouter: Router = {
   routes: () => [],
   routeRefs: () => [],
   readiness: () => ({ state: 'ready' }),
+  owns: () => false,
+  toPrimary: (route) => route,
 };

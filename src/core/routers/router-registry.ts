@@ -1,5 +1,5 @@
 // The routers by name: the one place that knows which exist.
-import type { RouterName } from '../model.js';
+import type { KubeObject, RouterName } from '../model.js';
 import { gatewayApiRouter } from './gatewayapi.js';
 import { kubernetesRouter } from './kubernetes.js';
 import type { Router } from './router.js';
@@ -17,4 +17,9 @@ const routers: Readonly<Record<RouterName, Router>> = {
 
 export function routerOf(name: RouterName): Router {
   return routers[name];
+}
+
+/** The router that generates `object`, for a generated file read without its Canary. */
+export function routerOwning(object: KubeObject): Router | undefined {
+  return Object.values(routers).find((router) => router.owns(object));
 }

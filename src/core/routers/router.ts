@@ -54,4 +54,11 @@ export interface Router {
   routeRefs(canary: CanarySpec): RouteRef[];
   /** Reads the live route objects' status (what their controller says of them). */
   readiness(canary: CanarySpec, live: readonly (KubeObject | undefined)[]): RouteReadiness;
+  /** Whether `object` is one this router generates (a generated file read without its Canary). */
+  owns(object: KubeObject): boolean;
+  /**
+   * `route` with all traffic sent to the primary: what a Canary deleted from git leaves behind, when only
+   * its generated file remains and the Canary's spec is gone.
+   */
+  toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject;
 }

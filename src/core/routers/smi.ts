@@ -19,7 +19,20 @@ export const smiRouter: Router = {
   routes: (input) => [trafficSplit(input)],
   routeRefs: (canary) => [routeRef(canary)],
   readiness,
+  owns: (object) => object.kind === 'TrafficSplit' && object.apiVersion.startsWith(`${GROUP}/`),
+  toPrimary,
 };
+
+/** The canary backend to weight 0, the primary to 100, in the type the file has (v1alpha1: strings). */
+function toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject {
+  const spec = structuredClone(route.spec ?? {}) as { backends?: { service?: string; weight?: unknown }[] };
+  for (const backend of spec.backends ?? []) {
+    const weight =
+      backend.service === services.primary ? 100 : backend.service === services.canary ? 0 : undefined;
+    if (weight !== undefined) backend.weight = typeof backend.weight === 'string' ? String(weight) : weight;
+  }
+  return { ...route, spec };
+}
 
 function apiVersion(canary: CanarySpec): string {
   return `${GROUP}/${canary.providerVersion ?? DEFAULT_VERSION}`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Histogram } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AddressPolicy } from '../../../src/analysis/address-policy.js';
 import { runAnalysis, type RunAnalysisInput } from '../../../src/analysis/run-analysis.js';
 import type { AnalysisReport } from '../../../src/core/analysis-report.js';
 import { NAN_REASON, NO_DATA_REASON } from '../../../src/core/analysis/evaluate-metric.js';
@@ -28,6 +29,8 @@ function analysisInput(
     phase: 'Progressing',
     revision: '3f1c0a9e42b7',
     metricsServer: prometheus.url,
+    // The harness's Prometheus and the test servers listen on loopback, which the default refuses.
+    addressPolicy: new AddressPolicy({ allowCidrs: ['127.0.0.1/32'] }),
     ...extra,
   };
 }
@@ -165,6 +168,64 @@ spec:
     const check = await settledCheck(input, (c) => c.value === 3);
 
     expect(check).toMatchObject({ name: 'error-rate', value: 3, max, passed });
+  });
+
+  describe('a template variable that tries to close the label matcher', () => {
+    // The canary's own 5xx count, which grows with the traffic: far above the maximum of 1.
+    const errorsOf = (app: string) => `apiVersion: gitcanary.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: ${namespace} }
+spec:
+  provider: { type: prometheus, address: ${prometheus.url} }
+  query: 'sum(http_request_duration_seconds_count{kubernetes_namespace="{{ namespace }}", app="${app}", status="500"})'
+`;
+    const metric = (app: string) =>
+      `      - name: errors\n        templateRef: { name: errors }\n        templateVariables: { app: '${app}' }\n        thresholdRange: { max: 1 }\n`;
+    const injection = 'x"} or vector(0)) or sum({a="';
+
+    it('fails the check it would otherwise pass', async () => {
+      // Arrange: the same text written into the query by hand is the attack, and against the real
+      // Prometheus it passes (0, within the maximum): the control that shows what escaping prevents.
+      const handWritten = analysisInput(
+        files(metric('unused'), { 'template.yaml': errorsOf(injection.replaceAll("'", "''")) }),
+      );
+      const honest = analysisInput(
+        files(metric('podinfo-green'), { 'template.yaml': errorsOf('{{ variables.app }}') }),
+      );
+      const injected = analysisInput(
+        files(metric(injection), { 'template.yaml': errorsOf('{{ variables.app }}') }),
+      );
+
+      // Act
+      const attack = await settledCheck(handWritten, (c) => c.value === 0);
+      const real = await settledCheck(honest, (c) => (c.value ?? 0) > 1);
+      const { checks } = await runAnalysis(injected);
+
+      // Assert
+      expect(attack).toMatchObject({ value: 0, passed: true });
+      expect(real).toMatchObject({ passed: false });
+      expect(checks).toEqual([{ name: 'errors', max: 1, passed: false, reason: NO_DATA_REASON }]);
+    });
+  });
+
+  it('refuses a MetricTemplate address the policy refuses, without a query', async () => {
+    const seen: string[] = [];
+    const server = await startReceiver((request, response) => {
+      seen.push(request.path);
+      response.writeHead(200).end();
+    });
+    servers.push(server);
+    const input = analysisInput(files(templateMetric(5), { 'template.yaml': template(server.url) }), {
+      addressPolicy: new AddressPolicy(),
+    });
+
+    const { checks } = await runAnalysis(input);
+
+    expect(checks[0]).toMatchObject({
+      passed: false,
+      reason: `Prometheus at ${server.url}: refused by the address policy: loopback address`,
+    });
+    expect(seen).toEqual([]);
   });
 
   it("sends a template's credentials, read from the mounted Secret", async () => {

@@ -1,18 +1,24 @@
 // Webhooks against a real HTTP receiver on loopback: what gitcanary sends, and how each answer (or the lack
 // of one) becomes a check, a gate or a rollback request.
 import { execFile } from 'node:child_process';
+import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AddressPolicy } from '../../../src/analysis/address-policy.js';
 import { runAnalysis, type RunAnalysisInput } from '../../../src/analysis/run-analysis.js';
+import { nodeHttpTransport } from '../../../src/analysis/http-transport.js';
 import { notifyWebhooks } from '../../../src/analysis/webhooks.js';
 import type { AnalysisNeeds, WebhookType } from '../../../src/core/analysis-report.js';
 import { eventPayload } from '../../../src/core/analysis/webhook-payload.js';
 import { freePort } from '../../support/free-port.js';
 import { canaryYaml, resolveCanary, serviceYaml, startReceiver, type Receiver } from './fixtures.js';
+
+/** The receivers listen on loopback, which the default policy refuses. */
+const loopback = new AddressPolicy({ allowCidrs: ['127.0.0.1/32'] });
 
 /** Paths of the receiver and what each answers; `/hang` never answers, `/flaky` fails once. */
 async function startHooks(): Promise<Receiver> {
@@ -24,7 +30,7 @@ async function startHooks(): Promise<Receiver> {
     const status = Number(/^\/(\d{3})/u.exec(path)?.[1] ?? 200);
     response
       .writeHead(status, { 'Content-Type': 'text/plain' })
-      .end(status >= 300 ? 'load test failed: 12 errors\n' : 'ok');
+      .end(status >= 300 ? 'load test failed: 12 errors; DB_PASSWORD=hunter2\n' : 'ok');
   });
 }
 
@@ -40,6 +46,7 @@ describe('webhooks', () => {
     list: [string, WebhookType, string, string?][],
     needs: WebhookType[],
     phase: RunAnalysisInput['phase'] = 'Progressing',
+    extra: Partial<RunAnalysisInput> = {},
   ) {
     hooks = await startHooks();
     const webhooks = list
@@ -59,6 +66,8 @@ describe('webhooks', () => {
       phase,
       revision: '3f1c0a9e42b7',
       retryDelayMs: 20,
+      addressPolicy: loopback,
+      ...extra,
     });
   }
 
@@ -81,7 +90,7 @@ describe('webhooks', () => {
     });
   });
 
-  it('passes rollout and pre-rollout hooks that answer 200–202 and fails the others with the answer', async () => {
+  it('passes rollout and pre-rollout hooks that answer 200–202 and fails the others with the status alone', async () => {
     const report = await analyse(
       [
         ['smoke', 'pre-rollout', '/200'],
@@ -96,7 +105,8 @@ describe('webhooks', () => {
       checks: [
         { name: 'webhook:smoke', passed: true },
         { name: 'webhook:accepted', passed: true },
-        { name: 'webhook:load', passed: false, reason: 'HTTP 500: load test failed: 12 errors' },
+        // The answer's body never reaches a reason: it is committed to git, and a body holds anything.
+        { name: 'webhook:load', passed: false, reason: 'HTTP 500' },
         // Flagger counts only 200, 201 and 202 as success; so does gitcanary.
         { name: 'webhook:empty', passed: false, reason: 'HTTP 204' },
       ],
@@ -126,6 +136,33 @@ describe('webhooks', () => {
     expect(report.checks).toEqual([
       { name: 'webhook:gone', passed: false, reason: 'unreachable (ECONNREFUSED)' },
     ]);
+  });
+
+  it("stops a Canary's hooks at its deadline, whatever their timeouts and retries", async () => {
+    const started = performance.now();
+
+    const report = await analyse(
+      [
+        ['approval', 'confirm-promotion', '/hang', 'timeout: 60s'],
+        ['slow', 'rollout', '/hang', 'timeout: 60s, retries: 10'],
+        ['failing', 'rollout', '/503', 'retries: 10'],
+      ],
+      ['confirm-promotion', 'rollout'],
+      'Progressing',
+      { deadlineMs: 500, retryDelayMs: 100 },
+    );
+
+    const elapsed = performance.now() - started;
+    const deadline = "stopped at the Canary's analysis deadline (0.5 s)";
+    expect(report).toEqual({
+      checks: [
+        { name: 'webhook:slow', passed: false, reason: deadline },
+        { name: 'webhook:failing', passed: false, reason: 'HTTP 503' },
+      ],
+      gates: { 'confirm-promotion': false },
+    });
+    expect(elapsed).toBeLessThan(2_000);
+    expect(hooks.requests.filter((r) => r.path === '/503').length).toBeLessThan(5);
   });
 
   it('retries a hook as often as `retries` says', async () => {
@@ -198,7 +235,7 @@ describe('webhooks', () => {
     const event = { message: 'podinfo: weight 10 → 20', type: 'Normal' as const };
     const payload = eventPayload(resolved.canary, 'Progressing', 'r', event, new Date(1_700_000_000_000));
 
-    const outcomes = await notifyWebhooks(resolved.checks.webhooks, 'event', payload);
+    const outcomes = await notifyWebhooks(resolved.checks.webhooks, 'event', payload, { policy: loopback });
 
     expect(outcomes).toEqual([{ name: 'chat', type: 'event', passed: true, status: 200 }]);
     expect(JSON.parse(hooks.requests[0]?.body ?? '')).toEqual({
@@ -258,6 +295,7 @@ describe('webhooks', () => {
         needs: { webhooks: ['rollout'], metrics: false },
         phase: 'Progressing',
         revision: 'r',
+        addressPolicy: loopback,
       });
 
       expect(report.checks).toEqual([
@@ -268,6 +306,140 @@ describe('webhooks', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the address policy of webhook URLs', () => {
+  let hooks: Receiver;
+
+  afterEach(async () => {
+    await hooks.close();
+  });
+
+  async function callOnce(url: string, addressPolicy: AddressPolicy) {
+    const resolved = resolveCanary({
+      'service.yaml': serviceYaml('apps'),
+      'canary.yaml': canaryYaml('apps', { webhooks: `      - { name: hook, url: '${url}', retries: 3 }\n` }),
+    });
+    const report = await runAnalysis({
+      ...resolved,
+      needs: { webhooks: ['rollout'], metrics: false },
+      phase: 'Progressing',
+      revision: 'r',
+      retryDelayMs: 10,
+      addressPolicy,
+    });
+    return report.checks;
+  }
+
+  it.each([
+    ['loopback by address', (port: number) => `http://127.0.0.1:${port}/hook`, 'loopback address'],
+    ['loopback by name', (port: number) => `http://localhost:${port}/hook`, 'loopback address'],
+    [
+      'loopback as an IPv4-mapped IPv6 address',
+      (port: number) => `http://[::ffff:127.0.0.1]:${port}/`,
+      'loopback address',
+    ],
+    [
+      'the unspecified address, which Linux connects to the local host',
+      (port: number) => `http://0.0.0.0:${port}/`,
+      'unspecified address',
+    ],
+  ])('refuses %s by default: a failed check with the reason, and no call', async (_, url, label) => {
+    hooks = await startReceiver((_request, response) => void response.writeHead(200).end());
+    const port = Number(new URL(hooks.url).port);
+
+    const checks = await callOnce(url(port), new AddressPolicy());
+
+    expect(checks).toEqual([
+      { name: 'webhook:hook', passed: false, reason: `refused by the address policy: ${label}` },
+    ]);
+    expect(hooks.requests).toEqual([]);
+  });
+
+  it('refuses the metadata address without a connection attempt or a retry', async () => {
+    hooks = await startReceiver((_request, response) => void response.writeHead(200).end());
+    const started = performance.now();
+
+    const checks = await callOnce('http://169.254.169.254/latest/meta-data/iam/', new AddressPolicy());
+
+    expect(checks).toEqual([
+      { name: 'webhook:hook', passed: false, reason: 'refused by the address policy: link-local address' },
+    ]);
+    // Refused before connecting: no 10 s of SYNs to a black hole, and no three retries.
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('connects to the address it checked: a name resolves once, through the policy', async () => {
+    hooks = await startReceiver((_request, response) => void response.writeHead(200).end());
+    const port = Number(new URL(hooks.url).port);
+    const lookups: string[] = [];
+    // A name only this resolver knows: a call that arrives proves the connection used the checked answer.
+    const resolve = ((host: string, options: object, callback: (e: null, a: LookupAddress[]) => void) => {
+      lookups.push(host);
+      callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    }) as unknown as typeof dnsLookup;
+
+    const refused = await callOnce(`http://hooks.gitcanary.invalid:${port}/`, new AddressPolicy({ resolve }));
+    const allowed = await callOnce(
+      `http://hooks.gitcanary.invalid:${port}/`,
+      new AddressPolicy({ resolve, allowCidrs: ['127.0.0.1/32'] }),
+    );
+
+    expect(refused).toEqual([
+      { name: 'webhook:hook', passed: false, reason: 'refused by the address policy: loopback address' },
+    ]);
+    expect(allowed).toEqual([{ name: 'webhook:hook', passed: true }]);
+    expect(hooks.requests.map((r) => r.headers.host)).toEqual([`hooks.gitcanary.invalid:${port}`]);
+    expect(lookups).toEqual(['hooks.gitcanary.invalid', 'hooks.gitcanary.invalid']);
+  });
+
+  it('refuses a host not listed in --webhook-allow-hosts', async () => {
+    hooks = await startReceiver((_request, response) => void response.writeHead(200).end());
+    const policy = new AddressPolicy({ allowCidrs: ['127.0.0.1/32'], allowHosts: ['hooks.example.com'] });
+
+    const checks = await callOnce(`${hooks.url}/`, policy);
+
+    expect(checks[0]?.reason).toBe('refused by the address policy: host not in --webhook-allow-hosts');
+    expect(hooks.requests).toEqual([]);
+  });
+});
+
+describe('nodeHttpTransport', () => {
+  it("keeps a timeout beyond Node's timer limit instead of firing at once", async () => {
+    const hooks = await startReceiver((_request, response) => {
+      setTimeout(() => response.writeHead(200).end('late'), 100);
+    });
+
+    try {
+      const response = await nodeHttpTransport({
+        method: 'GET',
+        url: `${hooks.url}/`,
+        timeoutMs: 1000 * 3600 * 1000, // 1000h: Node would turn it into 1 ms
+      });
+
+      expect(response).toEqual({ status: 200, body: 'late' });
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('fails a request Node will not send (a header with a line break) instead of throwing', async () => {
+    const hooks = await startReceiver((_request, response) => void response.writeHead(200).end());
+
+    try {
+      const sent = nodeHttpTransport({
+        method: 'GET',
+        url: `${hooks.url}/`,
+        headers: { 'X-Scope-OrgID': 'a\r\nX-Injected: 1' },
+        timeoutMs: 1_000,
+      });
+
+      await expect(sent).rejects.toMatchObject({ code: 'HttpInvalidRequest' });
+      expect(hooks.requests).toEqual([]);
+    } finally {
+      await hooks.close();
     }
   });
 });

@@ -9,7 +9,7 @@ import { LeaderElector } from '../../../src/daemon/leader-elector.js';
 import { LeaseLock } from '../../../src/daemon/lease-lock.js';
 import { meterRepository } from '../../../src/daemon/metered-repository.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import { signBody } from '../../../src/daemon/webhook-signature.js';
+import { signGeneric } from '../../../src/daemon/webhook-signature.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { Reconciler, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
@@ -175,7 +175,7 @@ describe('gitcanary run, in process against the real git server and control plan
     // Unsigned and badly signed pushes: 401 and no pass.
     const before = gate.counts.started;
     expect((await postPush(daemon, {})).status).toBe(401);
-    const forged = { 'X-Gitcanary-Signature': signBody('{"ref":"refs/heads/main"}', 'not-the-secret') };
+    const forged = signGeneric('{"ref":"refs/heads/main"}', 'not-the-secret');
     expect((await postPush(daemon, forged)).status).toBe(401);
     await sleep(1_500);
     expect(gate.counts.started).toBe(before);
@@ -183,11 +183,16 @@ describe('gitcanary run, in process against the real git server and control plan
     // A release, then a signed push: the pass starts within a second, though cron would wait a year.
     await release();
     clock.minutes = 1;
-    const signed = (body = '{"ref":"refs/heads/main"}') => ({
-      'X-Gitcanary-Signature': signBody(body, secret),
-    });
+    // Each push its own delivery (a forge's bodies differ too): the same signed body again is a replay.
+    const sent: string[] = [];
+    const signed = (minute: number) => {
+      const body = `{"ref":"refs/heads/main","minute":${minute}}`;
+      const headers = signGeneric(body, secret);
+      sent.push(headers['X-Gitcanary-Signature']);
+      return [headers, body] as const;
+    };
     const pushedAt = performance.now();
-    expect((await postPush(daemon, signed())).status).toBe(202);
+    expect((await postPush(daemon, ...signed(1))).status).toBe(202);
     await waitFor('a pass', () => (gate.counts.finished > before ? true : undefined), 5_000);
     const nudgeLatency = performance.now() - pushedAt;
     expect(gate.counts.started - before).toBeLessThanOrEqual(1);
@@ -198,7 +203,7 @@ describe('gitcanary run, in process against the real git server and control plan
     for (const minute of [2, 3]) {
       clock.minutes = minute;
       const finished = gate.counts.finished;
-      expect((await postPush(daemon, signed())).status).toBe(202);
+      expect((await postPush(daemon, ...signed(minute))).status).toBe(202);
       await waitFor('a pass', () => (gate.counts.finished > finished ? true : undefined), 5_000);
       weights.push(await metricValue(daemon, weight));
     }
@@ -215,12 +220,7 @@ describe('gitcanary run, in process against the real git server and control plan
     await daemon.stop();
     const logged = logs.text();
     expect(logged).toContain('"msg":"reconciled"');
-    for (const credential of [
-      gitServer.password,
-      secret,
-      controlPlane.token,
-      signBody('{"ref":"refs/heads/main"}', secret),
-    ])
+    for (const credential of [gitServer.password, secret, controlPlane.token, ...sent])
       expect(logged).not.toContain(credential);
     console.log(`signed webhook → pass finished in ${nudgeLatency.toFixed(0)} ms`);
   });
@@ -268,11 +268,7 @@ describe('gitcanary run, in process against the real git server and control plan
 
     await release();
     const body = '{"ref":"refs/heads/main"}';
-    const response = await postPush(
-      follower.daemon,
-      { 'X-Gitcanary-Signature': signBody(body, secret) },
-      body,
-    );
+    const response = await postPush(follower.daemon, signGeneric(body, secret), body);
     const sentAt = performance.now();
 
     expect(response.status).toBe(202);

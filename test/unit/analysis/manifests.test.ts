@@ -88,6 +88,17 @@ describe('MetricTemplate manifests', () => {
     ],
     ['{{ interval }}', '{{ .Interval }}', 'spec.query: unsupported template action "{{ .Interval }}"'],
     ['    address: http://prometheus.monitoring:9090\n', '', 'spec.provider.address: required'],
+    // Node refuses to send such a header; found here, it is the template's error and not a failed pass.
+    [
+      'secretRef: { name: prom-auth }',
+      'headers: { X-Scope-OrgID: ["a\\r\\nX-Injected: 1"] }',
+      'spec.provider.headers["X-Scope-OrgID"]: must not contain a line break or a NUL character',
+    ],
+    [
+      'secretRef: { name: prom-auth }',
+      'headers: { "X Scope": [a] }',
+      'spec.provider.headers["X Scope"]: must be an HTTP header name',
+    ],
   ])('reports %s written as %s with file and field', (from, to, message) => {
     const parsed = parseManifestFile('t.yaml', template().replace(from, to), options);
 
@@ -172,6 +183,12 @@ describe('Canary checks in manifests', () => {
       '      - name: errors\n        templateRef: { name: error-rate }\n        thresholdRange: { max: 1 }\n',
       { 't.yaml': template().replace('{{ target }}', '{{ variables.job }}') },
       "canary.yaml#1: spec.analysis.metrics[0].templateVariables: MetricTemplate apps/error-rate: the query uses variables.job, which the metric's templateVariables do not set",
+    ],
+    [
+      'a variable that is not one token where the query has it outside a string',
+      '      - name: errors\n        templateRef: { name: error-rate }\n        templateVariables: { limit: "0 or vector(1)" }\n        thresholdRange: { max: 1 }\n',
+      { 't.yaml': template().replace('[{{ interval }}]))', '[{{ interval }}])) > {{ variables.limit }}') },
+      'canary.yaml#1: spec.analysis.metrics[0].templateVariables: MetricTemplate apps/error-rate: the value of variables.limit is used outside a string in the query, where it must be a single number, duration or name; quote it in the MetricTemplate ("{{ variables.limit }}")',
     ],
   ])('reports %s as an error of that Canary', (_, metrics, templates, message) => {
     const assembled = assemble({ 'svc.yaml': service(), 'canary.yaml': canary(metrics), ...templates });

@@ -158,6 +158,23 @@ describe('parseCanaryChecks: metrics', () => {
       'spec.analysis.metrics[0].templateVariables.n',
       'must be a string (quote it in YAML)',
     ],
+    [
+      'a template variable whose name no template could read',
+      {
+        name: 'x',
+        templateRef: { name: 't' },
+        thresholdRange: { max: 1 },
+        templateVariables: { 'a"}': 'v' },
+      },
+      'spec.analysis.metrics[0].templateVariables["a\\"}"]',
+      'must be a letter or "_", then letters, digits, "_", "-" or ".", at most 63 characters',
+    ],
+    [
+      'a metric name with a line break, which would forge a commit trailer',
+      { name: 'x\nCanary-Phase: Succeeded', templateRef: { name: 't' }, thresholdRange: { max: 1 } },
+      'spec.analysis.metrics[0].name',
+      'must not contain control characters or line breaks',
+    ],
   ])('reports %s at its field', (_, metric, field, message) => {
     expect(issuesOf({ metrics: [metric] })).toEqual([{ field, message }]);
   });
@@ -197,6 +214,7 @@ describe('parseCanaryChecks: webhooks', () => {
 
     expect(result).toEqual({
       ok: true,
+      warnings: [],
       checks: {
         metrics: [],
         webhooks: [
@@ -220,7 +238,7 @@ describe('parseCanaryChecks: webhooks', () => {
       name: 'gate',
       type: 'confirm-promotion',
       url: 'https://gate.test/approve',
-      timeout: '1m30s',
+      timeout: '1m', // the longest allowed
       metadata: { cmd: 'hey -z 1m' },
       retries: 2,
       disableTLS: true,
@@ -231,7 +249,7 @@ describe('parseCanaryChecks: webhooks', () => {
 
     expect(result.ok && result.checks.webhooks[0]).toMatchObject({
       type: 'confirm-promotion',
-      timeoutSeconds: 90,
+      timeoutSeconds: 60,
       metadata: { cmd: 'hey -z 1m' },
       retries: 2,
       disableTLS: true,
@@ -263,6 +281,12 @@ describe('parseCanaryChecks: webhooks', () => {
       /longer than zero/u,
     ],
     [{ name: 'a', url: 'http://a/', retries: -1 }, 'spec.analysis.webhooks[0].retries', /not be negative/u],
+    // A line break in a name would forge a commit trailer.
+    [
+      { name: 'a\nCanary-Phase: Succeeded', url: 'http://a/' },
+      'spec.analysis.webhooks[0].name',
+      /control characters or line breaks/u,
+    ],
     [
       { name: 'a', url: 'http://a/', metadata: { n: 5 } },
       'spec.analysis.webhooks[0].metadata.n',
@@ -274,6 +298,31 @@ describe('parseCanaryChecks: webhooks', () => {
     expect(more).toEqual([]);
     expect(issue?.field).toBe(field);
     expect(issue?.message).toMatch(message);
+  });
+});
+
+describe('parseCanaryChecks: bounds on webhooks', () => {
+  // Bounded whatever the repository says (a pass waits for every hook of every Canary), but a value Flagger
+  // takes is not refused: it is capped, and a warning says so.
+  it.each([
+    [{ timeout: '61s' }, 'timeout', 60, 'taken as 60s, not "61s"'],
+    [{ timeout: '10m' }, 'timeout', 60, 'taken as 60s, not "10m"'],
+    // Beyond Node's 24.8-day timer limit, which would fire at once.
+    [{ timeout: '1000h' }, 'timeout', 60, 'taken as 60s, not "1000h"'],
+    [{ retries: 11 }, 'retries', 10, 'taken as 10, not 11'],
+    [{ retries: 1_000_000_000 }, 'retries', 10, 'taken as 10, not 1000000000'],
+  ])('caps %j and warns', (bound, key, expected, message) => {
+    const result = parseCanaryChecks(
+      canaryWith({ webhooks: [{ name: 'a', url: 'http://a/', ...bound }] }),
+      at,
+    );
+
+    expect(result.ok).toBe(true);
+    const [hook] = result.ok ? result.checks.webhooks : [];
+    expect(key === 'timeout' ? hook?.timeoutSeconds : hook?.retries).toBe(expected);
+    expect(result.warnings).toEqual([
+      { field: `spec.analysis.webhooks[0].${key}`, message: expect.stringContaining(message) as string },
+    ]);
   });
 });
 

@@ -45,7 +45,7 @@ describe('renderQuery', () => {
     ['{{ index variables "odd-key" }}', 'x'],
     ['{{ index variables `odd-key` }}', 'x'],
   ])('replaces %s with its value', (text, expected) => {
-    expect(render(text)).toBe(expected);
+    expect(render(`x{a="${text}"}`)).toBe(`x{a="${expected}"}`);
   });
 
   it.each([
@@ -63,6 +63,51 @@ describe('renderQuery', () => {
     const text = `sum(rate(http_requests_total{namespace="{{ namespace }}",job="{{ target }}-canary"}[{{ interval }}]))`;
 
     expect(render(text)).toBe('sum(rate(http_requests_total{namespace="apps",job="podinfo-canary"}[2m]))');
+  });
+
+  function renderWith(text: string, variables: Record<string, string>) {
+    const parsed = parseQueryTemplate(text);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return renderQuery(parsed.template, { ...model, variables });
+  }
+
+  it.each([
+    // The value that closed the matcher and made every check pass.
+    ['x"} or vector(0) or {a="', 'x{app="x\\"} or vector(0) or {a=\\""}'],
+    ['back\\slash', 'x{app="back\\\\slash"}'],
+    ['two\nlines\r\ttab', 'x{app="two\\nlines\\r\\ttab"}'],
+    ['bell\u0007 del\u007f', 'x{app="bell\\x07 del\\x7f"}'],
+    ['grün ✓', 'x{app="grün ✓"}'],
+  ])('escapes %j inside a "…" label value', (value, expected) => {
+    expect(renderWith('x{app="{{ variables.v }}"}', { v: value })).toEqual({ ok: true, query: expected });
+  });
+
+  it("escapes the quote of a '…' string, and keeps counting quotes the template escaped itself", () => {
+    expect(renderWith("x{app='{{ variables.v }}'}", { v: "it's" })).toEqual({
+      ok: true,
+      query: "x{app='it\\'s'}",
+    });
+    expect(renderWith('x{a="say \\"{{ variables.v }}\\""}', { v: '"' })).toEqual({
+      ok: true,
+      query: 'x{a="say \\"\\"\\""}',
+    });
+  });
+
+  it.each([
+    ['a number', '> {{ variables.v }}', '0.95', true],
+    ['a negative number', '> {{ variables.v }}', '-1', true],
+    ['a duration', '[{{ variables.v }}]', '1h30m', true],
+    ['a metric name', 'sum({{ variables.v }})', 'http_requests_total', true],
+    ['an expression', '> {{ variables.v }}', '0 or vector(1)', false],
+    ['a selector', 'sum({{ variables.v }})', 'up{job="x"}', false],
+    ['a subtraction', '> {{ variables.v }}', '0-up', false],
+    ['nothing', '> {{ variables.v }}', '', false],
+    ['a value in a comment', '# {{ variables.v }}\nup', 'a b', false],
+    ['a backtick in a raw string', 'x{a=`{{ variables.v }}`}', 'a`} or vector(1) or x{a=`', false],
+    ['a raw string without one', 'x{a=`{{ variables.v }}`}', 'a"b\\c', true],
+    ['a value after a backslash', 'x{a="\\{{ variables.v }}"}', 'n', false],
+  ])('outside "…" and \'…\', takes %s only where it cannot change the query: %s', (_, text, v, ok) => {
+    expect(renderWith(text, { v }).ok).toBe(ok);
   });
 
   it('fails when the metric does not set a variable the query uses', () => {

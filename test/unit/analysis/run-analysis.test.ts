@@ -1,7 +1,12 @@
 // What runAnalysis asks for and how it assembles the report, with a transport that answers in memory.
 // Real Prometheus and real webhook receivers are in test/integration/analysis.
 import { describe, expect, it } from 'vitest';
-import type { HttpRequest, HttpTransport } from '../../../src/analysis/http-transport.js';
+import {
+  HttpTransportError,
+  type HttpRequest,
+  type HttpTransport,
+} from '../../../src/analysis/http-transport.js';
+import { AddressPolicy } from '../../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../../src/analysis/run-analysis.js';
 import type { AnalysisNeeds } from '../../../src/core/analysis-report.js';
 import { parseCanaryChecks } from '../../../src/core/analysis/parse-checks.js';
@@ -24,10 +29,16 @@ function fakeTransport(): { transport: HttpTransport; requests: HttpRequest[] } 
   return { transport, requests };
 }
 
-function run(canary: CanarySpec, needs: AnalysisNeeds) {
+function run(
+  canary: CanarySpec,
+  needs: AnalysisNeeds,
+  extra: { transport?: HttpTransport; deadlineMs?: number } = {},
+) {
   const checks = parseCanaryChecks(canary, 'spec.analysis');
   if (!checks.ok) throw new Error(JSON.stringify(checks.issues));
-  const { transport, requests } = fakeTransport();
+  const fake = fakeTransport();
+  const requests = fake.requests;
+  const transport = extra.transport ?? fake.transport;
   const report = runAnalysis({
     canary,
     target: aTarget('green'),
@@ -38,6 +49,9 @@ function run(canary: CanarySpec, needs: AnalysisNeeds) {
     revision: 'r',
     metricsServer: 'http://prometheus:9090',
     transport,
+    addressPolicy: AddressPolicy.unrestricted,
+    retryDelayMs: 5,
+    ...(extra.deadlineMs !== undefined ? { deadlineMs: extra.deadlineMs } : {}),
   });
   return { report, requests };
 }
@@ -109,6 +123,91 @@ describe('runAnalysis', () => {
     const url = new URL(requests[0]?.url ?? '');
     expect(url.origin + url.pathname).toBe('http://prometheus:9090/api/v1/query');
     expect(url.searchParams.get('query')).toBe('sum(rate(errors{namespace="test"} [1m]))');
+  });
+
+  /** Answers only when the request's signal aborts it, as a receiver that never answers would. */
+  const hangingTransport: HttpTransport = (request) =>
+    new Promise((_, reject) => {
+      request.signal?.addEventListener('abort', () =>
+        reject(new HttpTransportError('HttpAborted', (request.signal?.reason as Error).message)),
+      );
+    });
+
+  it("stops every hook and query at the Canary's deadline, failing what did not answer", async () => {
+    const slow = [
+      { name: 'load', url: 'http://hooks/load', timeout: '60s', retries: 10 },
+      { name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate', timeout: '60s' },
+    ];
+    const started = performance.now();
+
+    const { report } = run(
+      canary([duration], slow),
+      { webhooks: ['rollout', 'confirm-promotion'], metrics: true },
+      { transport: hangingTransport, deadlineMs: 50 },
+    );
+
+    const deadline = "stopped at the Canary's analysis deadline (0.05 s)";
+    expect(await report).toEqual({
+      checks: [
+        { name: 'webhook:load', passed: false, reason: deadline },
+        {
+          name: 'request-duration',
+          max: 500,
+          passed: false,
+          reason: `Prometheus at http://prometheus:9090: ${deadline}`,
+        },
+      ],
+      gates: { 'confirm-promotion': false },
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('stops retrying a failing hook at the deadline', async () => {
+    const { transport, requests } = fakeTransport();
+    const failing = [{ name: 'load', url: 'http://hooks/fail', retries: 10 }];
+
+    const { report } = run(
+      canary([], failing),
+      { webhooks: ['rollout'], metrics: false },
+      {
+        transport,
+        deadlineMs: 30,
+      },
+    );
+
+    expect((await report).checks).toEqual([{ name: 'webhook:load', passed: false, reason: 'HTTP 500' }]);
+    // 5 ms, 10 ms, 20 ms … between attempts: the deadline ends it after a few, not after eleven.
+    expect(requests.length).toBeLessThan(5);
+  });
+
+  it.each([
+    [
+      'a Prometheus error, cut to one short line',
+      500,
+      { status: 'error', errorType: 'execution', error: `line one\nline two\u0007 ${'x'.repeat(400)}` },
+      /^Prometheus at http:\/\/prometheus:9090: HTTP 500: line one line two x+…$/u,
+    ],
+    [
+      "another service's JSON, of which nothing",
+      500,
+      { error: 'password=hunter2' },
+      /^Prometheus at http:\/\/prometheus:9090: HTTP 500$/u,
+    ],
+    [
+      'an HTML page, of which nothing',
+      502,
+      '<html>token=abc</html>',
+      /^Prometheus at http:\/\/prometheus:9090: HTTP 502$/u,
+    ],
+  ])('records of %s', async (_, status, answer, reason) => {
+    const transport: HttpTransport = () =>
+      Promise.resolve({ status, body: typeof answer === 'string' ? answer : JSON.stringify(answer) });
+
+    const { report } = run(canary([duration], []), { webhooks: [], metrics: true }, { transport });
+
+    const [check] = (await report).checks;
+    expect(check?.reason).toMatch(reason);
+    expect(check?.reason?.length).toBeLessThanOrEqual(200);
   });
 
   it('fails a template metric whose template was not resolved', async () => {

@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leaseNamespace, parseListen, readWebhookSecret } from '../../../src/cli/commands/run.js';
+import {
+  leaseNamespace,
+  parseByteCount,
+  parseListen,
+  readWebhookSecret,
+} from '../../../src/cli/commands/run.js';
 import { ConfigError } from '../../../src/cli/reconciler-config.js';
 
 const dirs: string[] = [];
@@ -30,6 +35,12 @@ describe('gitcanary run options', () => {
 
   it.each(['8080', '127.0.0.1', '::1:8080', 'host:70000', 'host:port'])('refuses --listen %s', (value) => {
     expect(() => parseListen(value)).toThrow(ConfigError);
+  });
+
+  it('reads --webhook-max-body-bytes as a whole number from 1 KiB to 25 MiB', () => {
+    expect(parseByteCount('1048576')).toBe(1_048_576);
+    for (const bad of ['1023', '26214401', '1MiB', '-5', '1e6', ''])
+      expect(() => parseByteCount(bad)).toThrow(ConfigError);
   });
 
   it('reads the webhook secret from a file without its trailing newline, else from the variable', async () => {

@@ -43,6 +43,7 @@ export function aCanary(overrides: Partial<CanarySpec> = {}): CanarySpec {
     analysis: anAnalysis({ maxWeight: 30, stepWeight: 10 }),
     skipAnalysis: false,
     suspend: false,
+    revertOnDeletion: false,
     annotations: {},
     ...overrides,
   };

@@ -5,7 +5,7 @@ import type { CanaryOutcome, ReconcileSummary } from '../../../src/reconcile/rec
 const pass = (canaries: CanaryOutcome[], commits: string[] = []): ReconcileSummary => ({
   head: 'abc',
   commits,
-  changes: { created: [], configured: [], unchanged: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
   canaries,
   errors: [],
 });

@@ -6,7 +6,7 @@ import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 const summary: ReconcileSummary = {
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], failed: [] },
+  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [] },
   canaries: [],
   errors: [],
 };
@@ -76,7 +76,12 @@ describe('startRunLoop', () => {
 
   it('runs a nudge at once when idle, and coalesces nudges during a pass into one more pass', async () => {
     const reconciler = slowReconciler(200);
-    const loop = startRunLoop({ reconciler, schedule: rarely, logger: pino({ level: 'silent' }) });
+    const loop = startRunLoop({
+      reconciler,
+      schedule: rarely,
+      logger: pino({ level: 'silent' }),
+      minNudgeIntervalMs: 0, // the interval between nudged passes has its own tests (pass-queue)
+    });
     await sleep(300); // the start pass is done
 
     expect(loop.nudge()).toBe(true);

@@ -26,6 +26,7 @@ function canary(file: string, name: string, targetName = name, namespace = 'apps
     analysis: anAnalysis({ threshold: 1, iterations: 10 }),
     skipAnalysis: false,
     suspend: false,
+    revertOnDeletion: false,
     annotations: {},
   };
 }

@@ -93,8 +93,6 @@ describe('the classification of Flagger Canary fields', () => {
       'has no effect with provider gatewayapi \\(read by istio, contour\\); ignored',
     ],
     ['spec.service.corsPolicy', { allowOrigin: ['*'] }, 'has no effect with provider gatewayapi'],
-    ['spec.analysis.alerts', [{ name: 'on-call', providerRef: { name: 'slack' } }], 'not supported yet'],
-    ['spec.revertOnDeletion', true, 'not supported yet'],
     ['spec.status', { phase: 'Succeeded' }, 'unknown field; ignored'],
   ])('warns of %s, naming the field', (path, value, message) => {
     expect(warningsOf(canaryWith(path, value))).toEqual([expect.stringMatching(`^${path}: ${message}`)]);

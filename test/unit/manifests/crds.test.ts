@@ -68,6 +68,9 @@ const rolloutStateFields: Record<keyof RolloutState, true> = {
   lastChecks: true,
   mirrored: true,
   liveSince: true,
+  checksum: true,
+  revertOnDeletion: true,
+  removed: true,
   message: true,
 };
 

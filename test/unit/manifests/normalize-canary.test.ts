@@ -95,6 +95,7 @@ describe('normalizeCanary', () => {
       }),
       skipAnalysis: false,
       suspend: false,
+      revertOnDeletion: false,
       progressDeadlineSeconds: 120,
       annotations: { 'gitcanary.dev/paused': 'true' },
     } satisfies CanarySpec);
