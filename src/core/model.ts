@@ -31,7 +31,7 @@ export interface ServiceManifest {
 }
 
 /** The routers gitcanary has: what generates the objects that split traffic for a Canary. */
-export const routerNames = ['kubernetes', 'gatewayapi'] as const;
+export const routerNames = ['kubernetes', 'gatewayapi', 'nginx', 'traefik', 'skipper'] as const;
 export type RouterName = (typeof routerNames)[number];
 
 /** A parent of a Gateway API route: a Gateway, or a Service for GAMMA (mesh) routing. */
@@ -130,6 +130,8 @@ export interface CanarySpec {
   providerVersion?: string;
   /** `spec.metricsServer`: the Prometheus of this Canary's built-in metrics, over --metrics-server. */
   metricsServer?: string;
+  /** `spec.ingressRef`: the Ingress in the repository that the nginx and skipper routers copy. */
+  ingressRef?: { name: string };
   service: {
     /** The port the route sends to; absent: the target's first port. */
     port?: number;

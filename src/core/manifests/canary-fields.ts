@@ -31,6 +31,12 @@ export interface FieldNode {
 }
 
 const GATEWAY: readonly RouterName[] = ['gatewayapi'];
+/** The routers that copy the Canary's `ingressRef` Ingress (read from the repository). */
+export const INGRESS_ROUTERS: readonly RouterName[] = ['nginx', 'skipper'];
+/** The routers whose route carries a weight for each side (gradual promotion needs one). */
+const WEIGHTED: readonly RouterName[] = ['gatewayapi', 'nginx', 'traefik', 'skipper'];
+/** The routers that can send a request to the canary by what it carries (A/B). */
+const MATCHING: readonly RouterName[] = ['gatewayapi', 'nginx'];
 
 const supported = (type: FieldType, note: string, more: Partial<FieldNode> = {}): FieldNode => ({
   type,
@@ -57,36 +63,45 @@ const list = (note: string, items: FieldNode, more: Partial<FieldNode> = {}) =>
 const stringMap = (note: string, more: Partial<FieldNode> = {}) =>
   supported('map', note, { values: supported('string', ''), ...more });
 
-const customMetadata = (who: string) =>
-  routed('object', `labels and annotations added to ${who}`, {
-    routers: ['gatewayapi', 'kubernetes'],
+const customMetadata = (who: string, routers?: readonly RouterName[]) =>
+  supported('object', `labels and annotations added to ${who}`, {
+    ...(routers ? { routers } : {}),
     fields: {
-      labels: stringMap('added to the labels', { routers: ['gatewayapi', 'kubernetes'] }),
-      annotations: stringMap('added to the annotations', { routers: ['gatewayapi', 'kubernetes'] }),
+      labels: stringMap('added to the labels', routers ? { routers } : {}),
+      annotations: stringMap('added to the annotations', routers ? { routers } : {}),
     },
   });
 
-/** Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. */
-const stringMatch = (note: string) =>
+/**
+ * Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. `routers` read the match
+ * (NGINX reads the canary matches to refuse what its annotations cannot say, rather than ignore it).
+ */
+const stringMatch = (note: string, routers: readonly RouterName[] = GATEWAY) =>
   routed('object', note, {
+    routers,
     fields: {
-      exact: routed('string', 'exact match'),
-      regex: routed('string', 'regular expression match'),
+      exact: routed('string', 'exact match', { routers }),
+      regex: routed('string', 'regular expression match', { routers }),
       prefix: routed(
         'string',
         'prefix match (paths only; a header or query prefix is refused, as in Flagger)',
+        { routers },
       ),
       suffix: notSupported('string', 'no Gateway API match type; refused'),
     },
   });
 
-const matchFields = (at: string): Record<string, FieldNode> => ({
-  headers: routed('map', `header matches of the ${at} rule`, { values: stringMatch('one header') }),
-  queryParams: routed('map', `query parameter matches of the ${at} rule`, {
-    values: stringMatch('one query parameter'),
+const matchFields = (at: string, routers: readonly RouterName[] = GATEWAY): Record<string, FieldNode> => ({
+  headers: routed('map', `header matches of the ${at} rule`, {
+    routers,
+    values: stringMatch('one header', routers),
   }),
-  uri: stringMatch(`path match of the ${at} rule`),
-  method: stringMatch('method match (exact only)'),
+  queryParams: routed('map', `query parameter matches of the ${at} rule`, {
+    routers,
+    values: stringMatch('one query parameter', routers),
+  }),
+  uri: stringMatch(`path match of the ${at} rule`, routers),
+  method: stringMatch('method match (exact only)', routers),
   name: notApplicable('string', 'a name for Istio routes only'),
   authority: notSupported('object', 'no Gateway API match on the authority'),
   scheme: notSupported('object', 'no Gateway API match on the scheme'),
@@ -154,15 +169,17 @@ const analysisNode = (note: string) =>
     maxWeight: supported('integer', 'largest canary weight (above 100 is 100); ignored with stepWeights'),
     stepWeight: supported('integer', 'weight added per step (above 100 is 100)'),
     stepWeights: list('the weights of the steps (above 100 is 100)', supported('integer', '')),
-    stepWeightPromotion: routed('integer', 'weight given back to primary per step of the promotion'),
+    stepWeightPromotion: routed('integer', 'weight given back to primary per step of the promotion', {
+      routers: WEIGHTED,
+    }),
     iterations: supported(
       'integer',
       'blue/green or A/B: successful steps before promotion (wins over weights)',
     ),
     match: list(
       'A/B: requests matching any entry go to the canary',
-      object('one match', matchFields('canary'), { routers: GATEWAY }),
-      { routers: GATEWAY },
+      object('one match', matchFields('canary', MATCHING), { routers: MATCHING }),
+      { routers: MATCHING },
     ),
     sessionAffinity: routed('object', 'a canary visitor stays on the canary (cookie)', {
       fields: {
@@ -257,7 +274,7 @@ const service = object('how the Services and the route are generated', {
   delegation: notApplicable('boolean', 'Istio delegation'),
   meshName: notApplicable('string', 'App Mesh only'),
   backends: notApplicable('array', 'App Mesh only'),
-  apex: customMetadata('the route'),
+  apex: customMetadata('the route', ['gatewayapi', 'kubernetes', 'traefik']),
   primary: customMetadata('the primary Service'),
   canary: customMetadata('the canary Service'),
   unmanagedMetadata: supported(
@@ -288,7 +305,16 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
   suspend: supported('boolean', 'no runs until unset'),
   revertOnDeletion: notSupported('boolean', 'deleting a Canary from git does nothing to the cluster yet'),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
-  ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
+  ingressRef: routed('object', 'the Ingress in the repository that the canary Ingress is made from', {
+    routers: INGRESS_ROUTERS,
+    fields: {
+      apiVersion: routed('string', 'networking.k8s.io/v1 (read as v1 whatever it says, as in Flagger)', {
+        routers: INGRESS_ROUTERS,
+      }),
+      kind: routed('string', 'Ingress', { routers: INGRESS_ROUTERS }),
+      name: routed('string', "name of the Ingress, in the Canary's namespace", { routers: INGRESS_ROUTERS }),
+    },
+  }),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),
   upstreamRef: notApplicable('object', 'the Gloo router; no Gloo router yet'),
 });
@@ -334,6 +360,20 @@ export const canaryFieldTrees = {
   'flagger.app/v1beta1': documentNode(['analysis', 'canaryAnalysis']),
   'flagger.app/v1alpha3': documentNode(['canaryAnalysis']),
 } as const;
+
+/**
+ * Whether `router` acts on the field at `path` (every node on the way supported and read by it). What it
+ * does not act on is warned of as ignored, and the normalizer leaves it out, so that "ignored" is true.
+ */
+export function readsField(tree: FieldNode, path: readonly string[], router: RouterName): boolean {
+  let node: FieldNode | undefined = tree;
+  for (const key of path) {
+    node = node.fields?.[key];
+    if (!node || node.support !== 'supported' || (node.routers && !node.routers.includes(router)))
+      return false;
+  }
+  return true;
+}
 
 export interface FieldWarning {
   field: string;

@@ -127,16 +127,37 @@ describe('the classification of Flagger Canary fields', () => {
   });
 
   it.each([
-    ['spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
-    ['spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }],
-    ['spec.service.hosts', ['app.example.com']],
-    ['spec.analysis.stepWeightPromotion', 20],
-  ])('says %s has no effect with provider kubernetes', (path, value) => {
+    ['spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }], 'gatewayapi, nginx'],
+    ['spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }, 'gatewayapi'],
+    ['spec.service.hosts', ['app.example.com'], 'gatewayapi'],
+    ['spec.analysis.stepWeightPromotion', 20, 'gatewayapi, nginx, traefik, skipper'],
+  ])('says %s has no effect with provider kubernetes', (path, value, readers) => {
     const document = canaryWith(path, value, 'kubernetes');
 
     expect(warningsOf(document)).toEqual(
       expect.arrayContaining([
-        `${path}: has no effect with provider kubernetes (read by gatewayapi); ignored`,
+        `${path}: has no effect with provider kubernetes (read by ${readers}); ignored`,
+      ]),
+    );
+  });
+
+  it.each([
+    ['traefik', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['skipper', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['traefik', 'spec.analysis.mirror', true],
+    ['nginx', 'spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }],
+    [
+      'gatewayapi:v1',
+      'spec.ingressRef',
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+    ],
+  ])('says with provider %s that %s has no effect', (provider, path, value) => {
+    const document = canaryWith(path, value, provider);
+    const router = provider.split(':')[0] ?? provider;
+
+    expect(warningsOf(document)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(`^${path}: has no effect with provider ${router} \\(read by`),
       ]),
     );
   });
