@@ -38,6 +38,10 @@ export const routerNames = [
   'istio',
   'smi',
   'contour',
+  // The ingress routers: an NGINX canary Ingress, a Traefik TraefikService, Skipper Ingress backend weights.
+  'nginx',
+  'traefik',
+  'skipper',
 ] as const;
 export type RouterName = (typeof routerNames)[number];
 
@@ -161,6 +165,8 @@ export interface CanarySpec {
   providerVersion?: string;
   /** `spec.metricsServer`: the Prometheus of this Canary's built-in metrics, over --metrics-server. */
   metricsServer?: string;
+  /** `spec.ingressRef`: the Ingress in the repository that the nginx and skipper routers copy. */
+  ingressRef?: { name: string };
   service: {
     /** The port the route sends to; absent: the target's first port. */
     port?: number;

@@ -26,6 +26,7 @@ export interface LoadedCommit {
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */
 const nothing: ParsedFile = Object.freeze({
   services: [],
+  ingresses: [],
   canaries: [],
   canaryChecks: [],
   metricTemplates: [],
@@ -125,6 +126,7 @@ export class ManifestLoader {
     const parsed = parseManifestFile(path, await this.repo.readBlob(oid), this.options);
     const empty =
       parsed.services.length +
+        parsed.ingresses.length +
         parsed.canaries.length +
         parsed.metricTemplates.length +
         parsed.errors.length +

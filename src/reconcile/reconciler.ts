@@ -462,6 +462,7 @@ export class Reconciler {
       canary,
       target,
       targetFile,
+      references: resolved.references,
       previous,
       analysis,
       live,

@@ -35,6 +35,12 @@ const GATEWAY: readonly RouterName[] = ['gatewayapi'];
 const MESH: readonly RouterName[] = ['istio', 'smi', 'contour'];
 const ISTIO_CONTOUR: readonly RouterName[] = ['istio', 'contour'];
 const ISTIO: readonly RouterName[] = ['istio'];
+/** The routers that copy the Canary's `ingressRef` Ingress (read from the repository). */
+export const INGRESS_ROUTERS: readonly RouterName[] = ['nginx', 'skipper'];
+/** The routers whose route carries a weight for each side (gradual promotion needs one). */
+const WEIGHTED: readonly RouterName[] = [...GATEWAY, ...MESH, 'nginx', 'traefik', 'skipper'];
+/** The routers that can send a request to the canary by what it carries (A/B). */
+const MATCHING: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR, 'nginx'];
 
 const supported = (type: FieldType, note: string, more: Partial<FieldNode> = {}): FieldNode => ({
   type,
@@ -61,16 +67,19 @@ const list = (note: string, items: FieldNode, more: Partial<FieldNode> = {}) =>
 const stringMap = (note: string, more: Partial<FieldNode> = {}) =>
   supported('map', note, { values: supported('string', ''), ...more });
 
-const customMetadata = (who: string) =>
-  routed('object', `labels and annotations added to ${who}`, {
-    routers: ['gatewayapi', 'kubernetes', ...MESH],
+const customMetadata = (who: string, routers?: readonly RouterName[]) =>
+  supported('object', `labels and annotations added to ${who}`, {
+    ...(routers ? { routers } : {}),
     fields: {
-      labels: stringMap('added to the labels', { routers: ['gatewayapi', 'kubernetes', ...MESH] }),
-      annotations: stringMap('added to the annotations', { routers: ['gatewayapi', 'kubernetes', ...MESH] }),
+      labels: stringMap('added to the labels', routers ? { routers } : {}),
+      annotations: stringMap('added to the annotations', routers ? { routers } : {}),
     },
   });
 
-/** Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. */
+/**
+ * Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. `routers` read the match
+ * (NGINX reads the canary matches to refuse what its annotations cannot say, rather than ignore it).
+ */
 const stringMatch = (note: string, routers: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR]) =>
   routed('object', note, {
     routers,
@@ -93,17 +102,24 @@ const stringMatch = (note: string, routers: readonly RouterName[] = [...GATEWAY,
 const istioMatch = (type: FieldType, note: string, more: Partial<FieldNode> = {}) =>
   routed(type, `${note} (Istio only)`, { routers: ISTIO, ...more });
 
-const matchFields = (at: string): Record<string, FieldNode> => ({
+const matchFields = (
+  at: string,
+  routers: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR],
+): Record<string, FieldNode> => ({
   headers: routed('map', `header matches of the ${at} rule`, {
-    routers: [...GATEWAY, ...ISTIO_CONTOUR],
-    values: stringMatch('one header'),
+    routers,
+    values: stringMatch('one header', routers),
   }),
   queryParams: routed('map', `query parameter matches of the ${at} rule`, {
-    routers: [...GATEWAY, ...ISTIO_CONTOUR],
-    values: stringMatch('one query parameter'),
+    routers,
+    values: stringMatch('one query parameter', routers),
   }),
-  uri: stringMatch(`path match of the ${at} rule`),
-  method: stringMatch('method match (gatewayapi: exact only)', [...GATEWAY, ...ISTIO]),
+  uri: stringMatch(`path match of the ${at} rule`, routers),
+  // Contour has no method condition (refused by its router); NGINX reads it only to refuse it too.
+  method: stringMatch(
+    'method match (gatewayapi: exact only)',
+    routers.filter((r) => r !== 'contour'),
+  ),
   name: istioMatch('string', 'a name for the match'),
   authority: stringMatch('authority (Host) match (Istio only)', ISTIO),
   scheme: stringMatch('scheme match (Istio only)', ISTIO),
@@ -183,7 +199,7 @@ const analysisNode = (note: string) =>
     stepWeight: supported('integer', 'weight added per step (above 100 is 100)'),
     stepWeights: list('the weights of the steps (above 100 is 100)', supported('integer', '')),
     stepWeightPromotion: routed('integer', 'weight given back to primary per step of the promotion', {
-      routers: [...GATEWAY, ...MESH],
+      routers: WEIGHTED,
     }),
     iterations: supported(
       'integer',
@@ -191,8 +207,8 @@ const analysisNode = (note: string) =>
     ),
     match: list(
       'A/B: requests matching any entry go to the canary',
-      object('one match', matchFields('canary'), { routers: [...GATEWAY, ...ISTIO_CONTOUR] }),
-      { routers: [...GATEWAY, ...ISTIO_CONTOUR] },
+      object('one match', matchFields('canary', MATCHING), { routers: MATCHING }),
+      { routers: MATCHING },
     ),
     sessionAffinity: affinity('object', 'a canary visitor stays on the canary (cookie)', {
       fields: {
@@ -432,7 +448,7 @@ const service = object('how the Services and the route are generated', {
   delegation: meshService.delegation,
   meshName: notApplicable('string', 'App Mesh only'),
   backends: notApplicable('array', 'App Mesh only'),
-  apex: customMetadata('the route'),
+  apex: customMetadata('the route', ['gatewayapi', 'kubernetes', ...MESH, 'traefik']),
   primary: customMetadata('the primary Service'),
   canary: customMetadata('the canary Service'),
   unmanagedMetadata: supported(
@@ -466,7 +482,16 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
     'deleting the Canary from git deletes what gitcanary generated for it',
   ),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
-  ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
+  ingressRef: routed('object', 'the Ingress in the repository that the canary Ingress is made from', {
+    routers: INGRESS_ROUTERS,
+    fields: {
+      apiVersion: routed('string', 'networking.k8s.io/v1 (read as v1 whatever it says, as in Flagger)', {
+        routers: INGRESS_ROUTERS,
+      }),
+      kind: routed('string', 'Ingress', { routers: INGRESS_ROUTERS }),
+      name: routed('string', "name of the Ingress, in the Canary's namespace", { routers: INGRESS_ROUTERS }),
+    },
+  }),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),
   upstreamRef: notApplicable('object', 'the Gloo router; no Gloo router yet'),
 });
@@ -512,6 +537,20 @@ export const canaryFieldTrees = {
   'flagger.app/v1beta1': documentNode(['analysis', 'canaryAnalysis']),
   'flagger.app/v1alpha3': documentNode(['canaryAnalysis']),
 } as const;
+
+/**
+ * Whether `router` acts on the field at `path` (every node on the way supported and read by it). What it
+ * does not act on is warned of as ignored, and the normalizer leaves it out, so that "ignored" is true.
+ */
+export function readsField(tree: FieldNode, path: readonly string[], router: RouterName): boolean {
+  let node: FieldNode | undefined = tree;
+  for (const key of path) {
+    node = node.fields?.[key];
+    if (!node || node.support !== 'supported' || (node.routers && !node.routers.includes(router)))
+      return false;
+  }
+  return true;
+}
 
 export interface FieldWarning {
   field: string;

@@ -1,6 +1,6 @@
 // The shape of a Canary document in each accepted apiVersion. These schemas check types and ranges field by
 // field; rules that relate fields (stepWeight vs maxWeight, …) and defaults live in normalize-canary.ts.
-// Fields that do nothing here (autoscalerRef, ingressRef, …) are not read: canary-fields.ts classifies them
+// Fields that do nothing here (autoscalerRef, routeRef, …) are not read: canary-fields.ts classifies them
 // and warns. A YAML `null` is taken as "not set", as Kubernetes does.
 import { z } from 'zod';
 import type { RouterName } from '../model.js';
@@ -60,6 +60,9 @@ export const PROVIDER_ROUTERS: Readonly<Record<string, { router: RouterName; ver
   'gatewayapi:v1': { router: 'gatewayapi', version: 'v1' },
   'gatewayapi:v1beta1': { router: 'gatewayapi', version: 'v1beta1' },
   ...MESH_PROVIDER_ROUTERS,
+  nginx: { router: 'nginx' },
+  traefik: { router: 'traefik' },
+  skipper: { router: 'skipper' },
 };
 export const ACCEPTED_PROVIDERS = Object.keys(PROVIDER_ROUTERS);
 
@@ -260,6 +263,14 @@ const commonSpecFields = {
   suspend: z.boolean().nullish(),
   revertOnDeletion: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),
+  // Flagger reads the Ingress as networking.k8s.io/v1 whatever apiVersion says, and so does gitcanary.
+  ingressRef: z
+    .object({
+      apiVersion: z.string().nullish(),
+      kind: z.literal('Ingress', { error: 'must be Ingress' }).nullish(),
+      name: Name,
+    })
+    .nullish(),
 };
 
 export const GitcanaryCanaryV1alpha1 = z.object({

@@ -14,7 +14,7 @@ import type {
   StringMatch,
 } from '../model.js';
 import { routerOf } from '../routers/router-registry.js';
-import { canaryFieldTrees, classifyFields } from './canary-fields.js';
+import { canaryFieldTrees, classifyFields, readsField } from './canary-fields.js';
 import {
   ACCEPTED_PROVIDERS,
   CanaryDocument,
@@ -101,6 +101,12 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     provider &&
     normalizeAnalysis(analysisSpec, analysisField, apiVersion, provider, issues, warnings);
   const service = readService(spec.service ?? {}, spec.targetRef.name, issues);
+  const ingressRef =
+    spec.ingressRef &&
+    provider &&
+    readsField(canaryFieldTrees[apiVersion], ['spec', 'ingressRef'], provider.router)
+      ? { name: spec.ingressRef.name }
+      : undefined;
   if (spec.metricsServer != null && !isHttpUrl(spec.metricsServer)) {
     issues.push({ field: 'spec.metricsServer', message: 'must be an absolute http:// or https:// URL' });
   }
@@ -115,6 +121,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     provider: provider.router,
     ...(provider.version ? { providerVersion: provider.version } : {}),
     ...(spec.metricsServer != null ? { metricsServer: spec.metricsServer } : {}),
+    ...(ingressRef ? { ingressRef } : {}),
     service,
     analysis,
     skipAnalysis: spec.skipAnalysis ?? false,
@@ -255,10 +262,16 @@ function normalizeAnalysis(
   if (mirrorWeight !== undefined && !spec.mirror) {
     warnings.push({ field: `${at}.mirrorWeight`, message: 'has no effect without mirror: true' });
   }
-  const stepWeightPromotion = clamp(positive(spec.stepWeightPromotion));
+  // What the router in effect does not act on was warned of as ignored; leaving it out makes that true (an
+  // A/B match with a router that cannot match would otherwise send every request to the canary).
+  const tree = canaryFieldTrees[apiVersion as keyof typeof canaryFieldTrees];
+  const reads = (field: string) => readsField(tree, [...at.split('.'), field], provider.router);
+  const stepWeightPromotion = reads('stepWeightPromotion')
+    ? clamp(positive(spec.stepWeightPromotion))
+    : undefined;
   if (issues.length > before || interval === undefined) return undefined;
 
-  const affinity = spec.sessionAffinity ?? undefined;
+  const affinity = reads('sessionAffinity') ? (spec.sessionAffinity ?? undefined) : undefined;
   return {
     intervalSeconds: interval,
     threshold: spec.threshold || DEFAULT_THRESHOLD,
@@ -267,8 +280,8 @@ function normalizeAnalysis(
     ...(stepWeights !== undefined ? { stepWeights } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
     ...(stepWeightPromotion !== undefined ? { stepWeightPromotion } : {}),
-    match: (spec.match ?? []).map(readMatch),
-    mirror: spec.mirror ?? false,
+    match: reads('match') ? (spec.match ?? []).map(readMatch) : [],
+    mirror: reads('mirror') ? (spec.mirror ?? false) : false,
     ...(mirrorWeight !== undefined ? { mirrorWeight } : {}),
     ...(affinity
       ? {

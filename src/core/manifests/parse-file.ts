@@ -1,5 +1,5 @@
-// Reads one file of the repository (path and text in, data out; no I/O) into the Services, Canaries and
-// MetricTemplates it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
+// Reads one file of the repository (path and text in, data out; no I/O) into the Services, Canaries,
+// MetricTemplates and Ingresses (which a Canary's ingressRef may name) it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
 import { loadAll, YAMLException } from 'js-yaml';
@@ -12,6 +12,7 @@ import { normalizeCanary } from './normalize-canary.js';
 import { isRecord } from './is-record.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
+import { INGRESS_API_VERSION } from '../routers/ingress-copy.js';
 import { withOwnStrings } from '../own-strings.js';
 import {
   isMetricTemplateApiVersion,
@@ -25,8 +26,13 @@ import {
   type AlertProviderManifest,
 } from '../alerts/alert-provider.js';
 
+/** An Ingress as written, with where it came from (the same shape as a Service's). */
+export type IngressManifest = ServiceManifest;
+
 export interface ParsedFile {
   services: ServiceManifest[];
+  /** Read only as the source of a Canary's `ingressRef`; gitcanary never writes them. */
+  ingresses: IngressManifest[];
   canaries: CanarySpec[];
   /** The parsed `analysis.metrics` / `webhooks` of each Canary above, found by its source. */
   canaryChecks: { source: SourceRef; checks: CanaryChecks }[];
@@ -64,6 +70,7 @@ export function isManifestPath(path: string): boolean {
 export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
   const parsed: ParsedFile = {
     services: [],
+    ingresses: [],
     canaries: [],
     canaryChecks: [],
     metricTemplates: [],
@@ -89,6 +96,11 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       const result = parseService(withOwnStrings(document), source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.services.push(result);
+    } else if (apiVersion === INGRESS_API_VERSION && kind === 'Ingress') {
+      // Kept as written and checked only if a Canary names it (ingress-ref.ts): an Ingress no Canary uses is
+      // none of gitcanary's business, like a Deployment.
+      const ingress = ingressOf(withOwnStrings(document), source, options.defaultNamespace);
+      if (ingress) parsed.ingresses.push(ingress);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
       const own = withOwnStrings(document);
       const result = normalizeCanary(own, {
@@ -154,6 +166,22 @@ export function parseManifestFile(path: string, content: string, options: ParseM
   parsed.errors = withFieldLines(parsed.errors, content);
   parsed.warnings = withFieldLines(parsed.warnings, content);
   return parsed;
+}
+
+function ingressOf(
+  document: Record<string, unknown>,
+  source: SourceRef,
+  defaultNamespace: string,
+): IngressManifest | undefined {
+  const metadata = isRecord(document.metadata) ? document.metadata : {};
+  const { name, namespace } = metadata;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return {
+    source,
+    namespace: typeof namespace === 'string' && namespace !== '' ? namespace : defaultNamespace,
+    name,
+    object: document as KubeObject,
+  };
 }
 
 function parseService(

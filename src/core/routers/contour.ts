@@ -74,13 +74,6 @@ function check(canary: CanarySpec, analysisField: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
   canary.service.match.forEach((m, i) => checkMatch(m, `spec.service.match[${i}]`, issues));
   canary.analysis.match.forEach((m, i) => checkMatch(m, `${analysisField}.match[${i}]`, issues));
-  if (canary.analysis.mirror) {
-    issues.push({
-      field: `${analysisField}.mirror`,
-      message:
-        "the Contour router does not mirror requests; remove mirror (Flagger's Contour router ignores it and repeats its mirror step forever)",
-    });
-  }
   const retryOn = canary.service.retries?.retryOn;
   const unknown = retryOnList(retryOn).filter((v) => !(CONTOUR_RETRY_ON as readonly string[]).includes(v));
   if (unknown.length > 0) {

@@ -2,9 +2,8 @@
 // the apex that splits the requests for the apex (or the first of service.hosts) between `<target>-canary` and
 // `<target>-primary`, in the version the provider names, as Flagger's SMI routers write it: the canary backend
 // first, and in v1alpha1 the weights as quantities ("90", as Kubernetes writes a whole number). A TrafficSplit
-// routes by weight only: an A/B match or a mirror cannot be expressed, and such a Canary is refused.
+// routes by weight only: an A/B match or a mirror is warned of and ignored.
 import type { CanarySpec, KubeObject } from '../model.js';
-import type { FieldIssue } from '../manifests/field-issue.js';
 import { canaryServiceName, generatedLabels, primaryName } from '../generated-objects.js';
 import { metadataOf } from '../generated-metadata.js';
 import type { RouteInput, RouteReadiness, RouteRef, Router } from './router.js';
@@ -15,7 +14,9 @@ const DEFAULT_VERSION = 'v1alpha1';
 export const smiRouter: Router = {
   name: 'smi',
   shiftsTraffic: true,
-  check,
+  // A/B matches and mirroring, which a TrafficSplit cannot express, are warned of and left out when the
+  // Canary is read (the field tree lists no SMI reader for them): nothing is left to refuse.
+  check: () => [],
   routes: (input) => [trafficSplit(input)],
   routeRefs: (canary) => [routeRef(canary)],
   readiness,
@@ -45,26 +46,6 @@ function routeRef(canary: CanarySpec): RouteRef {
     namespace: canary.namespace,
     name: canary.service.apexName,
   };
-}
-
-function check(canary: CanarySpec, analysisField: string): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  if (canary.analysis.match.length > 0) {
-    // Flagger's SMI routers ignore the match and send every request to the canary; refusing is kinder.
-    issues.push({
-      field: `${analysisField}.match`,
-      message:
-        'an SMI TrafficSplit splits by weight only and cannot send matched requests to the canary; use provider istio or gatewayapi for A/B testing',
-    });
-  }
-  if (canary.analysis.mirror) {
-    issues.push({
-      field: `${analysisField}.mirror`,
-      message:
-        'an SMI TrafficSplit cannot mirror requests; remove mirror (Flagger would repeat its mirror step forever)',
-    });
-  }
-  return issues;
 }
 
 function trafficSplit({ canary, traffic }: RouteInput): KubeObject {

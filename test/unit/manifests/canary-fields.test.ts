@@ -132,17 +132,38 @@ describe('the classification of Flagger Canary fields', () => {
     [
       'spec.analysis.match',
       [{ headers: { 'x-canary': { exact: 'insider' } } }],
-      'gatewayapi, istio, contour',
+      'gatewayapi, istio, contour, nginx',
     ],
     ['spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }, 'gatewayapi, istio'],
     ['spec.service.hosts', ['app.example.com'], 'gatewayapi, istio, smi'],
-    ['spec.analysis.stepWeightPromotion', 20, 'gatewayapi, istio, smi, contour'],
+    ['spec.analysis.stepWeightPromotion', 20, 'gatewayapi, istio, smi, contour, nginx, traefik, skipper'],
   ])('says %s has no effect with provider kubernetes', (path, value, readers) => {
     const document = canaryWith(path, value, 'kubernetes');
 
     expect(warningsOf(document)).toEqual(
       expect.arrayContaining([
         `${path}: has no effect with provider kubernetes (read by ${readers}); ignored`,
+      ]),
+    );
+  });
+
+  it.each([
+    ['traefik', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['skipper', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['traefik', 'spec.analysis.mirror', true],
+    ['nginx', 'spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }],
+    [
+      'gatewayapi:v1',
+      'spec.ingressRef',
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+    ],
+  ])('says with provider %s that %s has no effect', (provider, path, value) => {
+    const document = canaryWith(path, value, provider);
+    const router = provider.split(':')[0] ?? provider;
+
+    expect(warningsOf(document)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(`^${path}: has no effect with provider ${router} \\(read by`),
       ]),
     );
   });

@@ -222,9 +222,24 @@ describe('what each mesh router reads', () => {
       'linkerd',
       { iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
       'spec.analysis.match',
+      'smi',
     ],
-    ['smi:v1alpha3', { mirror: true }, 'spec.analysis.mirror'],
-    ['contour', { mirror: true }, 'spec.analysis.mirror'],
+    ['smi:v1alpha3', { mirror: true }, 'spec.analysis.mirror', 'smi'],
+    ['contour', { mirror: true }, 'spec.analysis.mirror', 'contour'],
+  ])(
+    'with provider %s, warns of what the router cannot express and leaves it out: %j',
+    (provider, analysis, field, router) => {
+      const { canary, errors, warnings } = read(document(provider, {}, analysis));
+
+      expect(errors).toEqual([]);
+      expect(warnings.filter((w) => !/^spec\.analysis\.(stepWeight|maxWeight): /.test(w))).toEqual([
+        expect.stringMatching(`^${field}: has no effect with provider ${router} `),
+      ]);
+      expect(canary?.analysis).toMatchObject({ match: [], mirror: false });
+    },
+  );
+
+  it.each([
     ['contour', { iterations: 2, match: [{ method: { exact: 'POST' } }] }, 'spec.analysis.match[0].method'],
   ])('refuses with provider %s what it cannot express: %j', (provider, analysis, field) => {
     const errors = read(document(provider, {}, analysis)).errors;

@@ -176,11 +176,6 @@ describe('the Contour router', () => {
         'spec.service.match[0].uri',
       ],
       [
-        'mirroring',
-        { analysis: anAnalysis({ stepWeight: 10, maxWeight: 50, mirror: true }) },
-        'spec.analysis.mirror',
-      ],
-      [
         'a retry condition Contour does not know',
         { service: aService({ retries: { attempts: 2, retryOn: '5xx,retriable-status-codes,bogus' } }) },
         'spec.service.retries.retryOn',

@@ -6,6 +6,7 @@ import type { CanarySpec, KubeObject } from '../../../../src/core/model.js';
 import { routerOf, routerOwning } from '../../../../src/core/routers/router-registry.js';
 import type { Traffic } from '../../../../src/core/routers/router.js';
 import { aCanary, anAnalysis, aService, aTarget } from '../builders.js';
+import { anIngress, anIngressCanary } from './ingress-fixtures.js';
 
 const services = { primary: 'podinfo-primary', canary: 'podinfo-canary' };
 const ab = anAnalysis({ match: [{ headers: { 'x-user': { exact: 'test' } } }] });
@@ -19,6 +20,10 @@ const cases: [string, CanarySpec, Partial<Traffic>][] = [
   ['smi v1alpha3', aCanary({ provider: 'smi', providerVersion: 'v1alpha3', service: aService() }), {}],
   ['contour', aCanary({ provider: 'contour', service: aService() }), {}],
   ['contour A/B', aCanary({ provider: 'contour', service: aService(), analysis: ab }), {}],
+  ['nginx', anIngressCanary('nginx'), {}],
+  ['nginx A/B', anIngressCanary('nginx', { match: [{ headers: { 'x-user': { exact: 'test' } } }] }), {}],
+  ['traefik', aCanary({ provider: 'traefik', service: aService() }), {}],
+  ['skipper', anIngressCanary('skipper'), {}],
 ];
 
 function routes(canary: CanarySpec, traffic: Partial<Traffic>): KubeObject[] {
@@ -26,6 +31,7 @@ function routes(canary: CanarySpec, traffic: Partial<Traffic>): KubeObject[] {
     canary,
     target: aTarget().object,
     traffic: { weight: 30, mirrored: false, ...traffic },
+    references: { ingress: anIngress({ 'zalando.org/skipper-predicate': 'Host("app")' }) },
   });
 }
 
@@ -67,12 +73,13 @@ describe('a route read back without its Canary', () => {
     ]);
   });
 
-  it('is owned by no router when no router writes its kind', () => {
+  it('is owned by no router when no router writes it (the Ingress a canary Ingress is made from, too)', () => {
     const objects: KubeObject[] = [
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
       { apiVersion: 'example.com/v1', kind: 'VirtualService', metadata: { name: 'x' } },
+      anIngress(),
     ];
 
-    expect(objects.map((o) => routerOwning(o))).toEqual([undefined, undefined]);
+    expect(objects.map((o) => routerOwning(o))).toEqual([undefined, undefined, undefined]);
   });
 });

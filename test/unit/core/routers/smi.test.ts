@@ -73,24 +73,6 @@ describe('the SMI router', () => {
   });
 
   describe('check', () => {
-    it('refuses an A/B match, which a TrafficSplit cannot express (Flagger would send everything to the canary)', () => {
-      const canary = smiCanary('v1alpha1', {
-        analysis: anAnalysis({ iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
-      });
-
-      expect(smiRouter.check(canary, 'spec.analysis')).toMatchObject([{ field: 'spec.analysis.match' }]);
-    });
-
-    it('refuses mirroring (Flagger would repeat its mirror step forever)', () => {
-      const canary = smiCanary('v1alpha3', {
-        analysis: anAnalysis({ stepWeight: 10, maxWeight: 50, mirror: true }),
-      });
-
-      expect(smiRouter.check(canary, 'spec.canaryAnalysis')).toMatchObject([
-        { field: 'spec.canaryAnalysis.mirror' },
-      ]);
-    });
-
     it('accepts a weighted or blue/green Canary', () => {
       expect(smiRouter.check(smiCanary('v1alpha1'), 'spec.analysis')).toEqual([]);
       expect(
