@@ -244,3 +244,64 @@ describe('an A/B release through the nginx router', () => {
     expect(await annotations()).toBe('canary-weight=0 canary=true');
   });
 });
+
+describe.each(routers)('a $provider Canary deleted from git mid-release', (router) => {
+  it('leaves its route at rest in the cluster (all to the primary), committed once', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns, router.provider, weighted),
+        'apps/podinfo/ingress.yaml': ingress(ns),
+      }),
+      { analyze: stubAnalysis({ now: false }) },
+    );
+    const routing = async () => router.routing(await readRoute(s, router.route));
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'green',
+    );
+    await s.reconcile(1);
+    await s.reconcile(2);
+    expect(await routing()).toBe(router.at10);
+
+    await s.human.deleteAndPush(['apps/podinfo/canary.yaml'], 'drop the canary');
+    await s.reconcile(3);
+    const after = await s.reconcile(4);
+
+    expect((await s.human.log())[0]).toBe('podinfo: canary removed, traffic to primary');
+    expect(await routing()).toBe(router.atRest);
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-blue']);
+    expect(after.commits).toEqual([]);
+  });
+});
+
+describe('an nginx A/B Canary deleted from git mid-run', () => {
+  it('leaves no canary-by-header or canary-by-cookie on the live canary Ingress', async () => {
+    const ab =
+      '    iterations: 2\n    match:\n      - headers: { x-canary: { exact: insider } }\n      - headers: { cookie: { exact: canary } }';
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns, 'nginx', ab),
+        'apps/podinfo/ingress.yaml': ingress(ns),
+      }),
+      { analyze: stubAnalysis({ now: false }) },
+    );
+    const annotations = async () =>
+      annotationsWith(await readRoute(s, routers[0]!.route), 'nginx.ingress.kubernetes.io/');
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'green',
+    );
+    await s.reconcile(1);
+    await s.reconcile(2);
+    expect(await annotations()).toContain('canary-by-header=x-canary');
+
+    await s.human.deleteAndPush(['apps/podinfo/canary.yaml'], 'drop the canary');
+    await s.reconcile(3);
+
+    expect(await annotations()).toBe('canary-weight=0 canary=true');
+  });
+});

@@ -295,3 +295,33 @@ spec:
     },
   );
 });
+
+describe.each(cases)('a provider $provider Canary deleted from git mid-release', (c) => {
+  it('leaves its routes sending everything to the primary, as committed, once', async () => {
+    const s = await setup(
+      (ns) => ({
+        'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+        'apps/podinfo/canary.yaml': canary(ns, c),
+      }),
+      { analyze: () => Promise.resolve({ checks: [], gates: {} }) },
+    );
+    const weights = async () => c.weights(await Promise.all((await committedRoutes(s)).map(live)));
+    await s.reconcile(0);
+    await s.human.commitAndPush(
+      { 'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')) },
+      'release green',
+    );
+    await s.reconcile(1);
+    await s.reconcile(2);
+    expect(await weights()).toEqual([90, 10]);
+
+    await s.human.deleteAndPush(['apps/podinfo/canary.yaml'], 'drop the canary');
+    await s.reconcile(3);
+    const after = await s.reconcile(4);
+
+    expect((await s.human.log())[0]).toBe('podinfo: canary removed, traffic to primary');
+    expect(c.weights(await expectStoredAsCommitted(s, c))).toEqual([100, 0]);
+    expect(await selectors(s.ns)).toEqual(['podinfo-blue', 'podinfo-blue']);
+    expect(after.commits).toEqual([]);
+  });
+});
