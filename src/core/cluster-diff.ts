@@ -4,6 +4,7 @@
 import jsonPatch from 'fast-json-patch';
 import type { KubeObject } from './model.js';
 import { normalizedServiceSpec } from './service-spec.js';
+import { ownedAnnotationPrefixes } from './routers/router-registry.js';
 
 export type PatchOperation = jsonPatch.Operation;
 
@@ -17,7 +18,7 @@ export interface ObjectDiff {
 
 export function diffObject(desired: KubeObject, live: KubeObject | undefined): ObjectDiff {
   if (!live) return { object: desired, action: 'create', patch: [] };
-  const want = normalize(desired, desired);
+  const want = normalize(desired, desired, live);
   const have = normalize(live, desired);
   const patch = jsonPatch.compare(have, want);
   return { object: desired, action: patch.length === 0 ? 'unchanged' : 'update', patch };
@@ -27,12 +28,17 @@ type Json = Record<string, unknown>;
 
 /**
  * Labels and annotations are compared only on the keys we set: other tools may add their own, and a
- * server-side apply leaves those alone, so they must not count as drift.
+ * server-side apply leaves those alone, so they must not count as drift. The exception is an annotation a
+ * router alone sets and drops with the step (NGINX's canary-by-header after an A/B run): found live and not
+ * wanted, it is drift, and the apply (which no longer sets it) removes it.
  */
-function normalize(object: KubeObject, desired: KubeObject): Json {
-  const pick = (values: Record<string, string> | undefined, keys: Record<string, string> | undefined) => {
+function normalize(object: KubeObject, desired: KubeObject, live: KubeObject = object): Json {
+  const owned = Object.keys(live.metadata.annotations ?? {}).filter((key) =>
+    ownedAnnotationPrefixes.some((prefix) => key.startsWith(prefix)),
+  );
+  const pick = (values: Record<string, string> | undefined, keys: readonly string[]) => {
     const picked: Record<string, string> = {};
-    for (const key of Object.keys(keys ?? {})) {
+    for (const key of keys) {
       const value = values?.[key];
       if (value !== undefined) picked[key] = value;
     }
@@ -44,8 +50,10 @@ function normalize(object: KubeObject, desired: KubeObject): Json {
     metadata: {
       name: object.metadata.name,
       namespace: object.metadata.namespace,
-      labels: pick(object.metadata.labels, desired.metadata.labels),
-      annotations: pick(object.metadata.annotations, desired.metadata.annotations),
+      labels: pick(object.metadata.labels, Object.keys(desired.metadata.labels ?? {})),
+      annotations: pick(object.metadata.annotations, [
+        ...new Set([...Object.keys(desired.metadata.annotations ?? {}), ...owned]),
+      ]),
     },
     spec: normalizeSpec(object),
   };

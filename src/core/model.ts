@@ -31,7 +31,18 @@ export interface ServiceManifest {
 }
 
 /** The routers gitcanary has: what generates the objects that split traffic for a Canary. */
-export const routerNames = ['kubernetes', 'gatewayapi'] as const;
+export const routerNames = [
+  'kubernetes',
+  'gatewayapi',
+  // The mesh routers: Istio VirtualService, SMI TrafficSplit (linkerd, osm, smi:*), Contour HTTPProxy.
+  'istio',
+  'smi',
+  'contour',
+  // The ingress routers: an NGINX canary Ingress, a Traefik TraefikService, Skipper Ingress backend weights.
+  'nginx',
+  'traefik',
+  'skipper',
+] as const;
 export type RouterName = (typeof routerNames)[number];
 
 /** A parent of a Gateway API route: a Gateway, or a Service for GAMMA (mesh) routing. */
@@ -59,6 +70,28 @@ export interface RequestMatch {
   method?: StringMatch;
   headers?: Record<string, StringMatch>;
   queryParams?: Record<string, StringMatch>;
+  /** Istio's other match conditions, written into a VirtualService as they are (istio only). */
+  istio?: IstioMatchConditions;
+}
+
+/** The conditions of an Istio HTTPMatchRequest that no other router has. */
+export interface IstioMatchConditions {
+  name?: string;
+  authority?: StringMatch;
+  scheme?: StringMatch;
+  port?: number;
+  sourceLabels?: Record<string, string>;
+  sourceNamespace?: string;
+  gateways?: string[];
+  withoutHeaders?: Record<string, StringMatch>;
+  ignoreUriCase?: boolean;
+}
+
+/** `service.retries` (Istio's HTTPRetry): Istio and Contour routes retry with it. */
+export interface RetryPolicy {
+  attempts: number;
+  perTryTimeout?: string;
+  retryOn?: string;
 }
 
 export interface HeaderOperations {
@@ -132,6 +165,8 @@ export interface CanarySpec {
   providerVersion?: string;
   /** `spec.metricsServer`: the Prometheus of this Canary's built-in metrics, over --metrics-server. */
   metricsServer?: string;
+  /** `spec.ingressRef`: the Ingress in the repository that the nginx and skipper routers copy. */
+  ingressRef?: { name: string };
   service: {
     /** The port the route sends to; absent: the target's first port. */
     port?: number;
@@ -146,6 +181,17 @@ export interface CanarySpec {
     headers?: { request?: HeaderOperations; response?: HeaderOperations };
     mirror: MirrorTarget[];
     trafficDistribution?: string;
+    /** Istio: the gateways of the VirtualService (none: the mesh). */
+    gateways?: string[];
+    /** Istio: the VirtualService is a delegate (no hosts, no gateways). */
+    delegation?: boolean;
+    /** Istio: a route bound to a gateway (or delegated) names service.port in its destinations, as Flagger. */
+    portDiscovery?: boolean;
+    retries?: RetryPolicy;
+    /** Istio's CorsPolicy, as written (only the fields Flagger's schema has). */
+    corsPolicy?: Record<string, unknown>;
+    /** Istio's TrafficPolicy of both DestinationRules, as written (only the fields Flagger's schema has). */
+    trafficPolicy?: Record<string, unknown>;
     apex: CustomMetadata;
     primary: CustomMetadata;
     canary: CustomMetadata;

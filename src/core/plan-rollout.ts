@@ -14,6 +14,7 @@ import { findHandEdit, specChecksum } from './hand-edits.js';
 import { hasExternalIPs } from './service-spec.js';
 import { decide } from './rollout-transitions.js';
 import { routerOf } from './routers/router-registry.js';
+import type { RouteReferences } from './routers/router.js';
 import { trafficOf } from './traffic.js';
 
 export { analysisDue, analysisNeeds } from './rollout-transitions.js';
@@ -33,6 +34,8 @@ export interface PlanInput {
   targetFile?: string | undefined;
   /** The kustomization file of the generated file's folder, when it has one and the file is not written yet. */
   kustomization?: { path: string; content: string } | undefined;
+  /** The repository objects the router builds from besides the target (ResolvedCanary.references). */
+  references?: RouteReferences | undefined;
   /** The generated file as committed, parsed, and its text; both absent before the first reconcile. */
   previous?: { file: GeneratedFile; content: string } | undefined;
   /** What the shell collected for `analysisNeeds`: check results and gates. */
@@ -159,7 +162,14 @@ export function planRollout(input: PlanInput): PlanResult {
       : moved;
   const state = withRevertOnDeletion(checked, canary.revertOnDeletion);
 
-  const file = generatedFileFor(canary, input.target.object, state, primarySpec, canarySpec);
+  const file = generatedFileFor(
+    canary,
+    input.target.object,
+    state,
+    primarySpec,
+    canarySpec,
+    input.references,
+  );
   const escalation = input.allowExternalIPs ? undefined : externalIPsIn(input, file);
   if (escalation) return { kind: 'error', canary: key, code: 'ExternalIPsRefused', message: escalation };
   const content = renderGeneratedFile(canary, file);
@@ -213,12 +223,19 @@ export function generatedFileFor(
   state: RolloutState,
   primarySpec: unknown,
   canarySpec: unknown,
+  references?: RouteReferences,
 ): GeneratedFile {
+  const traffic = trafficOf(canary, state);
   return {
     state,
     primary: derivedService(canary, target, primaryName(canary), primarySpec, canary.service.primary),
     canary: derivedService(canary, target, canaryServiceName(canary), canarySpec, canary.service.canary),
-    routes: routerOf(canary.provider).routes({ canary, target, traffic: trafficOf(canary, state) }),
+    routes: routerOf(canary.provider).routes({
+      canary,
+      target,
+      traffic,
+      ...(references ? { references } : {}),
+    }),
   };
 }
 
@@ -244,14 +261,23 @@ function withLiveSince(
   if (input.applies || !state?.liveSince || !transition || !previous) return state;
   const { canary } = input;
   const target = input.target.object;
+  const { references } = input;
   const before = generatedFileFor(
     canary,
     target,
     previous.state,
     previous.primary.spec,
     previous.canary.spec,
+    references,
   );
-  const after = generatedFileFor(canary, target, state, transition.primarySpec, transition.canarySpec);
+  const after = generatedFileFor(
+    canary,
+    target,
+    state,
+    transition.primarySpec,
+    transition.canarySpec,
+    references,
+  );
   const objects = (file: GeneratedFile) => JSON.stringify([file.primary, file.canary, ...file.routes]);
   if (objects(before) === objects(after)) return state;
   const copy = { ...state };

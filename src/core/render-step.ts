@@ -49,7 +49,14 @@ export function renderStep(
     message: `rendered at weight ${weight}`,
   };
   delete state.mirrored;
-  const file = generatedFileFor(canary, target.object, state, base.primary.spec, target.object.spec);
+  const file = generatedFileFor(
+    canary,
+    target.object,
+    state,
+    base.primary.spec,
+    target.object.spec,
+    resolved.references,
+  );
   return { file, content: renderGeneratedFile(canary, file) };
 }
 
@@ -58,6 +65,7 @@ function initialFile(resolved: ResolvedCanary): GeneratedFile {
     now: RENDER_TIME,
     canary: resolved.canary,
     target: resolved.target,
+    references: resolved.references,
     analysis: emptyReport,
     live: {},
     applies: true,

@@ -39,6 +39,7 @@ export type GeneratedFileRead =
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */
 const nothing: ParsedFile = Object.freeze({
   services: [],
+  ingresses: [],
   canaries: [],
   canaryChecks: [],
   metricTemplates: [],
@@ -188,6 +189,7 @@ export class ManifestLoader {
     const parsed = parseManifestFile(path, text, this.options);
     const empty =
       parsed.services.length +
+        parsed.ingresses.length +
         parsed.canaries.length +
         parsed.metricTemplates.length +
         parsed.errors.length +

@@ -2,8 +2,8 @@
 // plan instead of reading the generated file again, rendering it again and diffing the live objects: with
 // thousands of Canaries that work is nearly all of an idle poll, and of a poll where one Canary moved.
 //
-// A plan is reused only when everything it was made from is unchanged: the Canary and its target (the
-// same parsed objects, so the same blobs), the generated file's blob, and the resourceVersions of the live
+// A plan is reused only when everything it was made from is unchanged: the Canary, its target and the
+// Ingress it refers to (the same parsed objects, so the same blobs), the generated file's blob, and the resourceVersions of the live
 // objects. And only when time alone cannot move it: its phase is at rest, the target's revision is the one
 // in the state, and no analysis is needed, so `now` does not enter the decision. In apply mode a plan is
 // reused only once an apply found the cluster already holding what it wants; from then on it is kept
@@ -47,6 +47,7 @@ export class QuietPlans {
       !entry?.confirmed ||
       entry.resolved.canary !== inputs.resolved.canary ||
       entry.resolved.target !== inputs.resolved.target ||
+      entry.resolved.references?.ingress !== inputs.resolved.references?.ingress ||
       entry.generatedOid !== inputs.generatedOid ||
       !sameVersions(entry, inputs.live)
     ) {

@@ -503,6 +503,7 @@ export class Reconciler {
       target,
       targetFile,
       kustomization: generatedOid ? undefined : await this.kustomizationBeside(canary, oids),
+      references: resolved.references,
       previous,
       analysis,
       live,

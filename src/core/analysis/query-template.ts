@@ -179,7 +179,8 @@ function misplacedValue(part: Part, context: LexicalContext): string {
 /**
  * The values Flagger gives a Canary's queries, for a Service target: `target` is `targetRef.name` (the
  * target Service, whose name the primary and canary Services carry), `service` is `service.name` (the apex)
- * or else the target, and `ingress` and `route` are the target (no ingressRef or routeRef here).
+ * or else the target, `ingress` is `ingressRef.name` (nginx, skipper) or else the target, and `route` is the
+ * target (no routeRef here).
  */
 export function queryModel(
   canary: CanarySpec,
@@ -190,7 +191,7 @@ export function queryModel(
     namespace: canary.namespace,
     target: canary.targetName,
     service: canary.service.apexName,
-    ingress: canary.targetName,
+    ingress: canary.ingressRef?.name ?? canary.targetName,
     route: canary.targetName,
     interval: metric.interval,
     variables: metric.variables,

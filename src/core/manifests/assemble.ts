@@ -1,6 +1,6 @@
-// Joins the parsed files of a repository: each Canary with its target Service and the MetricTemplates its
-// metrics refer to. A Canary whose target is missing, ambiguous or claimed by another Canary, or whose
-// template is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
+// Joins the parsed files of a repository: each Canary with its target Service, the MetricTemplates its
+// metrics refer to and the Ingress its ingressRef names. A Canary whose target is missing, ambiguous or
+// claimed by another Canary, or whose template or Ingress is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
 // while the others keep going.
 import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
 import type { MetricTemplate } from '../analysis/metric-template.js';
@@ -9,7 +9,9 @@ import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { ParsedFile } from './parse-file.js';
+import { resolveIngressRef } from './ingress-ref.js';
 import { routerOf } from '../routers/router-registry.js';
+import type { RouteReferences } from '../routers/router.js';
 import { servicePort } from '../routers/service-port.js';
 import { resolveAlerts, type ResolvedAlert } from '../alerts/resolve-alerts.js';
 
@@ -22,6 +24,8 @@ export interface ResolvedCanary {
   templates: Record<string, MetricTemplate>;
   /** `analysis.alerts` joined with their AlertProviders; absent when the Canary has none that resolve. */
   alerts?: ResolvedAlert[];
+  /** The other repository objects its router reads (the `ingressRef` Ingress); absent: none. */
+  references?: RouteReferences;
 }
 
 export interface AssembledRepository {
@@ -48,6 +52,10 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
   const providers = groupBy(
     files.flatMap((file) => file.alertProviders ?? []),
     ({ provider }) => objectKey(provider.namespace, provider.name),
+  );
+  const ingresses = groupBy(
+    files.flatMap((file) => file.ingresses),
+    (ingress) => objectKey(ingress.namespace, ingress.name),
   );
   const checksBySource = new Map(
     files.flatMap((file) => file.canaryChecks).map(({ source, checks }) => [location(source), checks]),
@@ -88,7 +96,12 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
     } else {
       const checks = checksBySource.get(location(canary.source)) ?? noChecks;
       const analysis = resolveTemplates(canary, checks, target, templates);
-      if (analysis.ok) {
+      const ingress = canary.ingressRef
+        ? resolveIngressRef(canary, ingresses.get(objectKey(canary.namespace, canary.ingressRef.name)) ?? [])
+        : undefined;
+      if (!analysis.ok) for (const issue of analysis.issues) problem(issue.field, issue.message);
+      if (ingress && !ingress.ok) errors.push(...ingress.errors);
+      if (analysis.ok && (!ingress || ingress.ok)) {
         // A bad alert is reported but never stalls the release: alerts only tell of it.
         const alerts = resolveAlerts(canary, providers, errors);
         resolved.push({
@@ -97,8 +110,9 @@ export function assembleRepository(files: readonly ParsedFile[]): AssembledRepos
           checks,
           templates: analysis.templates,
           ...(alerts.length > 0 ? { alerts } : {}),
+          ...(ingress ? { references: { ingress: ingress.ingress.object } } : {}),
         });
-      } else for (const issue of analysis.issues) problem(issue.field, issue.message);
+      }
     }
   }
 

@@ -31,6 +31,16 @@ export interface FieldNode {
 }
 
 const GATEWAY: readonly RouterName[] = ['gatewayapi'];
+// The mesh routers (istio, smi, contour), added to the lists of the fields each reads.
+const MESH: readonly RouterName[] = ['istio', 'smi', 'contour'];
+const ISTIO_CONTOUR: readonly RouterName[] = ['istio', 'contour'];
+const ISTIO: readonly RouterName[] = ['istio'];
+/** The routers that copy the Canary's `ingressRef` Ingress (read from the repository). */
+export const INGRESS_ROUTERS: readonly RouterName[] = ['nginx', 'skipper'];
+/** The routers whose route carries a weight for each side (gradual promotion needs one). */
+const WEIGHTED: readonly RouterName[] = [...GATEWAY, ...MESH, 'nginx', 'traefik', 'skipper'];
+/** The routers that can send a request to the canary by what it carries (A/B). */
+const MATCHING: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR, 'nginx'];
 
 const supported = (type: FieldType, note: string, more: Partial<FieldNode> = {}): FieldNode => ({
   type,
@@ -57,53 +67,83 @@ const list = (note: string, items: FieldNode, more: Partial<FieldNode> = {}) =>
 const stringMap = (note: string, more: Partial<FieldNode> = {}) =>
   supported('map', note, { values: supported('string', ''), ...more });
 
-const customMetadata = (who: string) =>
-  routed('object', `labels and annotations added to ${who}`, {
-    routers: ['gatewayapi', 'kubernetes'],
+const customMetadata = (who: string, routers?: readonly RouterName[]) =>
+  supported('object', `labels and annotations added to ${who}`, {
+    ...(routers ? { routers } : {}),
     fields: {
-      labels: stringMap('added to the labels', { routers: ['gatewayapi', 'kubernetes'] }),
-      annotations: stringMap('added to the annotations', { routers: ['gatewayapi', 'kubernetes'] }),
+      labels: stringMap('added to the labels', routers ? { routers } : {}),
+      annotations: stringMap('added to the annotations', routers ? { routers } : {}),
     },
   });
 
-/** Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. */
-const stringMatch = (note: string) =>
+/**
+ * Istio's StringMatch as Flagger reads it; Gateway API routes take exact and regex. `routers` read the match
+ * (NGINX reads the canary matches to refuse what its annotations cannot say, rather than ignore it).
+ */
+const stringMatch = (note: string, routers: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR]) =>
   routed('object', note, {
+    routers,
     fields: {
-      exact: routed('string', 'exact match'),
-      regex: routed('string', 'regular expression match'),
+      exact: routed('string', 'exact match', { routers }),
+      regex: routed('string', 'regular expression match', { routers }),
       prefix: routed(
         'string',
-        'prefix match (paths only; a header or query prefix is refused, as in Flagger)',
+        'prefix match (gatewayapi: paths only, a header or query prefix is refused, as in Flagger; contour: a header prefix is `contains`, as in Flagger)',
+        { routers },
       ),
-      suffix: notSupported('string', 'no Gateway API match type; refused'),
+      suffix: routed(
+        'string',
+        'suffix match: contour only (a header suffix is `contains`, as in Flagger); Gateway API and Istio have none, refused',
+        { routers: ['contour'] },
+      ),
     },
   });
+/** An Istio-only condition of a match. */
+const istioMatch = (type: FieldType, note: string, more: Partial<FieldNode> = {}) =>
+  routed(type, `${note} (Istio only)`, { routers: ISTIO, ...more });
 
-const matchFields = (at: string): Record<string, FieldNode> => ({
-  headers: routed('map', `header matches of the ${at} rule`, { values: stringMatch('one header') }),
-  queryParams: routed('map', `query parameter matches of the ${at} rule`, {
-    values: stringMatch('one query parameter'),
+const matchFields = (
+  at: string,
+  routers: readonly RouterName[] = [...GATEWAY, ...ISTIO_CONTOUR],
+): Record<string, FieldNode> => ({
+  headers: routed('map', `header matches of the ${at} rule`, {
+    routers,
+    values: stringMatch('one header', routers),
   }),
-  uri: stringMatch(`path match of the ${at} rule`),
-  method: stringMatch('method match (exact only)'),
-  name: notApplicable('string', 'a name for Istio routes only'),
-  authority: notSupported('object', 'no Gateway API match on the authority'),
-  scheme: notSupported('object', 'no Gateway API match on the scheme'),
-  port: notSupported('integer', 'no Gateway API match on the port'),
-  sourceLabels: notSupported('map', 'a mesh-only match (Istio)'),
-  sourceNamespace: notSupported('string', 'a mesh-only match (Istio)'),
-  gateways: notSupported('array', 'an Istio-only match'),
-  withoutHeaders: notSupported('map', 'an Istio-only match'),
-  ignoreUriCase: notSupported('boolean', 'an Istio-only match'),
+  queryParams: routed('map', `query parameter matches of the ${at} rule`, {
+    routers,
+    values: stringMatch('one query parameter', routers),
+  }),
+  uri: stringMatch(`path match of the ${at} rule`, routers),
+  // Contour has no method condition (refused by its router); NGINX reads it only to refuse it too.
+  method: stringMatch(
+    'method match (gatewayapi: exact only)',
+    routers.filter((r) => r !== 'contour'),
+  ),
+  name: istioMatch('string', 'a name for the match'),
+  authority: stringMatch('authority (Host) match (Istio only)', ISTIO),
+  scheme: stringMatch('scheme match (Istio only)', ISTIO),
+  port: istioMatch('integer', 'port match'),
+  sourceLabels: istioMatch('map', 'labels of the calling workloads', {
+    values: routed('string', '', { routers: ISTIO }),
+  }),
+  sourceNamespace: istioMatch('string', 'namespace of the calling workloads'),
+  gateways: istioMatch('array', 'gateways the match applies to', {
+    items: routed('string', '', { routers: ISTIO }),
+  }),
+  withoutHeaders: istioMatch('map', 'headers that must not match', {
+    values: stringMatch('one header', ISTIO),
+  }),
+  ignoreUriCase: istioMatch('boolean', 'case-insensitive path match'),
 });
 
-const headerOperations = (which: string) =>
-  routed('object', `${which} header modifier filter`, {
+const headerOperations = (which: string, routers = [...GATEWAY, ...ISTIO]) =>
+  routed('object', `${which} header modifier filter (istio: the route's headers)`, {
+    routers,
     fields: {
-      add: routed('map', 'headers appended', { values: routed('string', '') }),
-      set: routed('map', 'headers set', { values: routed('string', '') }),
-      remove: routed('array', 'headers removed', { items: routed('string', '') }),
+      add: routed('map', 'headers appended', { routers, values: routed('string', '', { routers }) }),
+      set: routed('map', 'headers set', { routers, values: routed('string', '', { routers }) }),
+      remove: routed('array', 'headers removed', { routers, items: routed('string', '', { routers }) }),
     },
   });
 
@@ -145,6 +185,10 @@ const webhook = object('one hook', {
   muteAlert: notSupported('boolean', "alerts tell of committed steps, never of a webhook's failure"),
 });
 
+/** Session affinity: cookie rules of the Gateway API and Istio routes. */
+const affinity = (type: FieldType, note: string, more: Partial<FieldNode> = {}) =>
+  routed(type, note, { routers: [...GATEWAY, ...ISTIO], ...more });
+
 const analysisNode = (note: string) =>
   object(note, {
     interval: supported('string', 'time between steps (Flagger: at least 10s; default 1m)', {
@@ -154,33 +198,38 @@ const analysisNode = (note: string) =>
     maxWeight: supported('integer', 'largest canary weight (above 100 is 100); ignored with stepWeights'),
     stepWeight: supported('integer', 'weight added per step (above 100 is 100)'),
     stepWeights: list('the weights of the steps (above 100 is 100)', supported('integer', '')),
-    stepWeightPromotion: routed('integer', 'weight given back to primary per step of the promotion'),
+    stepWeightPromotion: routed('integer', 'weight given back to primary per step of the promotion', {
+      routers: WEIGHTED,
+    }),
     iterations: supported(
       'integer',
       'blue/green or A/B: successful steps before promotion (wins over weights)',
     ),
     match: list(
       'A/B: requests matching any entry go to the canary',
-      object('one match', matchFields('canary'), { routers: GATEWAY }),
-      { routers: GATEWAY },
+      object('one match', matchFields('canary', MATCHING), { routers: MATCHING }),
+      { routers: MATCHING },
     ),
-    sessionAffinity: routed('object', 'a canary visitor stays on the canary (cookie)', {
+    sessionAffinity: affinity('object', 'a canary visitor stays on the canary (cookie)', {
       fields: {
-        cookieName: routed('string', 'cookie that pins a visitor to the canary'),
-        primaryCookieName: routed('string', 'cookie that pins a visitor to the primary'),
-        maxAge: routed('integer', 'cookie lifetime in seconds (default 86400)'),
-        domain: routed('string', 'cookie Domain'),
-        path: routed('string', 'cookie Path'),
-        httpOnly: routed('boolean', 'cookie HttpOnly'),
-        secure: routed('boolean', 'cookie Secure'),
-        partitioned: routed('boolean', 'cookie Partitioned'),
-        sameSite: routed('string', 'cookie SameSite'),
+        cookieName: affinity('string', 'cookie that pins a visitor to the canary'),
+        primaryCookieName: affinity('string', 'cookie that pins a visitor to the primary'),
+        maxAge: affinity('integer', 'cookie lifetime in seconds (default 86400)'),
+        domain: affinity('string', 'cookie Domain'),
+        path: affinity('string', 'cookie Path'),
+        httpOnly: affinity('boolean', 'cookie HttpOnly'),
+        secure: affinity('boolean', 'cookie Secure'),
+        partitioned: affinity('boolean', 'cookie Partitioned'),
+        sameSite: affinity('string', 'cookie SameSite'),
       },
     }),
-    mirror: routed('boolean', 'mirror traffic to the canary before shifting it (blue/green: throughout)'),
+    mirror: routed('boolean', 'mirror traffic to the canary before shifting it (blue/green: throughout)', {
+      routers: [...GATEWAY, ...ISTIO],
+    }),
     mirrorWeight: routed(
       'integer',
-      "percent of requests mirrored (Flagger reads it for Istio only; here it is the mirror filter's percent)",
+      "percent of requests mirrored (Flagger reads it for Istio only; with gatewayapi it is the mirror filter's percent)",
+      { routers: [...GATEWAY, ...ISTIO] },
     ),
     primaryReadyThreshold: notApplicable(
       'integer',
@@ -233,43 +282,173 @@ const mirrorTarget = routed('object', 'one extra mirror', {
   },
 });
 
+/** An Istio-only field (VirtualService or DestinationRule). */
+const istioField = (type: FieldType, note: string, more: Partial<FieldNode> = {}) =>
+  routed(type, note, { routers: ISTIO, ...more });
+const istioObject = (note: string, fields: Record<string, FieldNode>) =>
+  istioField('object', note, { fields });
+const istioStrings = (note: string) => istioField('array', note, { items: istioField('string', '') });
+
+/** Istio's TrafficPolicy as Flagger's schema has it: written into both DestinationRules as it is. */
+const trafficPolicy = istioObject('DestinationRule traffic policy of the primary and the canary', {
+  connectionPool: istioObject('connection pool', {
+    http: istioObject('HTTP connection pool', {
+      h2UpgradePolicy: istioField('string', 'upgrade to HTTP/2', {
+        crd: { enum: ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] },
+      }),
+      http1MaxPendingRequests: istioField('integer', 'pending HTTP/1.1 requests'),
+      http2MaxRequests: istioField('integer', 'active HTTP/2 requests'),
+      idleTimeout: istioField('string', 'idle timeout of pooled connections'),
+      maxRequestsPerConnection: istioField('integer', 'requests per connection'),
+      maxRetries: istioField('integer', 'outstanding retries'),
+    }),
+  }),
+  loadBalancer: istioObject('load balancing', {
+    consistentHash: istioObject('consistent hashing', {
+      httpCookie: istioObject('hash on a cookie', {
+        name: istioField('string', 'cookie name'),
+        path: istioField('string', 'cookie path'),
+        ttl: istioField('string', 'cookie lifetime'),
+      }),
+      httpHeaderName: istioField('string', 'hash on a header'),
+      httpQueryParameterName: istioField('string', 'hash on a query parameter'),
+      minimumRingSize: istioField('integer', 'ring hash size'),
+      useSourceIp: istioField('boolean', 'hash on the source IP'),
+    }),
+    localityLbSetting: istioObject('locality load balancing', {
+      distribute: istioField('array', 'traffic distribution between localities', {
+        items: istioObject('one distribution', {
+          from: istioField('string', 'origin locality'),
+          to: istioField('map', 'weights of the destination localities', {
+            values: istioField('integer', ''),
+          }),
+        }),
+      }),
+      enabled: istioField('boolean', 'locality load balancing on or off'),
+      failover: istioField('array', 'failover between regions', {
+        items: istioObject('one failover', {
+          from: istioField('string', 'origin region'),
+          to: istioField('string', 'destination region'),
+        }),
+      }),
+    }),
+    simple: istioField('string', 'load balancing algorithm', {
+      crd: { enum: ['ROUND_ROBIN', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'LEAST_REQUEST'] },
+    }),
+    warmupDurationSecs: istioField('string', 'slow start of new endpoints'),
+  }),
+  outlierDetection: istioObject('outlier detection', {
+    baseEjectionTime: istioField('string', 'minimum ejection time'),
+    consecutive5xxErrors: istioField('integer', '5xx errors before ejection'),
+    consecutiveErrors: istioField('integer', 'errors before ejection (deprecated by Istio)'),
+    consecutiveGatewayErrors: istioField('integer', 'gateway errors before ejection'),
+    consecutiveLocalOriginFailures: istioField('integer', 'local failures before ejection'),
+    interval: istioField('string', 'time between sweeps'),
+    maxEjectionPercent: istioField('integer', 'largest share of hosts ejected'),
+    minHealthPercent: istioField('integer', 'healthy share below which ejection stops'),
+    splitExternalLocalOriginErrors: istioField('boolean', 'count local failures apart'),
+  }),
+  tls: istioObject('TLS to the upstream', {
+    caCertificates: istioField('string', 'CA certificates file'),
+    clientCertificate: istioField('string', 'client certificate file'),
+    mode: istioField('string', 'TLS mode', {
+      crd: { enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] },
+    }),
+    privateKey: istioField('string', 'client private key file'),
+    sni: istioField('string', 'SNI sent'),
+    subjectAltNames: istioStrings('accepted subject alternative names'),
+  }),
+});
+
+/** The `service` fields only the mesh routers read (Istio's, and retries that Contour reads too). */
+const meshService = {
+  retries: routed('object', 'retry policy of the route (istio: retries; contour: retryPolicy)', {
+    routers: ISTIO_CONTOUR,
+    fields: {
+      attempts: routed('integer', 'retries (contour: count)', { routers: ISTIO_CONTOUR }),
+      perTryTimeout: routed('string', 'timeout of each attempt', { routers: ISTIO_CONTOUR }),
+      retryOn: routed('string', 'comma-separated conditions (contour: its retryOn list)', {
+        routers: ISTIO_CONTOUR,
+      }),
+    },
+  }),
+  corsPolicy: istioObject('CORS policy of the VirtualService routes', {
+    allowCredentials: istioField('boolean', 'Access-Control-Allow-Credentials'),
+    allowHeaders: istioStrings('Access-Control-Allow-Headers'),
+    allowMethods: istioStrings('Access-Control-Allow-Methods'),
+    allowOrigin: istioStrings('allowed origins, exact (deprecated by Istio: use allowOrigins)'),
+    allowOrigins: istioField('array', 'allowed origins', {
+      items: istioObject('one origin', {
+        exact: istioField('string', 'exact match'),
+        prefix: istioField('string', 'prefix match'),
+        regex: istioField('string', 'regular expression match'),
+      }),
+    }),
+    exposeHeaders: istioStrings('Access-Control-Expose-Headers'),
+    maxAge: istioField('string', 'Access-Control-Max-Age'),
+  }),
+  trafficPolicy,
+  gateways: istioStrings('gateways of the VirtualService (default: mesh)'),
+  delegation: istioField('boolean', 'the VirtualService is a delegate: no hosts, no gateways'),
+  // For the Services the target's own ports are copied; Flagger's Istio router also reads it.
+  portDiscovery: istioField(
+    'boolean',
+    "istio: destinations name service.port when the route is bound to a gateway or delegated (the Services copy the target's ports)",
+  ),
+};
+
 const service = object('how the Services and the route are generated', {
   name: supported('string', 'the apex name: names the route (default: targetRef.name)'),
   port: supported('integer', "the port the route sends to (default: the target's first port)"),
   portName: notApplicable('string', "the target Service's own ports are copied"),
   targetPort: notApplicable('int-or-string', "the target Service's own ports are copied"),
   appProtocol: notApplicable('string', "the target Service's own ports are copied"),
-  portDiscovery: notApplicable('boolean', "the target Service's own ports are copied"),
+  portDiscovery: meshService.portDiscovery,
   headless: notApplicable('boolean', 'make the target headless (clusterIP: None): its copies follow'),
   trafficDistribution: supported('string', 'spec.trafficDistribution of the primary and canary Services'),
-  timeout: routed('string', 'request timeout of the route rules'),
+  timeout: routed('string', 'request timeout of the route rules (contour: the response timeout, idle 5m)', {
+    routers: [...GATEWAY, ...ISTIO_CONTOUR],
+  }),
   backendTimeout: routed('string', 'backend request timeout of the route rules'),
-  hosts: routed('array', 'hostnames of the route', { items: routed('string', '') }),
+  hosts: routed(
+    'array',
+    'hostnames of the route (istio: the VirtualService hosts, the apex added; smi: the first is the split service)',
+    {
+      routers: [...GATEWAY, 'istio', 'smi'],
+      items: routed('string', '', { routers: [...GATEWAY, 'istio', 'smi'] }),
+    },
+  ),
   gatewayRefs: routed('array', 'parents of the route (Gateways, or a Service for GAMMA)', {
     items: gatewayRef,
   }),
   match: routed('array', 'the requests the route takes', {
-    items: routed('object', 'one match', { fields: matchFields('route') }),
+    routers: [...GATEWAY, ...ISTIO_CONTOUR],
+    items: routed('object', 'one match', {
+      routers: [...GATEWAY, ...ISTIO_CONTOUR],
+      fields: matchFields('route'),
+    }),
   }),
-  rewrite: routed('object', 'URL rewrite filter', {
+  rewrite: routed('object', 'URL rewrite filter (istio: the route rewrite)', {
+    routers: [...GATEWAY, ...ISTIO],
     fields: {
-      uri: routed('string', 'path rewrite'),
-      authority: routed('string', 'hostname rewrite'),
+      uri: routed('string', 'path rewrite', { routers: [...GATEWAY, ...ISTIO] }),
+      authority: routed('string', 'hostname rewrite', { routers: [...GATEWAY, ...ISTIO] }),
       type: routed('string', 'ReplaceFullPath (default) or ReplacePrefixMatch'),
     },
   }),
   headers: routed('object', 'header modifier filters', {
+    routers: [...GATEWAY, ...ISTIO],
     fields: { request: headerOperations('request'), response: headerOperations('response') },
   }),
   mirror: routed('array', 'request mirror filters to other backends', { items: mirrorTarget }),
-  retries: notSupported('object', 'retries are not in the Gateway API standard channel'),
-  corsPolicy: notSupported('object', 'the CORS filter is not in the Gateway API standard channel'),
-  trafficPolicy: notApplicable('object', 'Istio DestinationRule settings; no Istio router yet'),
-  gateways: notApplicable('array', 'Istio gateways; use gatewayRefs'),
-  delegation: notApplicable('boolean', 'Istio delegation'),
+  retries: meshService.retries,
+  corsPolicy: meshService.corsPolicy,
+  trafficPolicy: meshService.trafficPolicy,
+  gateways: meshService.gateways,
+  delegation: meshService.delegation,
   meshName: notApplicable('string', 'App Mesh only'),
   backends: notApplicable('array', 'App Mesh only'),
-  apex: customMetadata('the route'),
+  apex: customMetadata('the route', ['gatewayapi', 'kubernetes', ...MESH, 'traefik']),
   primary: customMetadata('the primary Service'),
   canary: customMetadata('the canary Service'),
   unmanagedMetadata: supported(
@@ -303,7 +482,16 @@ const specFields = (analysisKeys: readonly ('analysis' | 'canaryAnalysis')[]): R
     'deleting the Canary from git deletes what gitcanary generated for it',
   ),
   autoscalerRef: notApplicable('object', 'a Service target has no workload to scale'),
-  ingressRef: notApplicable('object', 'the NGINX router; no NGINX router yet'),
+  ingressRef: routed('object', 'the Ingress in the repository that the canary Ingress is made from', {
+    routers: INGRESS_ROUTERS,
+    fields: {
+      apiVersion: routed('string', 'networking.k8s.io/v1 (read as v1 whatever it says, as in Flagger)', {
+        routers: INGRESS_ROUTERS,
+      }),
+      kind: routed('string', 'Ingress', { routers: INGRESS_ROUTERS }),
+      name: routed('string', "name of the Ingress, in the Canary's namespace", { routers: INGRESS_ROUTERS }),
+    },
+  }),
   routeRef: notApplicable('object', 'the APISIX router; no APISIX router yet'),
   upstreamRef: notApplicable('object', 'the Gloo router; no Gloo router yet'),
 });
@@ -349,6 +537,20 @@ export const canaryFieldTrees = {
   'flagger.app/v1beta1': documentNode(['analysis', 'canaryAnalysis']),
   'flagger.app/v1alpha3': documentNode(['canaryAnalysis']),
 } as const;
+
+/**
+ * Whether `router` acts on the field at `path` (every node on the way supported and read by it). What it
+ * does not act on is warned of as ignored, and the normalizer leaves it out, so that "ignored" is true.
+ */
+export function readsField(tree: FieldNode, path: readonly string[], router: RouterName): boolean {
+  let node: FieldNode | undefined = tree;
+  for (const key of path) {
+    node = node.fields?.[key];
+    if (!node || node.support !== 'supported' || (node.routers && !node.routers.includes(router)))
+      return false;
+  }
+  return true;
+}
 
 export interface FieldWarning {
   field: string;

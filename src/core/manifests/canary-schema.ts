@@ -1,6 +1,6 @@
 // The shape of a Canary document in each accepted apiVersion. These schemas check types and ranges field by
 // field; rules that relate fields (stepWeight vs maxWeight, …) and defaults live in normalize-canary.ts.
-// Fields that do nothing here (autoscalerRef, ingressRef, …) are not read: canary-fields.ts classifies them
+// Fields that do nothing here (autoscalerRef, routeRef, …) are not read: canary-fields.ts classifies them
 // and warns. A YAML `null` is taken as "not set", as Kubernetes does.
 import { z } from 'zod';
 import type { RouterName } from '../model.js';
@@ -37,12 +37,32 @@ export const FLAGGER_PROVIDERS = [
   'traefik',
 ] as const;
 
+/**
+ * The mesh providers and the TrafficSplit version each writes: the one Flagger's router factory picks (linkerd
+ * the v1alpha1 router, osm the v1alpha2 one). Plain `smi`, which Flagger's CRD does not accept and its factory
+ * hands to Istio, is taken as Flagger's generic SMI router, v1alpha1 (docs/routers.md says why).
+ */
+const MESH_PROVIDER_ROUTERS: Readonly<Record<string, { router: RouterName; version?: string }>> = {
+  istio: { router: 'istio' },
+  linkerd: { router: 'smi', version: 'v1alpha1' },
+  smi: { router: 'smi', version: 'v1alpha1' },
+  'smi:v1alpha1': { router: 'smi', version: 'v1alpha1' },
+  'smi:v1alpha2': { router: 'smi', version: 'v1alpha2' },
+  'smi:v1alpha3': { router: 'smi', version: 'v1alpha3' },
+  osm: { router: 'smi', version: 'v1alpha2' },
+  contour: { router: 'contour' },
+};
+
 /** The providers gitcanary routes for, and the router each names. */
 export const PROVIDER_ROUTERS: Readonly<Record<string, { router: RouterName; version?: string }>> = {
   kubernetes: { router: 'kubernetes' },
   gatewayapi: { router: 'gatewayapi', version: 'v1' },
   'gatewayapi:v1': { router: 'gatewayapi', version: 'v1' },
   'gatewayapi:v1beta1': { router: 'gatewayapi', version: 'v1beta1' },
+  ...MESH_PROVIDER_ROUTERS,
+  nginx: { router: 'nginx' },
+  traefik: { router: 'traefik' },
+  skipper: { router: 'skipper' },
 };
 export const ACCEPTED_PROVIDERS = Object.keys(PROVIDER_ROUTERS);
 
@@ -98,11 +118,24 @@ const StringMatch = z.object({
   regex: z.string().nullish(),
   suffix: z.string().nullish(),
 });
+// Istio's HTTPMatchRequest conditions that only the istio router writes.
+const IstioMatchFields = {
+  name: z.string().nullish(),
+  authority: StringMatch.nullish(),
+  scheme: StringMatch.nullish(),
+  port: Port.nullish(),
+  sourceLabels: StringMap.nullish(),
+  sourceNamespace: z.string().nullish(),
+  gateways: z.array(Name).nullish(),
+  withoutHeaders: z.record(z.string(), StringMatch).nullish(),
+  ignoreUriCase: z.boolean().nullish(),
+};
 export const HttpMatch = z.object({
   uri: StringMatch.nullish(),
   method: StringMatch.nullish(),
   headers: z.record(z.string(), StringMatch).nullish(),
   queryParams: z.record(z.string(), StringMatch).nullish(),
+  ...IstioMatchFields,
 });
 export type HttpMatch = z.infer<typeof HttpMatch>;
 
@@ -112,6 +145,24 @@ const HeaderOperations = z.object({
   remove: z.array(z.string()).nullish(),
 });
 const CustomMetadata = z.object({ labels: StringMap.nullish(), annotations: StringMap.nullish() });
+
+// The `service` fields of the mesh routers (Istio's VirtualService and DestinationRule, Contour's retries).
+// corsPolicy and trafficPolicy are Istio's own objects: their fields are checked and kept against the field
+// tree (canary-fields.ts), which holds Flagger's schema of them.
+const MeshServiceFields = {
+  gateways: z.array(Name).nullish(),
+  delegation: z.boolean().nullish(),
+  portDiscovery: z.boolean().nullish(),
+  retries: z
+    .object({
+      attempts: z.int('must be an integer').min(0, 'must not be negative').nullish(),
+      perTryTimeout: z.string('must be a duration such as 5s').nullish(),
+      retryOn: z.string().nullish(),
+    })
+    .nullish(),
+  corsPolicy: z.record(z.string(), z.unknown()).nullish(),
+  trafficPolicy: z.record(z.string(), z.unknown()).nullish(),
+};
 
 export const CanaryServiceSpec = z.object({
   port: z
@@ -154,6 +205,7 @@ export const CanaryServiceSpec = z.object({
     )
     .nullish(),
   trafficDistribution: z.string().nullish(),
+  ...MeshServiceFields,
   apex: CustomMetadata.nullish(),
   primary: CustomMetadata.nullish(),
   canary: CustomMetadata.nullish(),
@@ -211,6 +263,14 @@ const commonSpecFields = {
   suspend: z.boolean().nullish(),
   revertOnDeletion: z.boolean().nullish(),
   progressDeadlineSeconds: z.int().min(0, 'must not be negative').nullish(),
+  // Flagger reads the Ingress as networking.k8s.io/v1 whatever apiVersion says, and so does gitcanary.
+  ingressRef: z
+    .object({
+      apiVersion: z.string().nullish(),
+      kind: z.literal('Ingress', { error: 'must be Ingress' }).nullish(),
+      name: Name,
+    })
+    .nullish(),
 };
 
 export const GitcanaryCanaryV1alpha1 = z.object({

@@ -14,7 +14,7 @@ import type {
   StringMatch,
 } from '../model.js';
 import { routerOf } from '../routers/router-registry.js';
-import { canaryFieldTrees, classifyFields } from './canary-fields.js';
+import { canaryFieldTrees, classifyFields, readsField } from './canary-fields.js';
 import {
   ACCEPTED_PROVIDERS,
   CanaryDocument,
@@ -41,6 +41,7 @@ import {
 } from './kube-names.js';
 import type { FieldIssue } from './field-issue.js';
 import { isHttpUrl } from '../analysis/parse-checks.js';
+import { readIstioMatch, readMeshService } from './read-mesh-service.js';
 
 // Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the scheduler), so a migrated Canary means
 // what it meant under Flagger.
@@ -118,6 +119,12 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     context.notCopied ?? DEFAULT_NOT_COPIED,
     issues,
   );
+  const ingressRef =
+    spec.ingressRef &&
+    provider &&
+    readsField(canaryFieldTrees[apiVersion], ['spec', 'ingressRef'], provider.router)
+      ? { name: spec.ingressRef.name }
+      : undefined;
   if (spec.metricsServer != null && !isHttpUrl(spec.metricsServer)) {
     issues.push({ field: 'spec.metricsServer', message: 'must be an absolute http:// or https:// URL' });
   }
@@ -132,6 +139,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     provider: provider.router,
     ...(provider.version ? { providerVersion: provider.version } : {}),
     ...(spec.metricsServer != null ? { metricsServer: spec.metricsServer } : {}),
+    ...(ingressRef ? { ingressRef } : {}),
     service,
     analysis,
     skipAnalysis: spec.skipAnalysis ?? false,
@@ -272,10 +280,16 @@ function normalizeAnalysis(
   if (mirrorWeight !== undefined && !spec.mirror) {
     warnings.push({ field: `${at}.mirrorWeight`, message: 'has no effect without mirror: true' });
   }
-  const stepWeightPromotion = clamp(positive(spec.stepWeightPromotion));
+  // What the router in effect does not act on was warned of as ignored; leaving it out makes that true (an
+  // A/B match with a router that cannot match would otherwise send every request to the canary).
+  const tree = canaryFieldTrees[apiVersion as keyof typeof canaryFieldTrees];
+  const reads = (field: string) => readsField(tree, [...at.split('.'), field], provider.router);
+  const stepWeightPromotion = reads('stepWeightPromotion')
+    ? clamp(positive(spec.stepWeightPromotion))
+    : undefined;
   if (issues.length > before || interval === undefined) return undefined;
 
-  const affinity = spec.sessionAffinity ?? undefined;
+  const affinity = reads('sessionAffinity') ? (spec.sessionAffinity ?? undefined) : undefined;
   return {
     intervalSeconds: interval,
     threshold: spec.threshold || DEFAULT_THRESHOLD,
@@ -284,8 +298,8 @@ function normalizeAnalysis(
     ...(stepWeights !== undefined ? { stepWeights } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
     ...(stepWeightPromotion !== undefined ? { stepWeightPromotion } : {}),
-    match: (spec.match ?? []).map(readMatch),
-    mirror: spec.mirror ?? false,
+    match: reads('match') ? (spec.match ?? []).map(readMatch) : [],
+    mirror: reads('mirror') ? (spec.mirror ?? false) : false,
     ...(mirrorWeight !== undefined ? { mirrorWeight } : {}),
     ...(affinity
       ? {
@@ -369,6 +383,7 @@ function readService(
     }),
     ...(rewrite ? { rewrite } : {}),
     ...(headers ? { headers } : {}),
+    ...readMeshService(spec, issues),
     mirror: (spec.mirror ?? []).map((mirror) => ({
       backendRef: definedOnly({
         name: mirror.backendRef.name,
@@ -418,6 +433,7 @@ function readMatch(written: HttpMatch): RequestMatch {
     method: stringMatch(written.method),
     headers: map(written.headers),
     queryParams: map(written.queryParams),
+    istio: readIstioMatch(written),
   });
 }
 

@@ -1,5 +1,5 @@
-// Reads one file of the repository (path and text in, data out; no I/O) into the Services, Canaries and
-// MetricTemplates it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
+// Reads one file of the repository (path and text in, data out; no I/O) into the Services, Canaries,
+// MetricTemplates and Ingresses (which a Canary's ingressRef may name) it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
 import { z } from 'zod';
@@ -21,6 +21,7 @@ import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
 import { ownDocument } from '../own-strings.js';
 import { loadYaml } from '../load-yaml.js';
+import { INGRESS_API_VERSION } from '../routers/ingress-copy.js';
 import {
   isMetricTemplateApiVersion,
   parseMetricTemplate,
@@ -33,8 +34,13 @@ import {
   type AlertProviderManifest,
 } from '../alerts/alert-provider.js';
 
+/** An Ingress as written, with where it came from (the same shape as a Service's). */
+export type IngressManifest = ServiceManifest;
+
 export interface ParsedFile {
   services: ServiceManifest[];
+  /** Read only as the source of a Canary's `ingressRef`; gitcanary never writes them. */
+  ingresses: IngressManifest[];
   canaries: CanarySpec[];
   /** The parsed `analysis.metrics` / `webhooks` of each Canary above, found by its source. */
   canaryChecks: { source: SourceRef; checks: CanaryChecks }[];
@@ -74,6 +80,7 @@ export function isManifestPath(path: string): boolean {
 export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
   const parsed: ParsedFile = {
     services: [],
+    ingresses: [],
     canaries: [],
     canaryChecks: [],
     metricTemplates: [],
@@ -113,6 +120,13 @@ export function parseManifestFile(path: string, content: string, options: ParseM
       const result = parseService(own, source, options.defaultNamespace);
       if ('errors' in result) parsed.errors.push(...result.errors);
       else parsed.services.push(result);
+    } else if (apiVersion === INGRESS_API_VERSION && kind === 'Ingress') {
+      // Kept as written and checked only if a Canary names it (ingress-ref.ts): an Ingress no Canary uses is
+      // none of gitcanary's business, like a Deployment.
+      const own = read();
+      if (!own) return;
+      const ingress = ingressOf(own, source, options.defaultNamespace);
+      if (ingress) parsed.ingresses.push(ingress);
     } else if (kind === 'Canary' && isCanaryApiVersion(apiVersion)) {
       const own = read();
       if (!own) return;
@@ -184,6 +198,22 @@ export function parseManifestFile(path: string, content: string, options: ParseM
   parsed.errors = withFieldLines(parsed.errors, loaded.text);
   parsed.warnings = withFieldLines(parsed.warnings, loaded.text);
   return parsed;
+}
+
+function ingressOf(
+  document: Record<string, unknown>,
+  source: SourceRef,
+  defaultNamespace: string,
+): IngressManifest | undefined {
+  const metadata = isRecord(document.metadata) ? document.metadata : {};
+  const { name, namespace } = metadata;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return {
+    source,
+    namespace: typeof namespace === 'string' && namespace !== '' ? namespace : defaultNamespace,
+    name,
+    object: document as KubeObject,
+  };
 }
 
 function parseService(

@@ -23,11 +23,21 @@ export interface SessionCookies {
   expired?: string;
 }
 
+/**
+ * Objects of the repository, other than the target, that a router builds from: the Ingress named by
+ * `spec.ingressRef` (nginx and skipper copy it). Read from git, never written; resolved by assemble.ts.
+ */
+export interface RouteReferences {
+  ingress?: KubeObject;
+}
+
 export interface RouteInput {
   canary: CanarySpec;
   /** The target Service as written (the route's port defaults to its first port). */
   target: KubeObject;
   traffic: Traffic;
+  /** What the Canary refers to besides its target; absent for routers that read nothing else. */
+  references?: RouteReferences;
 }
 
 /** A route object's identity, to read it back from the cluster. */
@@ -61,4 +71,9 @@ export interface Router {
    * its generated file remains and the Canary's spec is gone.
    */
   toPrimary(route: KubeObject, services: { primary: string; canary: string }): KubeObject;
+  /**
+   * Annotation keys (prefixes) that only this router sets on what it generates and that come and go with the
+   * step (NGINX's canary-by-header): a live one the step no longer wants is drift, so the apply removes it.
+   */
+  readonly ownedAnnotations?: readonly string[];
 }

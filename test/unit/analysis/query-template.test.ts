@@ -169,4 +169,10 @@ describe('queryModel', () => {
       variables: { a: 'b' },
     });
   });
+
+  it('gives the ingressRef name as ingress, as Flagger does (nginx and skipper metrics are per Ingress)', () => {
+    const canary = aCanary({ provider: 'nginx', ingressRef: { name: 'podinfo-ingress' } });
+
+    expect(queryModel(canary, { interval: '1m', variables: {} }).ingress).toBe('podinfo-ingress');
+  });
 });

@@ -99,9 +99,48 @@ describe("Flagger's Canaries through the CLI", { timeout: 60_000 }, () => {
   });
 
   it('stops with exit 2 on a default provider it does not route for', async () => {
-    const run = await gitcanary('validate', gatewayApi, '--default-provider', 'istio');
+    const run = await gitcanary('validate', gatewayApi, '--default-provider', 'appmesh');
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--default-provider: "istio" is not a provider gitcanary routes for');
+    expect(run.stderr).toContain('--default-provider: "appmesh" is not a provider gitcanary routes for');
   });
 });
+
+describe(
+  "Flagger's NGINX, Skipper and Traefik tutorial Canaries through the CLI",
+  { timeout: 60_000 },
+  () => {
+    it.each([
+      ['nginx', 'ok: 6 manifest files, 2 Canaries, 3 warnings'],
+      ['skipper', 'ok: 3 manifest files, 1 Canary, 2 warnings'],
+      ['traefik', 'ok: 3 manifest files, 1 Canary, 2 warnings'],
+    ])('validates the %s tutorial, warning only of the workload fields', async (provider, summary) => {
+      const run = await gitcanary('validate', `test/fixtures/flagger/${provider}`);
+
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim().split('\n').at(-1)).toBe(summary);
+      expect(
+        run.stdout
+          .split('\n')
+          .filter((l) => l.includes(': warning: '))
+          .every((l) => /autoscalerRef|targetPort/u.test(l)),
+      ).toBe(true);
+    });
+
+    it.each([
+      ['nginx', ['Ingress/podinfo-canary', 'Ingress/podinfo-ab-canary']],
+      ['skipper', ['Ingress/podinfo-canary']],
+      ['traefik', ['TraefikService/podinfo']],
+    ])('renders the %s tutorial with the route Flagger names', async (provider, routes) => {
+      const run = await gitcanary('render', `test/fixtures/flagger/${provider}`, '-o', 'json');
+
+      const list = JSON.parse(run.stdout) as { items: { kind: string; metadata: { name: string } }[] };
+      expect(run.code).toBe(0);
+      expect(
+        list.items
+          .filter((item) => !['CanaryState', 'Service'].includes(item.kind))
+          .map((item) => `${item.kind}/${item.metadata.name}`),
+      ).toEqual(routes);
+    });
+  },
+);

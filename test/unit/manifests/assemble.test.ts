@@ -38,6 +38,7 @@ function file(contents: {
 }): ParsedFile {
   return {
     services: [],
+    ingresses: [],
     canaries: [],
     canaryChecks: [],
     metricTemplates: [],
@@ -223,5 +224,104 @@ describe('assembleRepository', () => {
     const assembled = assembleRepository(files);
 
     expect(assembled.errors).toEqual([syntax, earlier, later]);
+  });
+});
+
+describe('assembleRepository with an ingressRef', () => {
+  type Spec = Record<string, unknown>;
+  const backend = (name: string) => ({ service: { name, port: { number: 80 } } });
+  function ingress(file: string, spec: Spec, name = 'web', namespace = 'apps') {
+    return {
+      source: { file, document: 0 },
+      namespace,
+      name,
+      object: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace }, spec },
+    };
+  }
+  const routesTo = (...names: string[]): Spec => ({
+    rules: [
+      {
+        host: 'app.example.com',
+        http: { paths: names.map((n) => ({ path: `/${n}`, backend: backend(n) })) },
+      },
+    ],
+  });
+  const nginxCanary = (): CanarySpec => ({
+    ...canary('c.yaml', 'podinfo'),
+    provider: 'nginx',
+    analysis: anAnalysis({ stepWeight: 10, maxWeight: 50 }),
+    ingressRef: { name: 'web' },
+  });
+  const assemble = (...ingresses: ReturnType<typeof ingress>[]) =>
+    assembleRepository([
+      file({ services: [service('s.yaml', 'podinfo')], canaries: [nginxCanary()] }),
+      ...ingresses.map((i) => ({ ...file({}), ingresses: [i] })),
+    ]);
+  const problems = (assembled: ReturnType<typeof assemble>) =>
+    assembled.errors.map((e) => `${e.file} ${e.field}: ${e.message}`);
+
+  it('carries the Ingress the Canary names, as written, to its router', () => {
+    const web = ingress('i.yaml', routesTo('podinfo-primary', 'assets'));
+
+    const assembled = assemble(web);
+
+    expect(assembled.errors).toEqual([]);
+    expect(assembled.canaries[0]?.references).toEqual({ ingress: web.object });
+  });
+
+  it.each<[string, ReturnType<typeof ingress>[], string[]]>([
+    [
+      'missing',
+      [ingress('i.yaml', routesTo('podinfo-primary'), 'other')],
+      [
+        'c.yaml spec.ingressRef.name: Ingress apps/web is not defined in the repository (as networking.k8s.io/v1)',
+      ],
+    ],
+    [
+      'in another namespace',
+      [ingress('i.yaml', routesTo('podinfo-primary'), 'web', 'prod')],
+      [
+        'c.yaml spec.ingressRef.name: Ingress apps/web is not defined in the repository (as networking.k8s.io/v1)',
+      ],
+    ],
+    [
+      'defined twice',
+      [ingress('i.yaml', routesTo('podinfo-primary')), ingress('j.yaml', routesTo('podinfo-primary'))],
+      ['c.yaml spec.ingressRef.name: Ingress apps/web is defined more than once: i.yaml#1, j.yaml#1'],
+    ],
+    [
+      'sending to the target itself (the new release)',
+      [ingress('i.yaml', routesTo('assets', 'podinfo'))],
+      [
+        'i.yaml spec.rules[0].http.paths[1].backend.service.name: sends to the target Service podinfo, which holds the new release as soon as it is merged; send to podinfo-primary, which gitcanary keeps at the promoted release (the canary Ingress is made from this one)',
+      ],
+    ],
+    [
+      'sending nothing to the primary',
+      [ingress('i.yaml', routesTo('assets'))],
+      [
+        'i.yaml spec.rules: no path sends to podinfo-primary: the canary Ingress of Canary apps/podinfo copies the paths that do',
+      ],
+    ],
+    [
+      'with paths that are not a list',
+      [ingress('i.yaml', { rules: [{ http: { paths: 'podinfo-primary' } }] })],
+      ['i.yaml spec.rules[0].http.paths: must be a list'],
+    ],
+  ])('reports an Ingress %s and leaves the Canary out', (_, ingresses, expected) => {
+    const assembled = assemble(...ingresses);
+
+    expect(problems(assembled)).toEqual(expected);
+    expect(assembled.canaries).toEqual([]);
+  });
+
+  it('names the Canary on an error in the Ingress file, so that Canary alone stalls', () => {
+    const assembled = assemble(
+      ingress('i.yaml', { defaultBackend: backend('podinfo'), ...routesTo('podinfo-primary') }),
+    );
+
+    expect(assembled.errors).toMatchObject([
+      { file: 'i.yaml', document: 0, field: 'spec.defaultBackend.service.name', canary: 'apps/podinfo' },
+    ]);
   });
 });

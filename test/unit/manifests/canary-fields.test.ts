@@ -81,14 +81,18 @@ describe('the classification of Flagger Canary fields', () => {
       'not applicable to a Service target: a Service target has no workload to scale; ignored',
     ],
     ['spec.analysis.primaryReadyThreshold', 50, 'not applicable to a Service target'],
-    ['spec.service.portDiscovery', true, 'not applicable to a Service target'],
-    ['spec.service.trafficPolicy', { tls: { mode: 'ISTIO_MUTUAL' } }, 'not applicable to a Service target'],
+    ['spec.service.portDiscovery', true, 'has no effect with provider gatewayapi \\(read by istio\\)'],
+    [
+      'spec.service.trafficPolicy',
+      { tls: { mode: 'ISTIO_MUTUAL' } },
+      'has no effect with provider gatewayapi \\(read by istio\\); ignored',
+    ],
     [
       'spec.service.retries',
       { attempts: 3 },
-      'not supported yet: retries are not in the Gateway API standard channel; ignored',
+      'has no effect with provider gatewayapi \\(read by istio, contour\\); ignored',
     ],
-    ['spec.service.corsPolicy', { allowOrigin: ['*'] }, 'not supported yet'],
+    ['spec.service.corsPolicy', { allowOrigin: ['*'] }, 'has no effect with provider gatewayapi'],
     ['spec.status', { phase: 'Succeeded' }, 'unknown field; ignored'],
   ])('warns of %s, naming the field', (path, value, message) => {
     expect(warningsOf(canaryWith(path, value))).toEqual([expect.stringMatching(`^${path}: ${message}`)]);
@@ -125,16 +129,41 @@ describe('the classification of Flagger Canary fields', () => {
   });
 
   it.each([
-    ['spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
-    ['spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }],
-    ['spec.service.hosts', ['app.example.com']],
-    ['spec.analysis.stepWeightPromotion', 20],
-  ])('says %s has no effect with provider kubernetes', (path, value) => {
+    [
+      'spec.analysis.match',
+      [{ headers: { 'x-canary': { exact: 'insider' } } }],
+      'gatewayapi, istio, contour, nginx',
+    ],
+    ['spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }, 'gatewayapi, istio'],
+    ['spec.service.hosts', ['app.example.com'], 'gatewayapi, istio, smi'],
+    ['spec.analysis.stepWeightPromotion', 20, 'gatewayapi, istio, smi, contour, nginx, traefik, skipper'],
+  ])('says %s has no effect with provider kubernetes', (path, value, readers) => {
     const document = canaryWith(path, value, 'kubernetes');
 
     expect(warningsOf(document)).toEqual(
       expect.arrayContaining([
-        `${path}: has no effect with provider kubernetes (read by gatewayapi); ignored`,
+        `${path}: has no effect with provider kubernetes (read by ${readers}); ignored`,
+      ]),
+    );
+  });
+
+  it.each([
+    ['traefik', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['skipper', 'spec.analysis.match', [{ headers: { 'x-canary': { exact: 'insider' } } }]],
+    ['traefik', 'spec.analysis.mirror', true],
+    ['nginx', 'spec.analysis.sessionAffinity', { cookieName: 'flagger-cookie' }],
+    [
+      'gatewayapi:v1',
+      'spec.ingressRef',
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+    ],
+  ])('says with provider %s that %s has no effect', (provider, path, value) => {
+    const document = canaryWith(path, value, provider);
+    const router = provider.split(':')[0] ?? provider;
+
+    expect(warningsOf(document)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(`^${path}: has no effect with provider ${router} \\(read by`),
       ]),
     );
   });

@@ -386,9 +386,9 @@ describe('normalizeCanary', () => {
     ],
     [
       'a provider gitcanary does not route for yet',
-      ({ spec }) => (spec.provider = 'istio'),
+      ({ spec }) => (spec.provider = 'appmesh'),
       'spec.provider',
-      'provider "istio" is not supported yet; gitcanary routes for kubernetes, gatewayapi',
+      'provider "appmesh" is not supported yet; gitcanary routes for kubernetes, gatewayapi',
     ],
     [
       'a provider Flagger does not know',
@@ -516,5 +516,84 @@ describe('normalizeCanary', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ field: 'metadata.name', message: 'required' });
     expect(errors[0]).not.toHaveProperty('canary');
+  });
+});
+
+describe('normalizeCanary with the ingress routers', () => {
+  const ingressRef = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo-ingress' };
+
+  it.each(['nginx', 'skipper'])('reads spec.ingressRef with provider %s', (provider) => {
+    const { document, spec } = canaryParts();
+    spec.provider = provider;
+    spec.ingressRef = ingressRef;
+
+    expect(normalized(document).ingressRef).toEqual({ name: 'podinfo-ingress' });
+  });
+
+  it.each(['nginx', 'skipper'])('requires spec.ingressRef with provider %s', (provider) => {
+    const { document, spec } = canaryParts();
+    spec.provider = provider;
+
+    const errors = errorsOf(document);
+
+    expect(errors.map((e) => e.field)).toEqual(['spec.ingressRef']);
+    expect(errors[0]?.message).toContain(`required with provider ${provider}`);
+  });
+
+  it('leaves out an ingressRef the router in effect does not read (it is warned of as ignored)', () => {
+    const { document, spec } = canaryParts();
+    spec.ingressRef = ingressRef;
+
+    expect(normalized(document)).not.toHaveProperty('ingressRef');
+  });
+
+  it('refuses an ingressRef of another kind', () => {
+    const { document, spec } = canaryParts();
+    spec.provider = 'nginx';
+    spec.ingressRef = { ...ingressRef, kind: 'HTTPProxy' };
+
+    expect(errorsOf(document)).toMatchObject([{ field: 'spec.ingressRef.kind', message: 'must be Ingress' }]);
+  });
+
+  it.each([
+    [
+      'analysis.match',
+      { iterations: 5, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
+      'match',
+      [],
+    ],
+    ['analysis.mirror', { mirror: true }, 'mirror', false],
+    ['analysis.sessionAffinity', { sessionAffinity: { cookieName: 'c' } }, 'sessionAffinity', undefined],
+  ])(
+    'leaves out %s with provider traefik, which cannot act on it, so that "ignored" is true',
+    (_, changes, key, value) => {
+      const { document, spec } = canaryParts('flagger.app/v1beta1', changes);
+      spec.provider = 'traefik';
+
+      const result = normalizeCanary(document, context);
+
+      expect(result.ok && result.canary.analysis[key as keyof CanarySpec['analysis']]).toEqual(value);
+      expect(result.warnings.map((w) => w.field)).toContain(`spec.analysis.${key}`);
+    },
+  );
+
+  it('keeps the A/B header and cookie matches with provider nginx, and refuses what its annotations cannot say', () => {
+    const { document, spec } = canaryParts('flagger.app/v1beta1', {
+      iterations: 5,
+      stepWeight: null,
+      maxWeight: null,
+      match: [
+        { headers: { 'x-canary': { exact: 'insider' } } },
+        { headers: { cookie: { exact: 'canary' } } },
+        { uri: { prefix: '/api' }, headers: { 'x-user': { regex: 'a.*' } } },
+      ],
+    });
+    spec.provider = 'nginx';
+    spec.ingressRef = ingressRef;
+
+    expect(errorsOf(document).map((e) => `${e.field}: ${e.message}`)).toEqual([
+      'spec.analysis.match[2].uri: NGINX canary annotations match a header or a cookie only; this condition cannot be expressed',
+      'spec.analysis.match: NGINX routes by one header only (canary-by-header), and these name x-canary, x-user',
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
 const options = { defaultNamespace: 'apps' };
 const nothing = {
   services: [],
+  ingresses: [],
   canaries: [],
   canaryChecks: [],
   metricTemplates: [],
@@ -79,6 +80,37 @@ describe('parseManifestFile', () => {
       expect(parsed.canaries.map((c) => c.apiVersion)).toEqual([apiVersion]);
     },
   );
+
+  it('keeps an Ingress as written (with the default namespace), to be checked only if a Canary names it', () => {
+    const ingress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: podinfo
+spec:
+  rules: not checked here
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {}
+`;
+
+    const parsed = parseManifestFile('apps/podinfo/ingress.yaml', ingress, options);
+
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.ingresses).toEqual([
+      {
+        source: { file: 'apps/podinfo/ingress.yaml', document: 0 },
+        namespace: 'apps',
+        name: 'podinfo',
+        object: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: 'podinfo' },
+          spec: { rules: 'not checked here' },
+        },
+      },
+    ]);
+  });
 
   it('gives a Service the namespace it names over the default one', () => {
     const content = service.replace('  name: podinfo\n', '  name: podinfo\n  namespace: prod\n');

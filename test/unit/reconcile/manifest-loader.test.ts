@@ -95,6 +95,31 @@ describe('the manifest loader', () => {
     expect(loads[1]?.assembled.warnings).toHaveLength(1);
   });
 
+  it('joins a Canary with the Ingress of a file of its own, the same parsed object while its blob is unchanged', async () => {
+    const nginx = canary
+      .replace(
+        '  service: { port: 9898 }',
+        '  provider: nginx\n  ingressRef: { name: web }\n  service: { port: 9898 }',
+      )
+      .replace('iterations: 5', 'stepWeight: 10, maxWeight: 50');
+    const ingress =
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web, namespace: apps }\nspec:\n  rules:\n    - http:\n        paths:\n          - { path: /, pathType: Prefix, backend: { service: { name: podinfo-primary, port: { number: 80 } } } }\n';
+    const files = { 'apps/podinfo/canary.yaml': nginx, 'apps/podinfo/ingress.yaml': ingress };
+    const repo = repository({
+      blue: { ...files, 'apps/podinfo/service.yaml': service('blue') },
+      green: { ...files, 'apps/podinfo/service.yaml': service('green') },
+    });
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+
+    const [blue, green] = [await loader.load('blue'), await loader.load('green')];
+
+    expect(blue.assembled.errors).toEqual([]);
+    expect(blue.assembled.canaries[0]?.references?.ingress?.metadata.name).toBe('web');
+    expect(green.assembled.canaries[0]?.references?.ingress).toBe(
+      blue.assembled.canaries[0]?.references?.ingress,
+    );
+  });
+
   it('puts the line of the field into an error found across files (a missing target)', async () => {
     const repo = repository({ lonely: { 'apps/podinfo/canary.yaml': canary } });
     const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });

@@ -95,6 +95,13 @@ describe('QuietPlans', () => {
       'the target was parsed anew',
       (first) => ({ ...first, resolved: { ...first.resolved, target: aTarget() } }),
     ],
+    [
+      'the Ingress it refers to was parsed anew',
+      (first) => ({
+        ...first,
+        resolved: { ...first.resolved, references: { ingress: live('web') } },
+      }),
+    ],
     ['the generated file changed', (first) => ({ ...first, generatedOid: 'b2' })],
     [
       'a live object changed',
