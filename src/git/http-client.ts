@@ -6,6 +6,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { HttpClient } from 'isomorphic-git';
+import { deadlineSignal } from '../runtime/deadline-signal.js';
 
 export interface GitHttpClientOptions {
   /** Deadline of one request, from sending it to the end of the answer's body. */
@@ -49,12 +50,9 @@ export function gitHttpClient(inner: HttpClient, options: GitHttpClientOptions):
       options.onRequest?.();
       // isomorphic-git's Node client has no deadline of its own; a server that never answers would
       // otherwise hold the reconcile forever. The abort surfaces as ABORT_ERR, a transient error.
-      const signals = [AbortSignal.timeout(options.timeoutMs)];
-      if (request.signal) signals.push(request.signal);
-      const work = options.signal?.();
-      if (work) signals.push(work);
+      const signal = deadlineSignal(options.timeoutMs, request.signal, options.signal?.());
       const agent = new URL(request.url).protocol === 'https:' ? agents.https : agents.http;
-      return inner.request({ ...request, agent, signal: AbortSignal.any(signals) });
+      return inner.request({ ...request, agent, signal });
     },
   };
 }

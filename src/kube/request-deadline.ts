@@ -3,6 +3,7 @@
 // connection and never answers held a pass for minutes. Watches are not concerned (they use
 // applyToFetchOptions, not this hook, and the live cache has its own watchdog).
 import type { KubeConfig } from '@kubernetes/client-node';
+import { deadlineSignal } from '../runtime/deadline-signal.js';
 
 export interface RequestDeadlineOptions {
   /** Deadline of one request, from sending it to the end of the answer's body. */
@@ -23,12 +24,7 @@ export function withRequestDeadline(kubeConfig: KubeConfig, options: RequestDead
   const authenticate = copy.applySecurityAuthentication.bind(copy);
   copy.applySecurityAuthentication = async (context) => {
     await authenticate(context);
-    const signals = [AbortSignal.timeout(options.timeoutMs)];
-    const given = context.getSignal();
-    if (given) signals.push(given);
-    const work = options.signal?.();
-    if (work) signals.push(work);
-    context.setSignal(AbortSignal.any(signals));
+    context.setSignal(deadlineSignal(options.timeoutMs, context.getSignal(), options.signal?.()));
   };
   return copy;
 }

@@ -721,7 +721,7 @@ export const badInputs: BadInput[] = [
   {
     name: 'an unsupported provider',
     files: (ns) => ({
-      [canaryFile]: canary(ns).replace('provider: kubernetes', 'provider: istio'),
+      [canaryFile]: canary(ns).replace('provider: kubernetes', 'provider: gloo'),
       [serviceFile]: service(ns),
     }),
     file: canaryFile,
