@@ -1,5 +1,7 @@
 // Process entry of the `gitcanary` binary: runs the program and turns an error into a one-line message
-// and an exit code (2 for a configuration error, 1 for anything else), never a stack trace for a user.
+// and an exit code (2 for a configuration error, the command line's or the repository's: an unusable URL, a
+// branch that does not exist; 1 for anything else), never a stack trace for a user.
+import { GitConfigError } from '../git/errors.js';
 import { buildProgram } from './program.js';
 import { ConfigError } from './reconciler-config.js';
 
@@ -9,5 +11,5 @@ try {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`gitcanary: ${message}\n`);
   if (process.env.GITCANARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = err instanceof ConfigError ? 2 : 1;
+  process.exitCode = err instanceof ConfigError || err instanceof GitConfigError ? 2 : 1;
 }

@@ -123,6 +123,17 @@ describe('gitcanary reconcile --once', () => {
     );
   });
 
+  it('stops with exit code 2 when the repository URL or branch cannot be used, as for any configuration error', async () => {
+    const run = await gitcanary(['reconcile', '--once'], {
+      GITCANARY_REPO: 'ftp://git.example.com/deploy.git',
+    });
+
+    expect(run.stderr).toBe(
+      'gitcanary: ftp://git.example.com/deploy.git: only http(s) repository URLs are supported\n',
+    );
+    expect(run.code).toBe(2);
+  });
+
   it('runs as the image runs it: bundled, with its node flags, without node_modules', async () => {
     const { ns, env } = await podinfoSetup();
     const app = await mkdtemp(join(tmpdir(), 'gitcanary-image-'));
