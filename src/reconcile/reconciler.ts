@@ -97,6 +97,20 @@ export interface ChangeSet {
   restored: Restored[];
 }
 
+export function emptyChangeSet(): ChangeSet {
+  return { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] };
+}
+
+/** Adds what `from` did to `into`, each list in order. */
+function addChanges(into: ChangeSet, from: ChangeSet): void {
+  into.created.push(...from.created);
+  into.configured.push(...from.configured);
+  into.unchanged.push(...from.unchanged);
+  into.deleted.push(...from.deleted);
+  into.failed.push(...from.failed);
+  into.restored.push(...from.restored);
+}
+
 export interface ReconcileSummary {
   head: string;
   commits: string[];
@@ -171,14 +185,7 @@ export class Reconciler {
     // One ref listing; a fetch only when the head moved (also after a restart, thanks to the local store).
     this.head = (await pollHead(repo)).head;
     const commits: string[] = [];
-    const changes: ChangeSet = {
-      created: [],
-      configured: [],
-      unchanged: [],
-      deleted: [],
-      failed: [],
-      restored: [],
-    };
+    const changes = emptyChangeSet();
     let pass: Pass | undefined;
     for (let round = 0; round < maxChainedPasses; round += 1) {
       const planned = await this.commitAndPush();
@@ -568,14 +575,7 @@ export class Reconciler {
     const reused = pass.plans.map((plan) => this.quiet.unchangedNames(plan.canary, plan));
     const toApply = pass.plans.filter((_, i) => !reused[i]);
     const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
-      const own: ChangeSet = {
-        created: [],
-        configured: [],
-        unchanged: [],
-        deleted: [],
-        failed: [],
-        restored: [],
-      };
+      const own = emptyChangeSet();
       let refusal: string | undefined;
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
@@ -642,8 +642,7 @@ export class Reconciler {
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.
       const atRest =
         own.unchanged.length === plan.desired.length && this.quiet.confirm(plan.canary, plan, own.unchanged);
-      const resolved = atRest ? pass.resolved.get(plan.canary) : undefined;
-      if (resolved) this.keepVersionsOnly(resolved.canary);
+      if (atRest && resolvedCanary) this.keepVersionsOnly(resolvedCanary.canary);
       return own;
     });
     let fresh = 0;
@@ -654,12 +653,7 @@ export class Reconciler {
       }
       const own = applied[fresh++];
       if (!own) throw new Error('unreachable: one change set per applied plan');
-      changes.created.push(...own.created);
-      changes.configured.push(...own.configured);
-      changes.unchanged.push(...own.unchanged);
-      changes.deleted.push(...own.deleted);
-      changes.failed.push(...own.failed);
-      changes.restored.push(...own.restored);
+      addChanges(changes, own);
     }
   }
 }

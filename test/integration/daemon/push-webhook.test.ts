@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { signBody } from '../../../src/daemon/webhook-signature.js';
-import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 
 const secret = 'push-webhook-secret';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -62,7 +62,7 @@ function slowUpload(url: string, headers: Record<string, string>, bytes: number)
 const idleSummary: ReconcileSummary = {
   head: 'h',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
+  changes: emptyChangeSet(),
   canaries: [],
   errors: [],
 };

@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const summary = (failed: string[]): ReconcileSummary => ({
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed, restored: [] },
+  changes: { ...emptyChangeSet(), failed },
   canaries: [],
   errors: [],
 });

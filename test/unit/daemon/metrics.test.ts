@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import type { CanaryOutcome, ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import {
+  emptyChangeSet,
+  type CanaryOutcome,
+  type ReconcileSummary,
+} from '../../../src/reconcile/reconciler.js';
 
 const pass = (canaries: CanaryOutcome[], commits: string[] = []): ReconcileSummary => ({
   head: 'abc',
   commits,
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
+  changes: emptyChangeSet(),
   canaries,
   errors: [],
 });
@@ -80,14 +84,7 @@ describe('DaemonMetrics', () => {
     metrics.passSucceeded(
       {
         ...pass([]),
-        changes: {
-          created: [],
-          configured: [],
-          unchanged: [],
-          deleted: [],
-          failed: ['Service/demo/a-primary', 'Service/demo/a-canary'],
-          restored: [],
-        },
+        changes: { ...emptyChangeSet(), failed: ['Service/demo/a-primary', 'Service/demo/a-canary'] },
       },
       0.1,
       2_000_000,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startRunLoop } from '../../../src/daemon/run-loop.js';
-import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 
 const summary: ReconcileSummary = {
   head: 'abc',
   commits: [],
-  changes: { created: [], configured: [], unchanged: [], deleted: [], failed: [], restored: [] },
+  changes: emptyChangeSet(),
   canaries: [],
   errors: [],
 };
