@@ -3,10 +3,15 @@
 // stand-in for the canary pods' metrics, the real reconciler — printing each step as it happens and ending
 // with the release's `git log`. Time is simulated: each analysis interval passes at once, so the release
 // takes seconds instead of minutes (the metrics are real, over the last minute of real time).
+//
+// `npm run demo -- --router traefik`: the same release with provider traefik, and a real Traefik in front of
+// two loopback backends (blue, green); at each committed step 400 requests go through it and the demo prints
+// the share that reached green beside the committed weights (demo-data-plane.ts).
 import { readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { AddressPolicy } from '../src/analysis/address-policy.js';
@@ -20,20 +25,54 @@ import { createBareRepository, startGitServer } from '../test/support/git-server
 import { HumanClone } from '../test/support/human-clone.js';
 import { ensurePrometheusBinary, startPrometheus } from '../test/support/prometheus.js';
 import { CanaryTraffic } from '../test/support/canary-traffic.js';
+import { crdSets } from '../test/support/test-crds.js';
+import { ensureTraefikBinary } from '../test/support/traefik-binary.js';
+import { DemoDataPlane } from './demo-data-plane.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`  [setup] ${line}\n`);
 
-async function main(): Promise<void> {
+const routers = ['gatewayapi', 'traefik'] as const;
+type DemoRouter = (typeof routers)[number];
+
+/** `--router traefik`, or the example's own gatewayapi; anything else is a usage error (exit 2). */
+function routerOf(argv: string[]): DemoRouter {
+  const { values } = parseArgs({ args: argv, options: { router: { type: 'string' } } });
+  const router = values.router ?? 'gatewayapi';
+  if (!(routers as readonly string[]).includes(router)) {
+    process.stderr.write(`demo: --router ${router} is not one of ${routers.join(', ')}\n`);
+    process.exit(2);
+  }
+  return router as DemoRouter;
+}
+
+/** The example's Canary with provider traefik: a TraefikService instead of an HTTPRoute on a Gateway. */
+function withTraefik(canary: string): string {
+  const changed = canary
+    .replace('provider: gatewayapi', 'provider: traefik')
+    .replace(/\n {4}gatewayRefs:\n(?: {6}.*\n)+/, '\n');
+  if (!changed.includes('provider: traefik') || changed.includes('gatewayRefs'))
+    throw new Error(
+      'examples/podinfo/canary.yaml no longer has the provider and gatewayRefs the demo rewrites',
+    );
+  return changed;
+}
+
+async function main(router: DemoRouter): Promise<void> {
   say('gitcanary demo: a canary release of examples/podinfo, every step a commit\n');
+  const withTraffic = router === 'traefik';
   const stops: (() => Promise<void>)[] = [];
   try {
-    const [binaries, prometheusBinary] = await Promise.all([
+    const [binaries, prometheusBinary, traefikBinary] = await Promise.all([
       ensureControlPlaneBinaries(progress),
       ensurePrometheusBinary(progress),
+      withTraffic ? ensureTraefikBinary(progress) : undefined,
     ]);
+    const crds = crdSets.filter(
+      (set) => set.name === 'gateway-api' || (withTraffic && set.name === 'traefik'),
+    );
     const [controlPlane, gitServer, prometheus] = await Promise.all([
-      startControlPlane(binaries, progress),
+      startControlPlane(binaries, progress, { crdSets: crds }),
       startGitServer(),
       startPrometheus(prometheusBinary),
     ]);
@@ -53,11 +92,14 @@ async function main(): Promise<void> {
     stops.push(() => person.dispose());
     const example = (file: string) => readFile(join('examples/podinfo', file), 'utf8');
     const service = await example('service.yaml');
+    const canary = withTraffic ? withTraefik(await example('canary.yaml')) : await example('canary.yaml');
     await person.commitAndPush(
-      { 'podinfo/service.yaml': service, 'podinfo/canary.yaml': await example('canary.yaml') },
+      { 'podinfo/service.yaml': service, 'podinfo/canary.yaml': canary },
       'add podinfo',
     );
-    say(`repository ${url}: podinfo/service.yaml (selector app: podinfo-blue) and podinfo/canary.yaml\n`);
+    say(`repository ${url}: podinfo/service.yaml (selector app: podinfo-blue) and podinfo/canary.yaml`);
+    if (withTraffic) say("  (provider: traefik instead of the example's gatewayapi)");
+    say();
 
     const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-demo-'));
     stops.push(() => rm(workdir, { recursive: true, force: true }));
@@ -88,12 +130,27 @@ async function main(): Promise<void> {
           addressPolicy: new AddressPolicy(),
         }),
     });
+    let dataPlane: DemoDataPlane | undefined;
     const step = async (label: string) => {
       const summary = await reconciler.reconcileOnce();
       report(label, summary, await person.log('%s%x1f%(trailers:key=Analysis,valueonly,separator=; )'));
+      const weight = summary.canaries[0]?.weight;
+      if (dataPlane && weight !== undefined) say(`  traffic    ${await dataPlane.measure(weight)}`);
       return summary;
     };
 
+    if (traefikBinary) {
+      dataPlane = await DemoDataPlane.start(traefikBinary.path, {
+        kc,
+        controlPlane,
+        namespace: 'demo',
+        target: 'podinfo',
+        host,
+      });
+      stops.push(() => dataPlane?.stop() ?? Promise.resolve());
+      say(`traefik ${dataPlane.url} (Host: ${host}) → IngressRoute podinfo → TraefikService podinfo,`);
+      say('  which gitcanary writes; backends blue and green answer on loopback');
+    }
     await step('first reconcile');
     say('\n$ git commit -m "release podinfo green"   # the pull request: selector app: podinfo-green');
     await person.commitAndPush(
@@ -133,7 +190,9 @@ function report(label: string, summary: ReconcileSummary, subjects: string[]): v
   for (const name of configured) say(`  configured ${name}`);
 }
 
-main().catch((err: unknown) => {
+const host = 'podinfo.demo';
+
+main(routerOf(process.argv.slice(2))).catch((err: unknown) => {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

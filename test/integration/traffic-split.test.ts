@@ -20,6 +20,7 @@ import {
   startTraefik,
   type Traefik,
 } from '../support/traefik.js';
+import { ingressRouteTo, waitForEndpoints, waitForWeights, type SplitOf } from '../support/traefik-split.js';
 
 const prometheus = inject('prometheus');
 const requests = 400;
@@ -75,39 +76,6 @@ ${service}
         interval: 30s
 `;
 
-const ingressRoute = (ns: string) => ({
-  apiVersion: 'traefik.io/v1alpha1',
-  kind: 'IngressRoute',
-  metadata: { name: 'podinfo', namespace: ns },
-  spec: {
-    entryPoints: ['web'],
-    routes: [
-      { match: `Host(\`${host}\`)`, kind: 'Rule', services: [{ name: 'podinfo', kind: 'TraefikService' }] },
-    ],
-  },
-});
-
-interface LoadedService {
-  name: string;
-  weighted?: { services: { name: string; weight?: number }[] };
-  loadBalancer?: { servers?: { url: string }[] };
-}
-
-/** The weights Traefik has loaded for the namespace's podinfo split: [primary, canary]. */
-async function loadedWeights(traefik: Traefik, ns: string): Promise<[number, number] | undefined> {
-  const services = await traefik.api<LoadedService[]>('http/services');
-  for (const service of services) {
-    const children = service.weighted?.services ?? [];
-    const weightOf = (side: string) => {
-      const child = children.find((c) => c.name.startsWith(`${ns}-podinfo-${side}-`));
-      return child ? (child.weight ?? 1) : undefined;
-    };
-    const primary = weightOf('primary');
-    if (primary !== undefined) return [primary, weightOf('canary') ?? 0];
-  }
-  return undefined;
-}
-
 interface DataPlane {
   s: Setup;
   traefik: Traefik;
@@ -153,7 +121,7 @@ async function dataPlane(provider: 'traefik' | 'gatewayapi'): Promise<DataPlane>
   stops.push(() => traefik.stop());
   if (provider === 'traefik') {
     await objects.patch(
-      ingressRoute(s.ns),
+      ingressRouteTo(s.ns, 'podinfo', host),
       undefined,
       undefined,
       'gitops',
@@ -166,33 +134,8 @@ async function dataPlane(provider: 'traefik' | 'gatewayapi'): Promise<DataPlane>
   return { s, traefik, blue, green };
 }
 
-/** Waits until Traefik serves `weights` (and, for an HTTPRoute, has accepted its current generation). */
-async function waitForWeights(d: DataPlane, weights: [number, number]): Promise<void> {
-  await waitUntil(
-    `traefik to load weights ${weights.join('/')}`,
-    async () => JSON.stringify(await loadedWeights(d.traefik, d.s.ns)) === JSON.stringify(weights),
-    { timeoutMs: 30_000, intervalMs: 100, process: d.traefik.process },
-  );
-}
-
-/** Waits until Traefik sends `side`'s Service (primary or canary) to `backend` alone (its EndpointSlice read). */
-async function waitForEndpoints(d: DataPlane, side: string, backend: Backend): Promise<void> {
-  await waitUntil(
-    `traefik to send ${side} to ${backend.name}`,
-    async () => {
-      const services = await d.traefik.api<LoadedService[]>('http/services');
-      return services.some((service) => {
-        const servers = service.loadBalancer?.servers ?? [];
-        return (
-          service.name.startsWith(`${d.s.ns}-podinfo-${side}-`) &&
-          servers.length > 0 &&
-          servers.every((server) => server.url.endsWith(`:${backend.port}`))
-        );
-      });
-    },
-    { timeoutMs: 30_000, intervalMs: 100, process: d.traefik.process },
-  );
-}
+/** What Traefik has loaded for this data plane's podinfo split. */
+const splitOf = (d: DataPlane): SplitOf => ({ traefik: d.traefik, namespace: d.s.ns, target: 'podinfo' });
 
 /** Until Traefik has accepted the HTTPRoute's current generation, gitcanary holds the step (as it should). */
 async function waitForAcceptance(d: DataPlane): Promise<void> {
@@ -259,8 +202,8 @@ async function release(provider: 'traefik' | 'gatewayapi'): Promise<void> {
   expect((await step(0)).canaries[0]).toMatchObject({ phase: 'Initialized', weight: 0 });
   await pointServiceAt(kc, s.ns, 'podinfo-primary', d.blue);
   await pointServiceAt(kc, s.ns, 'podinfo-canary', d.green);
-  await waitForWeights(d, [100, 0]);
-  await waitForEndpoints(d, 'primary', d.blue);
+  await waitForWeights(splitOf(d), [100, 0]);
+  await waitForEndpoints(splitOf(d), 'primary', d.blue);
   expect(await measure(d, provider, 'initialized, weight 0')).toBe(0);
 
   await s.human.commitAndPush({ 'apps/podinfo/service.yaml': service(s.ns, 'green') }, 'release green');
@@ -270,8 +213,8 @@ async function release(provider: 'traefik' | 'gatewayapi'): Promise<void> {
     const summary = await step(minute);
     minute += 1;
     expect(summary.canaries[0]).toMatchObject({ phase: 'Progressing', weight });
-    await waitForWeights(d, [100 - weight, weight]);
-    await waitForEndpoints(d, 'canary', d.green);
+    await waitForWeights(splitOf(d), [100 - weight, weight]);
+    await waitForEndpoints(splitOf(d), 'canary', d.green);
     const green = await measure(d, provider, `committed weight ${weight}`);
     expect(Math.abs(green - weight)).toBeLessThanOrEqual(tolerance);
     await waitForCanaryRate(d);
@@ -288,8 +231,8 @@ async function release(provider: 'traefik' | 'gatewayapi'): Promise<void> {
   expect(await s.human.message(2)).toMatch(/Analysis: error-rate=0 max=1 pass/);
   // The primary now has green's spec: its endpoints are green's, as the selector would make them.
   await pointServiceAt(kc, s.ns, 'podinfo-primary', d.green);
-  await waitForWeights(d, [100, 0]);
-  await waitForEndpoints(d, 'primary', d.green);
+  await waitForWeights(splitOf(d), [100, 0]);
+  await waitForEndpoints(splitOf(d), 'primary', d.green);
   expect(await measure(d, provider, 'promoted, weight 0 (primary is green)')).toBe(100);
 }
 
@@ -313,9 +256,9 @@ describe('a release moving real requests through Traefik', { timeout: 240_000 },
     d.green.setStatus(500);
 
     expect((await s.reconcile(2)).canaries[0]).toMatchObject({ phase: 'Progressing', weight: 10 });
-    await waitForWeights(d, [90, 10]);
-    await waitForEndpoints(d, 'primary', d.blue);
-    await waitForEndpoints(d, 'canary', d.green);
+    await waitForWeights(splitOf(d), [90, 10]);
+    await waitForEndpoints(splitOf(d), 'primary', d.blue);
+    await waitForEndpoints(splitOf(d), 'canary', d.green);
     const green = await measure(d, 'traefik', 'committed weight 10, green answering 500');
     await waitForCanaryRate(d);
     const judged = await s.reconcile(3);
@@ -323,7 +266,7 @@ describe('a release moving real requests through Traefik', { timeout: 240_000 },
     expect(Math.abs(green - 10)).toBeLessThanOrEqual(tolerance);
     expect(judged.canaries[0]).toMatchObject({ phase: 'Failed', weight: 0 });
     expect(await s.human.message()).toMatch(/Analysis: error-rate=100 max=1 fail/);
-    await waitForWeights(d, [100, 0]);
+    await waitForWeights(splitOf(d), [100, 0]);
     expect(await measure(d, 'traefik', 'rolled back, weight 0')).toBe(0);
   });
 });
