@@ -1,13 +1,23 @@
-// A watch-backed copy of the kinds gitcanary generates (Services and HTTPRoutes), so that a reconcile reads
-// the live state from memory instead of GETting three objects per Canary. One paged LIST and one WATCH per
-// kind (and namespace, when restricted) at start; after that the API server pushes every change, so drift
-// (a deleted or edited object) is seen without polling, and an idle poll makes no request at all.
+// A watch-backed copy of the kinds gitcanary generates, so that a reconcile reads the live state from memory
+// instead of GETting each object of each Canary at every poll. Services and HTTPRoutes are watched from the
+// start; the other routers' kinds from the first lookup that asks for one, once discovery says the API server
+// serves it (watched-kinds.ts): a kind not installed is asked about again at most once a minute, so a CRD
+// installed later is picked up. One paged LIST and one WATCH per kind (and namespace, when restricted); after
+// that the API server pushes every change, so drift (a deleted or edited object) is seen without polling,
+// and an idle poll makes no request at all.
 //
 // Objects labelled app.kubernetes.io/managed-by=gitcanary are held as a diff reads them (no managedFields,
-// no status but a route's Accepted conditions, which hold a step). Every other object of these kinds is held as a stub, its name and labels only: enough to
-// know that a name is taken by an object gitcanary must not take over, at a fraction of the memory. So the
-// cache knows what is absent too, and a cold start against an empty cluster needs no GET either.
-import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+// no status but what the router's readiness reads, which holds a step). Every other object of these kinds is
+// held as a stub, its name and labels only: enough to know that a name is taken by an object gitcanary must
+// not take over, at a fraction of the memory. So the cache knows what is absent too, and a cold start against
+// an empty cluster needs no GET either.
+import {
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../core/model.js';
 import { isManagedByUs } from '../core/generated-objects.js';
@@ -15,6 +25,13 @@ import { normalizedServiceSpec } from '../core/service-spec.js';
 import type { ObjectRef } from './object-ref.js';
 import { describeKubeError } from './errors.js';
 import { reuseConnections } from './reuse-connections.js';
+import {
+  onDemandKinds,
+  startupKinds,
+  watchedKindOf,
+  type OnDemandKind,
+  type WatchedKind,
+} from './watched-kinds.js';
 
 export interface LiveCacheOptions {
   kubeConfig: KubeConfig;
@@ -23,6 +40,10 @@ export interface LiveCacheOptions {
   logger?: Logger;
   /** Objects per LIST page. */
   pageSize?: number;
+  /** The kinds watched from the first lookup of one; the routers' kinds when absent (tests name their own). */
+  onDemand?: readonly OnDemandKind[];
+  /** How long a kind the API server did not serve is taken as absent before discovery is asked again. */
+  rediscoverAfterMs?: number;
 }
 
 /**
@@ -36,54 +57,34 @@ export interface LiveCacheStats {
   lists: number;
   watches: number;
   events: number;
+  /** Discovery requests: whether an on-demand kind is served. */
+  discoveries: number;
 }
-
-interface WatchedKind {
-  apiVersion: string;
-  kind: string;
-  /** The collection's path, cluster-wide or in one namespace. */
-  path(namespace?: string): string;
-}
-
-export const watchedKinds: readonly WatchedKind[] = [
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    path: (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
-  },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    path: (ns) =>
-      ns
-        ? `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`
-        : '/apis/gateway.networking.k8s.io/v1/httproutes',
-  },
-];
 
 const maxBackoffMs = 30_000;
+const defaultRediscoverAfterMs = 60_000;
 const unknown: LiveLookup = { known: false };
 
 export class LiveCache {
-  readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0 };
-  private readonly reflectors: Reflector[];
+  readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0, discoveries: 0 };
+  private readonly reflectors: Reflector[] = [];
   /** By `apiVersion/kind`, then namespace ('' for all namespaces). */
   private readonly byScope = new Map<string, Map<string, Reflector>>();
+  /** On-demand kinds by `apiVersion/kind`: being discovered, or not served (ask again after the time). */
+  private readonly discovery = new Map<string, 'asking' | number>();
+  private readonly context: ReflectorContext;
+  private stopped = false;
 
-  private constructor(options: LiveCacheOptions) {
-    const api = KubernetesObjectApi.makeApiClient(reuseConnections(options.kubeConfig));
-    const watch = new Watch(options.kubeConfig);
-    const scopes = options.namespaces?.length ? options.namespaces : [undefined];
-    this.reflectors = watchedKinds.flatMap((kind) =>
-      scopes.map((namespace) => {
-        const reflector = new Reflector(kind, namespace, { api, watch, options, stats: this.stats });
-        const key = `${kind.apiVersion}/${kind.kind}`;
-        const byNamespace = this.byScope.get(key) ?? new Map<string, Reflector>();
-        byNamespace.set(namespace ?? '', reflector);
-        this.byScope.set(key, byNamespace);
-        return reflector;
-      }),
-    );
+  private constructor(private readonly options: LiveCacheOptions) {
+    const kubeConfig = reuseConnections(options.kubeConfig);
+    this.context = {
+      api: KubernetesObjectApi.makeApiClient(kubeConfig),
+      discovery: kubeConfig.makeApiClient(CustomObjectsApi),
+      watch: new Watch(options.kubeConfig),
+      options,
+      stats: this.stats,
+    };
+    for (const kind of startupKinds) this.addReflectors(kind);
   }
 
   /** Lists every watched kind, starts the watches, and resolves once the first listing is held. */
@@ -98,7 +99,10 @@ export class LiveCache {
    * while the kind is not watched or its watch is re-listing, and then the caller asks the API server.
    */
   lookup(ref: ObjectRef): LiveLookup {
-    return this.reflectorFor(ref)?.lookup(ref.name, ref.namespace) ?? unknown;
+    const reflector = this.reflectorFor(ref);
+    if (reflector) return reflector.lookup(ref.name, ref.namespace);
+    this.watchOnDemand(ref.apiVersion, ref.kind);
+    return unknown;
   }
 
   /**
@@ -131,6 +135,7 @@ export class LiveCache {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const r of this.reflectors) r.stop();
   }
 
@@ -138,10 +143,70 @@ export class LiveCache {
     const byNamespace = this.byScope.get(`${ref.apiVersion}/${ref.kind}`);
     return byNamespace?.get(ref.namespace) ?? byNamespace?.get('');
   }
+
+  /** One reflector per scope (each watched namespace, or all); returned to be started. */
+  private addReflectors(kind: WatchedKind): Reflector[] {
+    const scopes = this.options.namespaces?.length ? this.options.namespaces : [undefined];
+    const byNamespace = new Map<string, Reflector>();
+    const added = scopes.map((namespace) => {
+      const reflector = new Reflector(kind, namespace, this.context);
+      byNamespace.set(namespace ?? '', reflector);
+      return reflector;
+    });
+    this.byScope.set(`${kind.apiVersion}/${kind.kind}`, byNamespace);
+    this.reflectors.push(...added);
+    return added;
+  }
+
+  /**
+   * Starts watching a router's kind that a lookup asked for, if the API server serves it: in the background,
+   * the lookup itself is answered by GET. A kind not served is asked about again only after a while.
+   */
+  private watchOnDemand(apiVersion: string, kind: string): void {
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    const onDemand = (this.options.onDemand ?? onDemandKinds).find(
+      (k) => k.group === group && k.kind === kind,
+    );
+    const key = `${apiVersion}/${kind}`;
+    const state = this.discovery.get(key);
+    if (!onDemand || this.stopped || state === 'asking' || (state !== undefined && Date.now() < state))
+      return;
+    this.discovery.set(key, 'asking');
+    void this.discover(apiVersion, onDemand, key);
+  }
+
+  private async discover(apiVersion: string, onDemand: OnDemandKind, key: string): Promise<void> {
+    const { logger } = this.options;
+    let plural: string | undefined;
+    this.stats.discoveries += 1;
+    try {
+      const [group = '', version = ''] = apiVersion.split('/');
+      const list = await this.context.discovery.getAPIResources({ group, version });
+      const resource = list.resources.find((r) => r.kind === onDemand.kind && !r.name.includes('/'));
+      const verbs = resource?.verbs ?? [];
+      if (resource && verbs.includes('list') && verbs.includes('watch')) plural = resource.name;
+    } catch (err) {
+      // 404: the group/version is not served (no CRD); anything else is retried as late, and said.
+      if (describeKubeError(err).status !== 404)
+        logger?.warn({ apiVersion, kind: onDemand.kind, err }, 'live cache discovery failed; reading by GET');
+    }
+    if (this.stopped) return;
+    if (!plural) {
+      this.discovery.set(key, Date.now() + (this.options.rediscoverAfterMs ?? defaultRediscoverAfterMs));
+      logger?.debug({ apiVersion, kind: onDemand.kind }, 'live cache: kind not served; reading by GET');
+      return;
+    }
+    this.discovery.delete(key);
+    const added = this.addReflectors(watchedKindOf(apiVersion, onDemand, plural));
+    logger?.info({ apiVersion, kind: onDemand.kind }, 'live cache watches a router kind');
+    await Promise.all(added.map((r) => r.start()));
+  }
 }
 
 interface ReflectorContext {
   api: KubernetesObjectApi;
+  /** For discovery (`/apis/<group>/<version>`), which any authenticated client may read. */
+  discovery: CustomObjectsApi;
   watch: Watch;
   options: LiveCacheOptions;
   stats: LiveCacheStats;
@@ -385,22 +450,6 @@ function stubOf(object: KubernetesObject | KubeObject, kind: WatchedKind): KubeO
 }
 
 /**
- * Of a route's status, what the router's readiness reads: each parent's Accepted condition (a step counts once
- * its gateway accepted the route's current generation).
- */
-function acceptance(object: KubernetesObject | KubeObject): { parents: unknown[] } | undefined {
-  type Parent = { parentRef?: unknown; conditions?: { type?: string }[] };
-  const parents = (object as { status?: { parents?: Parent[] } }).status?.parents;
-  if (!parents?.length) return undefined;
-  return {
-    parents: parents.map((parent) => ({
-      parentRef: parent.parentRef,
-      conditions: (parent.conditions ?? []).filter((condition) => condition.type === 'Accepted'),
-    })),
-  };
-}
-
-/**
  * What a diff reads: no managedFields (often the larger half of an object), no status, and a Service's spec
  * as the diff normalizes it (no assigned cluster IPs or IP families, no field that holds its default): the
  * diff normalizes again and gets the same, at a third of the memory. An object gitcanary does not manage
@@ -411,7 +460,7 @@ function acceptance(object: KubernetesObject | KubeObject): { parents: unknown[]
 function trim(object: KubernetesObject | KubeObject, kind: WatchedKind, plain = false): KubeObject {
   const stub = stubOf(object, kind);
   const { annotations, generation } = object.metadata ?? {};
-  const status = kind.kind === 'HTTPRoute' ? acceptance(object) : undefined;
+  const status = kind.status?.(object);
   const trimmed = isManagedByUs(stub)
     ? {
         ...stub,

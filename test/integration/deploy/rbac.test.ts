@@ -195,7 +195,16 @@ describe('the RBAC in deploy/', () => {
     // get: Cluster.get; list, watch: LiveCache; create + patch: server-side apply (create when new);
     // delete: Cluster.delete, when a removed Canary's objects go (src/core/removal.ts).
     expect(verbs('services')).toEqual(['get', 'list', 'watch', 'create', 'patch', 'delete']);
-    expect(verbs('httproutes')).toEqual(['get', 'list', 'watch', 'create', 'patch', 'delete']);
+    for (const routed of [
+      'httproutes',
+      'virtualservices',
+      'destinationrules',
+      'trafficsplits',
+      'httpproxies',
+      'ingresses',
+      'traefikservices',
+    ])
+      expect(verbs(routed), routed).toEqual(['get', 'list', 'watch', 'create', 'patch', 'delete']);
     expect(verbs('events')).toEqual(['create']);
     expect(verbs('canaries')).toEqual(['get']);
   });

@@ -1,10 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { diffObject } from '../../../src/core/cluster-diff.js';
-import type { KubeObject } from '../../../src/core/model.js';
+import type { CanarySpec, KubeObject } from '../../../src/core/model.js';
+import { contourRouter } from '../../../src/core/routers/contour.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import type { ObjectRef } from '../../../src/kube/object-ref.js';
 import { LiveCache } from '../../../src/kube/live-cache.js';
+import { installCrds } from '../../support/control-plane.js';
 import { waitUntil } from '../../support/owned-process.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
@@ -57,6 +67,8 @@ describe('the live cache', () => {
     expect(absent).toBeUndefined();
     expect(cluster.stats.reads).toBe(0);
     expect(cache.stats.lists).toBe(2);
+    // The other routers' kinds are watched only once a Canary needs one.
+    expect(cache.stats.discoveries).toBe(0);
   });
 
   it('sees a change and a deletion made by someone else through its watch', async () => {
@@ -150,5 +162,190 @@ describe('the live cache', () => {
 
     expect(object?.metadata.name).toBe('podinfo-primary');
     expect(cluster.stats.reads).toBe(1);
+  });
+
+  describe("a router's other kinds", () => {
+    const traefikService = (namespace: string, weight: number): KubeObject => ({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'TraefikService',
+      metadata: { name: 'podinfo', namespace, labels: { 'app.kubernetes.io/managed-by': 'gitcanary' } },
+      spec: { weighted: { services: [{ name: 'podinfo-primary', port: 9898, weight }] } },
+    });
+    const refOf = (object: KubeObject): ObjectRef => ({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
+    const weightOf = (object: KubeObject | undefined) =>
+      (object?.spec as { weighted: { services: { weight: number }[] } } | undefined)?.weighted.services[0]
+        ?.weight;
+
+    it('are watched from the first lookup that asks for one: later reads send no request and see changes', async () => {
+      const ns = await createTestNamespace(kc, 'live');
+      await applyAsSomeoneElse(traefikService(ns, 100));
+      const { cache, cluster } = await start(ns);
+      const ref = refOf(traefikService(ns, 100));
+
+      const first = await cluster.get(ref);
+      await waitUntil(
+        'the TraefikService kind to be watched',
+        () => Promise.resolve(cache.lookup(ref).known),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const [again, andAgain] = [await cluster.get(ref), await cluster.get(ref)];
+      await applyAsSomeoneElse(traefikService(ns, 90));
+      await waitUntil('the change to reach the cache', async () => weightOf(await cluster.get(ref)) === 90, {
+        timeoutMs: 10_000,
+      });
+
+      expect(weightOf(first)).toBe(100);
+      expect(weightOf(again)).toBe(100);
+      expect(andAgain?.metadata.managedFields).toBeUndefined();
+      // The first read went to the API server; every one after it was answered from the watch.
+      expect(cluster.stats.reads).toBe(1);
+      expect(cache.stats).toMatchObject({ discoveries: 1, lists: 3 });
+    });
+
+    it("hold of a router object's status what its readiness reads", async () => {
+      const ns = await createTestNamespace(kc, 'live');
+      const proxy: KubeObject = {
+        apiVersion: 'projectcontour.io/v1',
+        kind: 'HTTPProxy',
+        metadata: { name: 'podinfo', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'gitcanary' } },
+        spec: { routes: [{ services: [{ name: 'podinfo-primary', port: 9898 }] }] },
+      };
+      await applyAsSomeoneElse(proxy);
+      const now = new Date().toISOString();
+      await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+        {
+          group: 'projectcontour.io',
+          version: 'v1',
+          namespace: ns,
+          plural: 'httpproxies',
+          name: 'podinfo',
+          body: {
+            status: {
+              currentStatus: 'invalid',
+              description: 'At least one error present, see Errors for details',
+              conditions: [
+                {
+                  type: 'Valid',
+                  status: 'False',
+                  observedGeneration: 1,
+                  lastTransitionTime: now,
+                  reason: 'ErrorPresent',
+                  message: 'At least one error present, see Errors for details',
+                  errors: [
+                    {
+                      type: 'ServiceError',
+                      status: 'True',
+                      reason: 'ServiceUnresolvedReference',
+                      message:
+                        'Spec.Routes unresolved service reference: service "podinfo-primary" not found',
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+      );
+      const { cache, cluster } = await start(ns);
+      const ref = refOf(proxy);
+      const fromServer = await cluster.get(ref);
+      await waitUntil(
+        'the status to reach the cache',
+        () => {
+          const held = cache.lookup(ref);
+          return Promise.resolve(held.known && held.object?.status !== undefined);
+        },
+        { timeoutMs: 10_000 },
+      );
+      const fromCache = await cluster.get(ref);
+      const canary = { namespace: ns, service: { apexName: 'podinfo' } } as CanarySpec;
+
+      const readiness = contourRouter.readiness(canary, [fromCache]);
+
+      expect(readiness).toEqual(contourRouter.readiness(canary, [fromServer]));
+      expect(readiness).toMatchObject({
+        state: 'rejected',
+        reason: expect.stringContaining('not found') as unknown,
+      });
+      expect(cluster.stats.reads).toBe(1);
+    });
+
+    it('are not watched while the API server does not serve them, and are once their CRD is installed', async () => {
+      const ns = await createTestNamespace(kc, 'live');
+      const group = `live${randomBytes(4).toString('hex')}.gitcanary.test`;
+      const cache = await LiveCache.start({
+        kubeConfig: kc,
+        namespaces: [ns],
+        onDemand: [{ group, kind: 'Widget' }],
+        rediscoverAfterMs: 500,
+      });
+      caches.push(cache);
+      const ref: ObjectRef = { apiVersion: `${group}/v1`, kind: 'Widget', namespace: ns, name: 'w' };
+
+      const before = cache.lookup(ref);
+      await waitUntil('discovery to answer', () => Promise.resolve(cache.stats.discoveries === 1), {
+        timeoutMs: 5_000,
+      });
+      cache.lookup(ref); // within the wait: no new discovery
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const notServed = { ...cache.stats };
+      const crd = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `widgets.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      };
+      try {
+        await installCrds(inject('controlPlane'), [crd]);
+        await waitUntil('the Widget kind to be watched', () => Promise.resolve(cache.lookup(ref).known), {
+          timeoutMs: 10_000,
+        });
+        await applyAsSomeoneElse({
+          apiVersion: `${group}/v1`,
+          kind: 'Widget',
+          metadata: { name: 'w', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'gitcanary' } },
+          spec: { size: 3 },
+        });
+        await waitUntil(
+          'the Widget to reach the cache',
+          () => {
+            const held = cache.lookup(ref);
+            return Promise.resolve(held.known && held.object !== undefined);
+          },
+          { timeoutMs: 10_000 },
+        );
+      } finally {
+        await kc
+          .makeApiClient(ApiextensionsV1Api)
+          .deleteCustomResourceDefinition({ name: `widgets.${group}` })
+          .catch(() => undefined);
+      }
+
+      expect(before).toEqual({ known: false });
+      // Not served: one discovery, no LIST or WATCH of it (those of the startup kinds only), no retry loop.
+      expect(notServed).toMatchObject({ discoveries: 1, lists: 2, watches: 2 });
+      expect(cache.lookup(ref)).toMatchObject({ known: true, object: { spec: { size: 3 } } });
+      expect(cache.stats.lists).toBe(3);
+    });
   });
 });
