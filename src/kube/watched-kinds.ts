@@ -108,12 +108,6 @@ export const onDemandKinds: readonly OnDemandKind[] = [
   { group: 'networking.k8s.io', kind: 'Ingress' },
 ];
 
-/** The on-demand kind of `apiVersion` and `kind`, if gitcanary writes it. */
-export function onDemandKindOf(apiVersion: string, kind: string): OnDemandKind | undefined {
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
-  return onDemandKinds.find((k) => k.group === group && k.kind === kind);
-}
-
 /** A kind of a served API resource (`plural` from discovery), to watch. */
 export function watchedKindOf(apiVersion: string, onDemand: OnDemandKind, plural: string): WatchedKind {
   return {
