@@ -40,7 +40,7 @@ export const FLAGGER_PROVIDERS = [
 /**
  * The mesh providers and the TrafficSplit version each writes: the one Flagger's router factory picks (linkerd
  * the v1alpha1 router, osm the v1alpha2 one). Plain `smi`, which Flagger's CRD does not accept and its factory
- * hands to Istio, is taken as Flagger's generic SMI router, v1alpha1 (docs/routers.md says why).
+ * hands to Istio, is taken as Flagger's generic SMI router, v1alpha1 (docs/routers/smi.md says why).
  */
 const MESH_PROVIDER_ROUTERS: Readonly<Record<string, { router: RouterName; version?: string }>> = {
   istio: { router: 'istio' },
