@@ -32,17 +32,25 @@ import { DemoDataPlane } from './demo-data-plane.js';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`  [setup] ${line}\n`);
 
+/** What the demo's Traefik routes to the split (the Host header of its requests). */
+const host = 'podinfo.demo';
 const routers = ['gatewayapi', 'traefik'] as const;
 type DemoRouter = (typeof routers)[number];
 
 /** `--router traefik`, or the example's own gatewayapi; anything else is a usage error (exit 2). */
 function routerOf(argv: string[]): DemoRouter {
-  const { values } = parseArgs({ args: argv, options: { router: { type: 'string' } } });
-  const router = values.router ?? 'gatewayapi';
-  if (!(routers as readonly string[]).includes(router)) {
-    process.stderr.write(`demo: --router ${router} is not one of ${routers.join(', ')}\n`);
+  const usage = (why: string): never => {
+    process.stderr.write(`demo: ${why}\nusage: npm run demo [-- --router ${routers.join('|')}]\n`);
     process.exit(2);
+  };
+  let router: string;
+  try {
+    router = parseArgs({ args: argv, options: { router: { type: 'string' } } }).values.router ?? 'gatewayapi';
+  } catch (err) {
+    return usage((err as Error).message);
   }
+  if (!(routers as readonly string[]).includes(router))
+    return usage(`--router ${router} is not one of ${routers.join(', ')}`);
   return router as DemoRouter;
 }
 
@@ -189,8 +197,6 @@ function report(label: string, summary: ReconcileSummary, subjects: string[]): v
   for (const name of created) say(`  created    ${name}`);
   for (const name of configured) say(`  configured ${name}`);
 }
-
-const host = 'podinfo.demo';
 
 main(routerOf(process.argv.slice(2))).catch((err: unknown) => {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
