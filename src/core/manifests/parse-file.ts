@@ -50,6 +50,8 @@ export interface ParsedFile {
   errors: ManifestError[];
   /** Fields that do nothing here (FieldIgnored), with their line. */
   warnings: ManifestError[];
+  /** The YAML nodes of the file, counted before it was parsed; absent when it was not parsed. */
+  nodes?: number;
 }
 
 export interface ParseManifestOptions {
@@ -94,6 +96,7 @@ export function parseManifestFile(path: string, content: string, options: ParseM
     parsed.errors.push({ code: 'ManifestInvalid', file: path, ...loaded.problem });
     return parsed;
   }
+  parsed.nodes = loaded.nodes;
 
   loaded.documents.forEach((document, index) => {
     if (!isRecord(document)) return;
