@@ -242,6 +242,7 @@ describe('after the bad-input suite', () => {
       .filter((key) => watched.has(key.split('/')[0] ?? '') && !good.has(key));
     expect(written).toEqual([]);
     expect(namespaces).toHaveLength(badInputs.length);
+    expect(badInputs.length).toBeGreaterThanOrEqual(130);
     // The bombs are refused without being expanded (a billion laughs expanded would be gigabytes), and files
     // of many small nodes before they are parsed: none of their passes grows the reconcile process by more
     // than 64 MiB.
