@@ -2,7 +2,7 @@
 // only what changed), and joins Canaries with their targets. Shared by the reconciler and the commands
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
 // kept, so a daemon's memory follows the repository's size, not its history. A file over the size limit
-// is never read.
+// is never read, and the files of a commit read together stay within the budget of a pass (passLimits).
 import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
 import {
   isManifestPath,
@@ -18,7 +18,7 @@ import {
   parseGeneratedFile,
   type GeneratedFile,
 } from '../core/generated-file.js';
-import { fileLimits, tooLarge } from '../core/load-yaml.js';
+import { fileLimits, overPassBudget, passLimits, tooLarge } from '../core/load-yaml.js';
 import type { CanarySpec } from '../core/model.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
@@ -47,9 +47,18 @@ const nothing: ParsedFile = Object.freeze({
   warnings: [],
 });
 
+/** A file as parsed, with what reading it costs a pass; without `parsed` when it was over the budget. */
+interface ParsedEntry {
+  parsed?: ParsedFile;
+  bytes: number;
+  nodes: number;
+}
+
+type PassLimits = Record<keyof typeof passLimits, number>;
+
 export class ManifestLoader {
   /** By `oid:path`, for the files of the last commit loaded. */
-  private parsed = new Map<string, ParsedFile>();
+  private parsed = new Map<string, ParsedEntry>();
   /** Texts read by `text`, by blob id, while the last commit holds them and no one said `forget`. */
   private texts = new Map<string, string>();
   private readonly root: string;
@@ -58,6 +67,8 @@ export class ManifestLoader {
     private readonly repo: Pick<Repository, 'listFiles' | 'readBlob'>,
     root: string,
     private readonly options: ParseManifestOptions,
+    /** Smaller in tests. */
+    private readonly limits: PassLimits = passLimits,
   ) {
     this.root = root.replace(/^\/+|\/+$/g, '');
   }
@@ -73,18 +84,32 @@ export class ManifestLoader {
     );
     const files = listed.filter((file) => file.refused === undefined);
     const parsedFiles: ParsedFile[] = [];
-    const kept = new Map<string, ParsedFile>();
+    const kept = new Map<string, ParsedEntry>();
     const freshWarnings: ManifestError[] = [];
+    // What the files read so far cost: a file that would take it past the budget of a pass is not read.
+    const spent = { bytes: 0, nodes: 0 };
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
       const key = `${file.oid}:${file.path}`;
-      let parsed = this.parsed.get(key);
-      if (!parsed) {
-        parsed = await this.parse(file.path, file.oid);
-        freshWarnings.push(...parsed.warnings);
+      let entry = this.parsed.get(key);
+      const fresh = entry === undefined || (entry.parsed === undefined && this.withinLimits(spent, entry));
+      if (fresh) entry = await this.parse(file.path, file.oid);
+      if (entry === undefined) continue;
+      if (!this.withinLimits(spent, entry)) {
+        // Only its cost is kept, so that the next pass knows without reading it again.
+        kept.set(key, { bytes: entry.bytes, nodes: entry.nodes });
+        const over = { bytes: spent.bytes + entry.bytes, nodes: spent.nodes + entry.nodes };
+        parsedFiles.push({
+          ...nothing,
+          errors: [{ code: 'ManifestInvalid', file: file.path, message: overPassBudget(over, this.limits) }],
+        });
+        continue;
       }
-      kept.set(key, parsed);
-      parsedFiles.push(parsed);
+      spent.bytes += entry.bytes;
+      spent.nodes += entry.nodes;
+      if (fresh) freshWarnings.push(...(entry.parsed?.warnings ?? []));
+      kept.set(key, entry);
+      if (entry.parsed) parsedFiles.push(entry.parsed);
     }
     this.parsed = kept;
     const oids = new Map(files.map((file) => [file.path, file.oid]));
@@ -177,16 +202,18 @@ export class ManifestLoader {
     return withLines.sort(compareManifestErrors);
   }
 
-  private async parse(path: string, oid: string): Promise<ParsedFile> {
+  private async parse(path: string, oid: string): Promise<ParsedEntry & { parsed: ParsedFile }> {
     let text: string;
     try {
       text = await this.repo.readBlob(oid, { maxBytes: fileLimits.maxBytes });
     } catch (error) {
       if (!(error instanceof BlobTooLargeError)) throw error;
       const message = tooLarge(error.bytes);
-      return { ...nothing, errors: [{ code: 'ManifestInvalid', file: path, message }] };
+      const parsed = { ...nothing, errors: [{ code: 'ManifestInvalid' as const, file: path, message }] };
+      return { parsed, bytes: 0, nodes: 0 };
     }
     const parsed = parseManifestFile(path, text, this.options);
+    const cost = { bytes: Buffer.byteLength(text), nodes: parsed.nodes ?? 0 };
     const empty =
       parsed.services.length +
         parsed.ingresses.length +
@@ -195,7 +222,13 @@ export class ManifestLoader {
         parsed.errors.length +
         parsed.warnings.length ===
       0;
-    return empty ? nothing : parsed;
+    return { parsed: empty ? nothing : parsed, ...cost };
+  }
+
+  private withinLimits(spent: { bytes: number; nodes: number }, entry: ParsedEntry): boolean {
+    return (
+      spent.bytes + entry.bytes <= this.limits.maxBytes && spent.nodes + entry.nodes <= this.limits.maxNodes
+    );
   }
 
   private inRoot(path: string): boolean {

@@ -15,11 +15,6 @@ export interface BadInput {
   message: RegExp;
   /** An alias or size bomb: its pass is where memory is watched. */
   bomb?: boolean;
-  /**
-   * Memory goes to js-yaml's parse of a file within the limits (many small nodes), before the node budget
-   * refuses the document: ~100 MiB for a list of 100,001 items. Not bounded yet (see docs/security.md).
-   */
-  parseCost?: boolean;
 }
 
 const canaryFile = 'apps/other/canary.yaml';
@@ -190,6 +185,50 @@ const externalNames = [
   '-x.example.com',
 ];
 
+/** Spec lines of a Service `other` whose ports are bad, and what the error says. */
+const servicePorts: [string, string, RegExp][] = [
+  ['a port of 0', '    - port: 0\n', /0 is not a port number/],
+  ['a port of 70000', '    - port: 70000\n', /70000 is not a port number/],
+  ['a port that is a string', '    - port: "80"\n', /"80" is not a port number/],
+  ['a port without its number', '    - name: http\n', /required/],
+  ['a port that is a number alone', '    - 80\n', /must be a port/],
+  ['a targetPort of 70000', '    - port: 80\n      targetPort: 70000\n', /not a port number/],
+  ['a targetPort of -1', '    - port: 80\n      targetPort: -1\n', /not a port number/],
+  ['a targetPort name of 16', `    - port: 80\n      targetPort: ${'h'.repeat(16)}\n`, /not a port name/],
+  ['a targetPort of digits in quotes', '    - port: 80\n      targetPort: "8080"\n', /not a port name/],
+  ['a targetPort with an underscore', '    - port: 80\n      targetPort: http_alt\n', /not a port name/],
+  ['a targetPort with two dashes', '    - port: 80\n      targetPort: a--b\n', /not a port name/],
+  ['a protocol HTTP', '    - port: 80\n      protocol: HTTP\n', /is not one of TCP, UDP, SCTP/],
+  ['a protocol in lower case', '    - port: 80\n      protocol: tcp\n', /is not one of TCP, UDP, SCTP/],
+  [
+    'two ports, one without a name',
+    '    - port: 80\n      name: http\n    - port: 81\n',
+    /required when a Service has more than one port/,
+  ],
+  [
+    'two ports of one name',
+    '    - port: 80\n      name: http\n    - port: 81\n      name: http\n',
+    /is the name of another port/,
+  ],
+  ['a port name in capitals', '    - port: 80\n      name: HTTP\n', /DNS-1123 label/],
+  ['a port name of 64', `    - port: 80\n      name: ${'p'.repeat(64)}\n`, /over the limit of 63/],
+];
+
+/** Lines under a gatewayapi Canary's `spec.service`, and what the error says. */
+const gatewayRefs: [string, string, RegExp][] = [
+  ['named ../x', '      - name: ../x\n', /DNS-1123 subdomain/],
+  ['named 254 characters', `      - name: ${'g'.repeat(254)}\n`, /over the limit of 253/],
+  ['in namespace "kube system"', '      - name: public\n        namespace: kube system\n', /DNS-1123 label/],
+  [
+    'in a namespace of 64',
+    `      - name: public\n        namespace: ${'n'.repeat(64)}\n`,
+    /over the limit of 63/,
+  ],
+  ['of kind Gate_way', '      - name: public\n        kind: Gate_way\n', /is not a kind/],
+  ['of group Example.com', '      - name: public\n        group: Example.com\n', /DNS-1123 subdomain/],
+  ['of sectionName "a b"', '      - name: public\n        sectionName: "a b"\n', /DNS-1123 subdomain/],
+];
+
 export const badInputs: BadInput[] = [
   // Alias and size bombs, in each kind of document gitcanary reads.
   {
@@ -299,7 +338,8 @@ export const badInputs: BadInput[] = [
     name: 'nesting 100,000 levels deep',
     files: (ns) => pair(ns, {}, { top: deepFlow(100_000) }),
     file: serviceFile,
-    message: /nesting exceeded maxDepth/,
+    // 100,000 flow sequences are more nodes than a file may hold: refused before the parser sees the depth.
+    message: /more than 100,000 YAML nodes/,
     bomb: true,
   },
   {
@@ -319,9 +359,22 @@ export const badInputs: BadInput[] = [
     name: '100,001 items in a list',
     files: (ns) => pair(ns, {}, { top: `items: [${Array(100_001).fill('1').join(',')}]\n` }),
     file: serviceFile,
-    message: /more than 100,000 nodes/,
+    message: /more than 100,000 YAML nodes/,
     bomb: true,
-    parseCost: true,
+  },
+  {
+    name: 'a 1 MiB file of 500,000 list items',
+    files: (ns) => pair(ns, {}, { top: `items: [${Array(500_000).fill('1').join(',')}]\n` }),
+    file: serviceFile,
+    message: /more than 100,000 YAML nodes/,
+    bomb: true,
+  },
+  {
+    name: 'a generated file of 100,001 empty list entries',
+    files: (ns) => ({ ...pair(ns), [generatedFile]: `items:\n${'-\n'.repeat(100_001)}` }),
+    file: generatedFile,
+    message: /more than 100,000 YAML nodes/,
+    bomb: true,
   },
   {
     name: 'a Service file over 1 MiB',
@@ -650,6 +703,41 @@ export const badInputs: BadInput[] = [
     file: serviceFile,
     message: /must be a host name/,
   },
+
+  // The spec fields of a target Service that gitcanary copies: ports and type.
+  ...servicePorts.map(([name, ports, message]) => ({
+    name,
+    files: (ns: string) => pair(ns, {}, { spec: `  selector:\n    app: other\n  ports:\n${ports}` }),
+    file: serviceFile,
+    message,
+  })),
+  {
+    name: 'ports that are a mapping',
+    files: (ns) => pair(ns, {}, { spec: '  selector:\n    app: other\n  ports:\n    port: 80\n' }),
+    file: serviceFile,
+    message: /must be a list of ports/,
+  },
+  ...['Headless', 'clusterip', '[ClusterIP]'].map((type) => ({
+    name: `a Service of type ${type}`,
+    files: (ns: string) =>
+      pair(ns, {}, { spec: `  type: ${type}\n  selector:\n    app: other\n  ports:\n    - port: 80\n` }),
+    file: serviceFile,
+    message: /is not one of ClusterIP, NodePort, LoadBalancer, ExternalName/,
+  })),
+
+  // The parents of the route gitcanary writes for a Gateway API Canary.
+  ...gatewayRefs.map(([name, refs, message]) => ({
+    name: `a gatewayRef ${name}`,
+    files: (ns: string) => ({
+      [canaryFile]: canary(ns, { service: `    gatewayRefs:\n${refs}` }).replace(
+        'provider: kubernetes',
+        'provider: gatewayapi',
+      ),
+      [serviceFile]: service(ns),
+    }),
+    file: canaryFile,
+    message,
+  })),
 
   // Tree entries no path may be made of.
   ...(

@@ -11,6 +11,8 @@ export const kubeLimits = {
   label: 63,
   /** A DNS-1123 subdomain (a qualified name's prefix, an ExternalName host). */
   subdomain: 253,
+  /** A port name (IANA_SVC_NAME). */
+  portName: 15,
   /** All annotations of one object: keys and values (TotalAnnotationSizeLimitB). */
   annotationBytes: 256 * 1024,
 } as const;
@@ -53,6 +55,31 @@ export function dns1123SubdomainProblem(
     (dns1123Subdomain.test(value)
       ? undefined
       : `${quote(value)} is not a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', each part starting and ending with a letter or digit`)
+  );
+}
+
+/**
+ * A named port (a Service's `targetPort`, a container port's name): an IANA service name, at most 15
+ * lower-case letters, digits and '-', with at least one letter, no '--', not starting or ending with '-'.
+ */
+export function ianaPortNameProblem(value: string): string | undefined {
+  const rule = `is not a port name: at most ${kubeLimits.portName} lower-case letters, digits and '-', with at least one letter, starting and ending with a letter or digit, no '--'`;
+  const valid =
+    value.length >= 1 &&
+    value.length <= kubeLimits.portName &&
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) &&
+    /[a-z]/.test(value) &&
+    !value.includes('--');
+  return valid ? undefined : `${quote(value)} ${rule}`;
+}
+
+/** The kind of an object referred to (a Gateway API `Kind`): a letter, then letters, digits and '-'. */
+export function kindProblem(value: string): string | undefined {
+  return (
+    tooLong(value, kubeLimits.label) ??
+    (/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(value)
+      ? undefined
+      : `${quote(value)} is not a kind: letters, digits and '-', starting with a letter and ending with a letter or digit`)
   );
 }
 

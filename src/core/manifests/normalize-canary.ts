@@ -36,6 +36,7 @@ import {
   dns1123LabelProblem,
   dns1123SubdomainProblem,
   generatedSuffixes,
+  kindProblem,
   kubeLimits,
   labelIssues,
 } from './kube-names.js';
@@ -494,6 +495,7 @@ function nameIssues(
     targetRef: { name: string };
     service?: {
       name?: string | null | undefined;
+      gatewayRefs?: readonly WrittenParentRef[] | null | undefined;
       apex?: WrittenMetadata;
       primary?: WrittenMetadata;
       canary?: WrittenMetadata;
@@ -526,7 +528,29 @@ function nameIssues(
     if (isRecord(written.annotations))
       issues.push(...annotationIssues(written.annotations, `spec.service.${part}.annotations`));
   }
+  (service.gatewayRefs ?? []).forEach((ref, index) =>
+    issues.push(...parentRefIssues(ref, `spec.service.gatewayRefs[${index}]`)),
+  );
   return issues;
+}
+
+type WrittenParentRef = Partial<
+  Record<'name' | 'namespace' | 'group' | 'kind' | 'sectionName', string | null | undefined>
+>;
+
+/**
+ * A gatewayRef becomes a parentRef of the route gitcanary writes: Gateway API's rules for it (an object's
+ * name, a namespace, a group that is empty or a DNS subdomain, a kind, a section name).
+ */
+function parentRefIssues(ref: WrittenParentRef, field: string): FieldIssue[] {
+  const problems: [string, string | undefined][] = [
+    ['name', ref.name == null ? undefined : dns1123SubdomainProblem(ref.name)],
+    ['namespace', ref.namespace == null ? undefined : dns1123LabelProblem(ref.namespace)],
+    ['group', ref.group == null || ref.group === '' ? undefined : dns1123SubdomainProblem(ref.group)],
+    ['kind', ref.kind == null ? undefined : kindProblem(ref.kind)],
+    ['sectionName', ref.sectionName == null ? undefined : dns1123SubdomainProblem(ref.sectionName)],
+  ];
+  return problems.flatMap(([name, message]) => (message ? [{ field: `${field}.${name}`, message }] : []));
 }
 
 type WrittenMetadata = { labels?: unknown; annotations?: unknown } | null | undefined;

@@ -10,13 +10,8 @@ import type { ManifestError } from './manifest-error.js';
 import { canaryKeyOf, normalizeCanary } from './normalize-canary.js';
 import { isRecord } from './is-record.js';
 import type { FieldIssue } from './field-issue.js';
-import {
-  annotationIssues,
-  dns1035LabelProblem,
-  dns1123LabelProblem,
-  dns1123SubdomainProblem,
-  labelIssues,
-} from './kube-names.js';
+import { annotationIssues, dns1035LabelProblem, dns1123LabelProblem, labelIssues } from './kube-names.js';
+import { serviceSpecIssues } from './service-spec-issues.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
 import { ownDocument } from '../own-strings.js';
@@ -50,6 +45,8 @@ export interface ParsedFile {
   errors: ManifestError[];
   /** Fields that do nothing here (FieldIgnored), with their line. */
   warnings: ManifestError[];
+  /** The YAML nodes of the file, counted before it was parsed; absent when it was not parsed. */
+  nodes?: number;
 }
 
 export interface ParseManifestOptions {
@@ -94,6 +91,7 @@ export function parseManifestFile(path: string, content: string, options: ParseM
     parsed.errors.push({ code: 'ManifestInvalid', file: path, ...loaded.problem });
     return parsed;
   }
+  parsed.nodes = loaded.nodes;
 
   loaded.documents.forEach((document, index) => {
     if (!isRecord(document)) return;
@@ -258,7 +256,7 @@ function parseService(
 
 /**
  * What gitcanary copies of a Service onto the Services it generates, by Kubernetes' rules: its name and
- * namespace, labels, annotations, selector and ExternalName host. The API server would refuse any of them
+ * namespace, labels, annotations, and the spec's type, ports, selector and ExternalName host. The API server would refuse any of them
  * in a generated file; here it is an error at its field before anything is planned.
  */
 function serviceIssues(document: Record<string, unknown>): FieldIssue[] {
@@ -273,20 +271,7 @@ function serviceIssues(document: Record<string, unknown>): FieldIssue[] {
   if (isRecord(metadata.labels)) issues.push(...labelIssues(metadata.labels, 'metadata.labels'));
   if (isRecord(metadata.annotations))
     issues.push(...annotationIssues(metadata.annotations, 'metadata.annotations'));
-  const spec = isRecord(document.spec) ? document.spec : {};
-  if (spec.selector != null) {
-    if (isRecord(spec.selector)) issues.push(...labelIssues(spec.selector, 'spec.selector'));
-    else add('spec.selector', 'must be a map of labels');
-  }
-  if (spec.externalName != null) {
-    add(
-      'spec.externalName',
-      typeof spec.externalName === 'string'
-        ? // A fully qualified name may end with a dot, as Kubernetes allows.
-          dns1123SubdomainProblem(spec.externalName.replace(/\.$/, ''))
-        : 'must be a host name',
-    );
-  }
+  issues.push(...serviceSpecIssues(isRecord(document.spec) ? document.spec : {}));
   return issues;
 }
 

@@ -93,6 +93,10 @@ describe('Kubernetes name rules', () => {
 const service = (metadata: string, spec = '  selector:\n    app: podinfo\n') =>
   `apiVersion: v1\nkind: Service\nmetadata:\n${metadata}spec:\n${spec}  ports:\n    - port: 80\n`;
 
+/** A Service named podinfo whose spec is `spec` alone: its first line is line 6. */
+const serviceSpec = (spec: string) =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\nspec:\n${spec}`;
+
 const canary = (name: string, target = 'podinfo', service = '') => `apiVersion: gitcanary.dev/v1alpha1
 kind: Canary
 metadata:
@@ -189,8 +193,149 @@ describe('names checked while parsing', () => {
       'metadata.annotations',
       /over the limit of 256 KiB/,
     ],
+    [
+      'a Service type that is not one of the four',
+      serviceSpec('  type: Headless\n'),
+      6,
+      'spec.type',
+      /"Headless" is not one of ClusterIP, NodePort, LoadBalancer, ExternalName/,
+    ],
+    [
+      'a port of 0',
+      serviceSpec('  ports:\n    - port: 0\n'),
+      7,
+      'spec.ports[0].port',
+      /0 is not a port number: a whole number from 1 to 65535/,
+    ],
+    [
+      'a port that is a string',
+      serviceSpec('  ports:\n    - port: "80"\n'),
+      7,
+      'spec.ports[0].port',
+      /"80" is not a port number/,
+    ],
+    [
+      'a port without its number',
+      serviceSpec('  ports:\n    - name: http\n'),
+      7,
+      'spec.ports[0].port',
+      /^required$/,
+    ],
+    [
+      'a targetPort of 70000',
+      serviceSpec('  ports:\n    - port: 80\n      targetPort: 70000\n'),
+      8,
+      'spec.ports[0].targetPort',
+      /70000 is not a port number/,
+    ],
+    [
+      'a named targetPort of 16 characters',
+      serviceSpec(`  ports:\n    - port: 80\n      targetPort: ${'h'.repeat(16)}\n`),
+      8,
+      'spec.ports[0].targetPort',
+      /is not a port name: at most 15/,
+    ],
+    [
+      'a named targetPort of digits only',
+      serviceSpec('  ports:\n    - port: 80\n      targetPort: "8080"\n'),
+      8,
+      'spec.ports[0].targetPort',
+      /"8080" is not a port name/,
+    ],
+    [
+      'a named targetPort with two dashes',
+      serviceSpec('  ports:\n    - port: 80\n      targetPort: a--b\n'),
+      8,
+      'spec.ports[0].targetPort',
+      /is not a port name/,
+    ],
+    [
+      'a protocol that is not TCP, UDP or SCTP',
+      serviceSpec('  ports:\n    - port: 80\n      protocol: HTTP\n'),
+      8,
+      'spec.ports[0].protocol',
+      /"HTTP" is not one of TCP, UDP, SCTP/,
+    ],
+    [
+      'two ports, one without a name',
+      serviceSpec('  ports:\n    - port: 80\n      name: http\n    - port: 81\n'),
+      9,
+      'spec.ports[1].name',
+      /^required when a Service has more than one port$/,
+    ],
+    [
+      'two ports of one name',
+      serviceSpec('  ports:\n    - port: 80\n      name: http\n    - port: 81\n      name: http\n'),
+      10,
+      'spec.ports[1].name',
+      /"http" is the name of another port/,
+    ],
+    [
+      'a port name with capitals',
+      serviceSpec('  ports:\n    - port: 80\n      name: HTTP\n'),
+      8,
+      'spec.ports[0].name',
+      /is not a DNS-1123 label/,
+    ],
+    [
+      'ports that are a mapping',
+      serviceSpec('  ports:\n    port: 80\n'),
+      6,
+      'spec.ports',
+      /must be a list of ports/,
+    ],
+    [
+      'a gatewayRef named ../x',
+      canary('podinfo', 'podinfo', '    gatewayRefs:\n      - name: ../x\n'),
+      12,
+      'spec.service.gatewayRefs[0].name',
+      /is not a DNS-1123 subdomain/,
+    ],
+    [
+      'a gatewayRef in namespace kube system',
+      canary(
+        'podinfo',
+        'podinfo',
+        '    gatewayRefs:\n      - name: public\n        namespace: kube system\n',
+      ),
+      13,
+      'spec.service.gatewayRefs[0].namespace',
+      /is not a DNS-1123 label/,
+    ],
+    [
+      'a gatewayRef of kind Gate_way',
+      canary('podinfo', 'podinfo', '    gatewayRefs:\n      - name: public\n        kind: Gate_way\n'),
+      13,
+      'spec.service.gatewayRefs[0].kind',
+      /is not a kind/,
+    ],
+    [
+      'a gatewayRef of group Example.com',
+      canary('podinfo', 'podinfo', '    gatewayRefs:\n      - name: public\n        group: Example.com\n'),
+      13,
+      'spec.service.gatewayRefs[0].group',
+      /is not a DNS-1123 subdomain/,
+    ],
+    [
+      'a gatewayRef sectionName with a space',
+      canary('podinfo', 'podinfo', '    gatewayRefs:\n      - name: public\n        sectionName: "a b"\n'),
+      13,
+      'spec.service.gatewayRefs[0].sectionName',
+      /is not a DNS-1123 subdomain/,
+    ],
   ])('refuses %s at its line and field', (_, content, line, field, message) => {
     expect(parse(content)).toEqual([{ line, field, message: expect.stringMatching(message) as unknown }]);
+  });
+
+  it('accepts the ports the API server accepts, and the empty fields it defaults', () => {
+    const ports = [
+      '  type: ""\n  ports:\n    - port: 80\n      targetPort: 0\n      protocol: ""\n',
+      '  type: NodePort\n  ports:\n    - port: 65535\n      targetPort: http-alt2\n      protocol: UDP\n',
+      '  type: LoadBalancer\n  ports:\n    - name: http\n      port: 80\n    - name: grpc\n      port: 81\n      targetPort: 9000\n      protocol: SCTP\n',
+      `  ports:\n    - port: 1\n      targetPort: ${'a'.repeat(15)}\n`,
+    ];
+
+    expect(ports.flatMap((spec) => parse(serviceSpec(spec)))).toEqual([]);
   });
 
   it('accepts an ExternalName host that ends with a dot, and names at their limits', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countYamlNodes } from '../../../src/core/count-yaml-nodes.js';
 import { BlobTooLargeError } from '../../../src/git/errors.js';
 import type { ReadBlobOptions, RepositoryFile } from '../../../src/git/read-tree.js';
 import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
@@ -208,6 +209,55 @@ describe('the manifest loader', () => {
         message: `the file is ${large.length.toLocaleString('en')} bytes, over the limit of 1 MiB of a file gitcanary reads; not read`,
       },
     ]);
+  });
+
+  describe('within the budget of a pass', () => {
+    const files = {
+      'apps/podinfo/canary.yaml': canary,
+      'apps/podinfo/service.yaml': service('blue'),
+      'apps/z/deployment.yaml': deployment,
+    };
+    const nodesOf = (text: string) => {
+      const counted = countYamlNodes(text, Infinity);
+      return counted.ok ? counted.nodes : Infinity;
+    };
+    // The Canary and its Service fit; the Deployment after them (in path order) does not.
+    const limits = { maxBytes: 1024 * 1024, maxNodes: nodesOf(canary) + nodesOf(service('blue')) };
+
+    it('does not read a file that would take the pass over its budget: an error for that file', async () => {
+      const repo = repository({ head: files });
+      const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' }, limits);
+
+      const { assembled } = await loader.load('head');
+
+      expect(assembled.canaries.map((r) => r.canary.name)).toEqual(['podinfo']);
+      expect(assembled.errors).toEqual([
+        {
+          code: 'ManifestInvalid',
+          file: 'apps/z/deployment.yaml',
+          message: `not read: this file would take the manifests read in one pass over the limit of ${limits.maxNodes} YAML nodes; the files before it (in path order) are read`,
+        },
+      ]);
+    });
+
+    it('knows the cost of a file it did not keep, and reads it again only when it fits', async () => {
+      const withoutCanary = Object.fromEntries(
+        Object.entries(files).filter(([path]) => path !== 'apps/podinfo/canary.yaml'),
+      );
+      const repo = repository({ head: files, next: withoutCanary });
+      const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' }, limits);
+      await loader.load('head');
+      const readsOfFirst = repo.reads.length;
+
+      const again = await loader.load('head');
+      const readsOfAgain = repo.reads.length;
+      const next = await loader.load('next');
+
+      expect(again.assembled.errors.map((e) => e.file)).toEqual(['apps/z/deployment.yaml']);
+      expect(readsOfAgain).toBe(readsOfFirst);
+      expect(next.assembled.errors).toEqual([]);
+      expect(repo.reads.slice(readsOfAgain)).toEqual([next.oids.get('apps/z/deployment.yaml')]);
+    });
   });
 
   it('reads a generated file back within the size limit, or gives the error of its Canary', async () => {
