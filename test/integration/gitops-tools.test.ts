@@ -17,6 +17,8 @@ import {
   type RunOptions,
 } from '../support/gitops-release.js';
 import type { ArgoTracking, Tool } from '../support/gitops-emulator.js';
+import { formatStatus } from '../../src/cli/commands/inspect.js';
+import { readStatus } from '../../src/reconcile/read-status.js';
 
 beforeAll(installGitcanaryCrds);
 afterEach(gitopsCleanup);
@@ -195,7 +197,7 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
   );
 
   it.each(named([flux, argoAnnotation]))(
-    '%s in default mode: every step the tool reverts is restored at the next pass, counted, and named in an Event',
+    '%s in default mode: every step the tool reverts is restored at the next pass, counted, named in an Event and in status',
     async (_name, { tool, tracking }) => {
       const run = await release({
         tool,
@@ -215,6 +217,12 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
       const events = await run.events('Restored');
       expect(events.length).toBeGreaterThan(0);
       for (const message of events) expect(message).toContain(`"${run.tool.fieldManager}"`);
+      // Each restoration is committed, so `gitcanary status` (git alone) names who reverted the step.
+      const restorations = (await run.history()).filter((c) => c.subject.startsWith('podinfo: restored '));
+      expect(restorations.length).toBeGreaterThan(0);
+      for (const c of restorations) expect(c.subject).toContain(`: reverted by ${run.tool.fieldManager} at `);
+      const status = formatStatus(await readStatus(run.s.repo, '', 'default'));
+      expect(status).toMatch(new RegExp(`restored [^:]+: reverted by ${run.tool.fieldManager} at \\S+Z`));
       await expectFullIntervals(run);
     },
     releaseTimeout,
@@ -239,7 +247,10 @@ describe('removal of a Canary from git (issue 13 part 6)', () => {
 
 async function expectReleaseSucceeded(run: GitOpsRelease): Promise<void> {
   expect(await run.phase()).toBe('Succeeded');
-  const subjects = (await run.history()).map((c) => c.subject);
+  // A restoration (default mode, a stale applier) may be committed after the promotion.
+  const subjects = (await run.history())
+    .map((c) => c.subject)
+    .filter((subject) => !subject.startsWith('podinfo: restored '));
   expect(subjects.at(-1)).toMatch(/^podinfo: promoted [0-9a-f]{12}$/);
   const live = JSON.parse(await run.liveState()) as { primary: string; canary: string; weights?: number[] };
   expect(live).toMatchObject({ primary: 'podinfo-green', canary: 'podinfo-green' });
