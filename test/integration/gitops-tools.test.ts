@@ -177,13 +177,19 @@ describe('an app folder with its own kustomization.yaml', () => {
 });
 
 describe('a tool that applies the previous revision (stale-revision lag)', () => {
-  it.each(named([flux, argoAnnotation]))(
-    '%s in commit-only mode: the cluster only moves forward, and each step is judged a full interval after it went live',
-    async (_name, { tool, tracking }) => {
+  // Flux and Argo CD's default tracking, for both providers: the revert hits the route's weights (gatewayapi)
+  // or only the Services' selectors (kubernetes).
+  const lagging = named(matrix.filter((row) => row.tracking !== 'label')).map(
+    ([name, row]) => [`${name}, provider ${row.provider}`, row] as const,
+  );
+
+  it.each(lagging)(
+    '%s, commit-only mode: the cluster only moves forward, and each step is judged a full interval after it went live',
+    async (_name, { tool, tracking, provider }) => {
       const run = await release({
         tool,
         ...(tracking ? { tracking } : {}),
-        provider: 'gatewayapi',
+        provider,
         applies: false,
         lag: true,
       });
@@ -196,13 +202,13 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
     releaseTimeout,
   );
 
-  it.each(named([flux, argoAnnotation]))(
-    '%s in default mode: every step the tool reverts is restored at the next pass, counted, named in an Event and in status',
-    async (_name, { tool, tracking }) => {
+  it.each(lagging)(
+    '%s, default mode: every step the tool reverts is restored at the next pass, counted, named in an Event and in status',
+    async (_name, { tool, tracking, provider }) => {
       const run = await release({
         tool,
         ...(tracking ? { tracking } : {}),
-        provider: 'gatewayapi',
+        provider,
         applies: true,
         lag: true,
       });
