@@ -89,6 +89,9 @@ const rolloutStateSchema = z.object({
   checksum: z.string().optional(),
   revertOnDeletion: z.boolean().optional(),
   removed: z.string().optional(),
+  restored: z
+    .object({ objects: z.array(z.string()), managers: z.array(z.string()), at: z.string() })
+    .optional(),
   message: z.string().optional(),
 });
 

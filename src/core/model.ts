@@ -258,5 +258,20 @@ export interface RolloutState {
   revertOnDeletion?: boolean;
   /** When the Canary was found deleted from git (its traffic then went to the primary). */
   removed?: string;
+  /** Default mode: the last time gitcanary put back objects another field manager had reverted. */
+  restored?: Restoration;
   message?: string;
+}
+
+/**
+ * Objects another field manager (a GitOps tool applying a stale revision) changed away from the committed
+ * step, and gitcanary put back: kept in the state so that `status`, reading git alone, can say who did it.
+ */
+export interface Restoration {
+  /** `Kind/name` of each object put back (in the Canary's namespace). */
+  objects: string[];
+  /** The field managers that had taken their fields, as the API server named them; empty if it named none. */
+  managers: string[];
+  /** When gitcanary put them back (ISO-8601). */
+  at: string;
 }

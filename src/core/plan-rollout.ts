@@ -8,7 +8,15 @@ import { canaryServiceName, derivedService, isManagedByUs, primaryName } from '.
 import { generatedPath, renderGeneratedFile, type GeneratedFile } from './generated-file.js';
 import { listResource } from './kustomization-resources.js';
 import { revertsOnFailure } from './gates.js';
-import type { CanarySpec, CheckResult, KubeObject, Phase, RolloutState, ServiceManifest } from './model.js';
+import type {
+  CanarySpec,
+  CheckResult,
+  KubeObject,
+  Phase,
+  Restoration,
+  RolloutState,
+  ServiceManifest,
+} from './model.js';
 import { revisionOf } from './revision.js';
 import { findHandEdit, specChecksum } from './hand-edits.js';
 import { hasExternalIPs } from './service-spec.js';
@@ -45,6 +53,8 @@ export interface PlanInput {
   applies: boolean;
   /** Why the last apply of this Canary's objects failed (the API server's reason), while it keeps failing. */
   applyError?: string | undefined;
+  /** Default mode: objects the last apply put back after another field manager reverted them, to record. */
+  restored?: Restoration | undefined;
   /** Generated Services may carry `spec.externalIPs` (`--allow-external-ips`); refused by default. */
   allowExternalIPs?: boolean;
 }
@@ -160,7 +170,10 @@ export function planRollout(input: PlanInput): PlanResult {
     transition || edit.kind === 'undone'
       ? { ...moved, checksum: specChecksum(primarySpec, canarySpec) }
       : moved;
-  const state = withRevertOnDeletion(checked, canary.revertOnDeletion);
+  const state = withRestored(
+    withRevertOnDeletion(checked, canary.revertOnDeletion),
+    input.restored ?? previous?.state.restored,
+  );
 
   const file = generatedFileFor(
     canary,
@@ -176,7 +189,13 @@ export function planRollout(input: PlanInput): PlanResult {
   const changed = content !== input.previous?.content;
   const undone =
     edit.kind === 'undone' ? `${canary.name}: hand edit of ${edit.edited.join(' and ')} undone` : undefined;
-  const title = transition?.title ?? undone ?? `${canary.name}: generated objects updated`;
+  // A restoration alone is said by its own Event (Restored); the commit records it for `status`.
+  const restoredOnly = !transition && !undone && input.restored !== undefined;
+  const title =
+    transition?.title ??
+    undone ??
+    (input.restored ? `${canary.name}: ${describeRestoration(input.restored)}` : undefined) ??
+    `${canary.name}: generated objects updated`;
   const revert: FileChange[] =
     transition?.rolledBack && revertsOnFailure(canary) && input.targetFile !== undefined
       ? [
@@ -205,12 +224,13 @@ export function planRollout(input: PlanInput): PlanResult {
     otherChanges,
     state,
     desired: [file.primary, file.canary, ...file.routes],
-    events: changed
-      ? [
-          { reason: transition ? state.phase : 'Synced', message: title },
-          ...(undone && transition ? [{ reason: 'Synced' as const, message: undone }] : []),
-        ]
-      : [],
+    events:
+      changed && !restoredOnly
+        ? [
+            { reason: transition ? state.phase : 'Synced', message: title },
+            ...(undone && transition ? [{ reason: 'Synced' as const, message: undone }] : []),
+          ]
+        : [],
     continueImmediately: changed && (transition?.continueImmediately ?? false),
     ...('waiting' in outcome && !changed ? { waiting: outcome.waiting } : {}),
   };
@@ -237,6 +257,19 @@ export function generatedFileFor(
       ...(references ? { references } : {}),
     }),
   };
+}
+
+/** The last restoration stays in the state until the next one replaces it. */
+function withRestored(state: RolloutState, restored: Restoration | undefined): RolloutState {
+  if (!restored || state.restored === restored) return state;
+  return { ...state, restored };
+}
+
+/** `restored HTTPRoute podinfo: reverted by kustomize-controller at <time>`, for commits and `status`. */
+export function describeRestoration(restored: Restoration): string {
+  const objects = restored.objects.map((o) => o.replace('/', ' ')).join(', ');
+  const by = restored.managers.length > 0 ? restored.managers.join(', ') : 'another field manager';
+  return `restored ${objects}: reverted by ${by} at ${restored.at}`;
 }
 
 /** The state carries `revertOnDeletion` while the Canary asks for it: it is read once the Canary is gone. */

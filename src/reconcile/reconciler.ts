@@ -22,7 +22,7 @@ import {
 import { planRemoval } from '../core/removal.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
-import type { CanarySpec, KubeObject, RolloutState } from '../core/model.js';
+import type { CanarySpec, KubeObject, Restoration, RolloutState } from '../core/model.js';
 import { emptyReport, type AnalysisNeeds, type AnalysisReport } from '../core/analysis-report.js';
 import { revertsOnFailure } from '../core/gates.js';
 import { revisionOf } from '../core/revision.js';
@@ -162,6 +162,11 @@ export class Reconciler {
   private loaded: LoadedCommit | undefined;
   /** The API server's reason for the last failed apply of each Canary, while it keeps failing (planned on). */
   private readonly applyErrors = new Map<string, string>();
+  /**
+   * Objects an apply of each Canary put back after another field manager reverted them, until the next plan
+   * commits it into the state (as the applyErrors are: the commit of a pass comes before its apply).
+   */
+  private readonly restorations = new Map<string, Restoration>();
   private head: string | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -191,6 +196,8 @@ export class Reconciler {
       const planned = await this.commitAndPush();
       pass = planned.pass;
       commits.push(...planned.commits);
+      // Each plan made recorded its Canary's last restoration in the state it pushed.
+      for (const plan of pass.plans) this.restorations.delete(plan.canary);
       if (this.options.applies) await this.apply(pass, changes);
       if (planned.commits.length > 0) await this.notify(pass);
       const chained = this.options.applies && pass.plans.some((p) => p.continueImmediately);
@@ -370,7 +377,11 @@ export class Reconciler {
       if (result.kind === 'plan') plans.push(result);
       else logger.error({ canary: step.key, code: result.code }, result.message);
     }
-    if (reloaded) this.quiet.keepOnly(new Set(byKey.keys()));
+    if (reloaded) {
+      this.quiet.keepOnly(new Set(byKey.keys()));
+      // A restoration of a Canary gone from git has nowhere to be recorded.
+      for (const key of this.restorations.keys()) if (!byKey.has(key)) this.restorations.delete(key);
+    }
     const removals = await this.planRemovals(
       new Set(paths.keys()),
       new Set(byKey.keys()),
@@ -474,7 +485,8 @@ export class Reconciler {
     const live = await this.observe(canary);
     liveByCanary.set(key, live);
     const inputs = { resolved, generatedOid, live };
-    const reused = this.quiet.reuse(key, inputs);
+    const restored = this.restorations.get(key);
+    const reused = restored ? undefined : this.quiet.reuse(key, inputs);
     if (reused) return reused;
     let previous: { file: GeneratedFile; content: string } | undefined;
     if (generatedOid) {
@@ -516,6 +528,7 @@ export class Reconciler {
       live,
       applies: this.options.applies,
       applyError: this.applyErrors.get(key),
+      restored,
       allowExternalIPs: this.options.allowExternalIPs ?? false,
     });
     const settled = state?.revision === revision && !needs.metrics && needs.webhooks.length === 0;
@@ -549,6 +562,7 @@ export class Reconciler {
     if (seen.some((entry) => entry === undefined)) return undefined;
     const live = liveObjectsOf(seen.map((entry) => entry?.object));
     const key = `${canary.namespace}/${canary.name}`;
+    if (this.restorations.has(key)) return undefined;
     const plan = this.quiet.reuse(key, { resolved, generatedOid: oids.get(generatedPath(canary)), live });
     if (plan) liveByCanary.set(key, live);
     return plan;
@@ -576,6 +590,7 @@ export class Reconciler {
     const toApply = pass.plans.filter((_, i) => !reused[i]);
     const applied = await mapConcurrently(toApply, concurrency, async (plan) => {
       const own = emptyChangeSet();
+      const restoredObjects: string[] = [];
       let refusal: string | undefined;
       const live = pass.live.get(plan.canary) ?? {};
       const byName = liveByName(live);
@@ -591,6 +606,7 @@ export class Reconciler {
           if (diff.action === 'update' && plan.content === undefined) {
             const managers = await cluster.restore(object);
             own.restored.push({ canary: plan.canary, object: name, managers });
+            restoredObjects.push(`${object.kind}/${object.metadata.name}`);
             logger.warn(
               { canary: plan.canary, object: name, managers },
               'restored an object another field manager changed away from the committed step',
@@ -635,8 +651,15 @@ export class Reconciler {
         }
       }
       const resolvedCanary = pass.resolved.get(plan.canary);
-      if (own.restored.length > 0 && resolvedCanary && this.options.restored)
-        await this.options.restored(resolvedCanary, own.restored);
+      if (own.restored.length > 0) {
+        this.restorations.set(plan.canary, {
+          objects: restoredObjects,
+          managers: [...new Set(own.restored.flatMap((r) => r.managers))].sort(),
+          at: this.options.clock().toISOString(),
+        });
+        if (resolvedCanary && this.options.restored)
+          await this.options.restored(resolvedCanary, own.restored);
+      }
       if (refusal) this.applyErrors.set(plan.canary, refusal);
       else this.applyErrors.delete(plan.canary);
       // Only a Canary at rest (its plan kept for reuse) lets the whole of its live objects go.

@@ -5,6 +5,8 @@
 // tool applies, asked to sync by --notify), for the gatewayapi and kubernetes providers.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  canaryFile,
+  generatedFile,
   GitOpsRelease,
   gitopsCleanup,
   installGitcanaryCrds,
@@ -17,6 +19,8 @@ import {
   type RunOptions,
 } from '../support/gitops-release.js';
 import type { ArgoTracking, Tool } from '../support/gitops-emulator.js';
+import { formatStatus } from '../../src/cli/commands/inspect.js';
+import { readStatus } from '../../src/reconcile/read-status.js';
 
 beforeAll(installGitcanaryCrds);
 afterEach(gitopsCleanup);
@@ -175,13 +179,19 @@ describe('an app folder with its own kustomization.yaml', () => {
 });
 
 describe('a tool that applies the previous revision (stale-revision lag)', () => {
-  it.each(named([flux, argoAnnotation]))(
-    '%s in commit-only mode: the cluster only moves forward, and each step is judged a full interval after it went live',
-    async (_name, { tool, tracking }) => {
+  // Flux and Argo CD's default tracking, for both providers: the revert hits the route's weights (gatewayapi)
+  // or only the Services' selectors (kubernetes).
+  const lagging = named(matrix.filter((row) => row.tracking !== 'label')).map(
+    ([name, row]) => [`${name}, provider ${row.provider}`, row] as const,
+  );
+
+  it.each(lagging)(
+    '%s, commit-only mode: the cluster only moves forward, and each step is judged a full interval after it went live',
+    async (_name, { tool, tracking, provider }) => {
       const run = await release({
         tool,
         ...(tracking ? { tracking } : {}),
-        provider: 'gatewayapi',
+        provider,
         applies: false,
         lag: true,
       });
@@ -194,13 +204,13 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
     releaseTimeout,
   );
 
-  it.each(named([flux, argoAnnotation]))(
-    '%s in default mode: every step the tool reverts is restored at the next pass, counted, and named in an Event',
-    async (_name, { tool, tracking }) => {
+  it.each(lagging)(
+    '%s, default mode: every step the tool reverts is restored at the next pass, counted, named in an Event and in status',
+    async (_name, { tool, tracking, provider }) => {
       const run = await release({
         tool,
         ...(tracking ? { tracking } : {}),
-        provider: 'gatewayapi',
+        provider,
         applies: true,
         lag: true,
       });
@@ -215,31 +225,148 @@ describe('a tool that applies the previous revision (stale-revision lag)', () =>
       const events = await run.events('Restored');
       expect(events.length).toBeGreaterThan(0);
       for (const message of events) expect(message).toContain(`"${run.tool.fieldManager}"`);
+      // Each restoration is committed, so `gitcanary status` (git alone) names who reverted the step.
+      const restorations = (await run.history()).filter((c) => c.subject.startsWith('podinfo: restored '));
+      expect(restorations.length).toBeGreaterThan(0);
+      for (const c of restorations) expect(c.subject).toContain(`: reverted by ${run.tool.fieldManager} at `);
+      const status = formatStatus(await readStatus(run.s.repo, '', 'default'));
+      expect(status).toMatch(new RegExp(`restored [^:]+: reverted by ${run.tool.fieldManager} at \\S+Z`));
       await expectFullIntervals(run);
     },
     releaseTimeout,
   );
 });
 
-// Issue 13 part 6 (the lead's): a Canary removed from git under each tool's prune. `GitOpsRelease.start`
-// then `run.s.human.commitAndPush({ 'apps/podinfo/canary.yaml': … })` (HumanClone can delete a file with
-// `git rm` through `run.s.human.git(...)`), then `run.runUntil(...)`; `run.tool.syncs[…].pruned` lists what
-// the tool pruned and `run.liveState()` what is left.
-describe('removal of a Canary from git (issue 13 part 6)', () => {
-  describe.each(named(tools))('with %s pruning', () => {
-    it.todo('Canary deleted, generated file kept: traffic back to 100% primary, committed and reported');
-    it.todo(
-      'Canary and generated file deleted: gitcanary deletes what it applied, the route never points at nothing',
+// Issue 13 part 6: a Canary removed from git, mid-release, with each tool applying and pruning the folder. Only
+// gitcanary deletes the generated objects (default mode: in commit-only mode the tool prunes them alone); the
+// tool prunes what it applied itself (the Canary, the CanaryState).
+describe('removal of a Canary from git, mid-release', () => {
+  /** Initialized, released green, and run until a canary weight of 20 is live. */
+  async function midRelease(options: RunOptions): Promise<GitOpsRelease> {
+    const run = await GitOpsRelease.start(options);
+    await run.runUntil(10);
+    await run.releaseGreen();
+    await run.runUntil(horizon, async () => {
+      const live = JSON.parse(await run.liveState()) as { weights?: number[] };
+      return (live.weights?.[1] ?? 0) >= 20;
+    });
+    expect(await run.phase()).toBe('Progressing');
+    return run;
+  }
+
+  /** Runs a few of the tool's intervals after a person's change. */
+  const settle = (run: GitOpsRelease) => run.runUntil(run.now + 120);
+
+  const pruned = (run: GitOpsRelease) => run.tool.syncs.flatMap((sync) => sync.pruned).sort();
+
+  describe.each(named(tools))('with %s pruning', (_name, { tool, tracking }) => {
+    const base = { tool, ...(tracking ? { tracking } : {}), provider: 'gatewayapi' as const };
+
+    it.each([
+      ['default mode', true],
+      ['commit-only mode', false],
+    ])(
+      'Canary deleted, generated file kept (%s): traffic back to 100% primary, committed once and reported, nothing deleted',
+      async (_mode, applies) => {
+        const run = await midRelease({ ...base, applies, notify: !applies });
+        const mark = await run.deletionMark();
+
+        await run.s.human.deleteAndPush([canaryFile], 'drop the canary');
+        await settle(run);
+
+        const subjects = (await run.history()).map((c) => c.subject);
+        expect(subjects.filter((s) => s === 'podinfo: canary removed, traffic to primary')).toHaveLength(1);
+        expect(JSON.parse(await run.liveState())).toEqual({
+          primary: 'podinfo-blue',
+          canary: 'podinfo-blue',
+          weights: [100, 0],
+        });
+        expect(run.outcomes).toContainEqual(
+          expect.objectContaining({ canary: `${run.ns}/podinfo`, waiting: 'canary removed from git' }),
+        );
+        // The tool prunes the Canary it applied, and keeps applying the generated file it still has.
+        expect(pruned(run)).toEqual([`Canary/${run.ns}/podinfo`]);
+        expect(run.deleted).toEqual([]);
+        expect(await run.deletionsSince(mark)).toEqual([]);
+        await expectTargetServing(run);
+        await expectQuietAtRest(run);
+      },
+      releaseTimeout,
     );
-    it.todo(
-      'spec.revertOnDeletion: the generated objects are deleted in an order that keeps traffic flowing',
+
+    it(
+      'Canary and generated file deleted (default mode): gitcanary deletes exactly what it applied, the route first, and the tool prunes only its own',
+      async () => {
+        const run = await midRelease({ ...base, applies: true });
+        const mark = await run.deletionMark();
+
+        await run.s.human.deleteAndPush([canaryFile, generatedFile], 'drop the canary and its file');
+        await settle(run);
+
+        expectInventoryDeleted(run, run.deleted);
+        expectInventoryDeleted(run, await run.deletionsSince(mark));
+        expect(pruned(run)).toEqual([`Canary/${run.ns}/podinfo`, `CanaryState/${run.ns}/podinfo`]);
+        // Nothing written back: the removal is the person's, and gitcanary commits nothing for it.
+        await expect(run.s.human.show(generatedFile)).rejects.toThrow();
+        expect((await run.history()).at(-1)?.subject).toBe('drop the canary and its file');
+        expect(await run.liveState()).toBe(stateOf([], 'gatewayapi'));
+        await expectTargetServing(run);
+        await expectQuietAtRest(run);
+      },
+      releaseTimeout,
+    );
+
+    it(
+      'spec.revertOnDeletion (default mode): the generated file and objects are deleted, the route first, and the tool prunes only its own',
+      async () => {
+        const run = await midRelease({ ...base, applies: true, revertOnDeletion: true });
+        const mark = await run.deletionMark();
+
+        await run.s.human.deleteAndPush([canaryFile], 'drop the canary');
+        await settle(run);
+
+        expect((await run.history()).at(-1)?.subject).toBe(
+          'podinfo: canary removed, the objects it generated deleted (revertOnDeletion)',
+        );
+        await expect(run.s.human.show(generatedFile)).rejects.toThrow();
+        expectInventoryDeleted(run, run.deleted);
+        expectInventoryDeleted(run, await run.deletionsSince(mark));
+        expect(pruned(run)).toEqual([`Canary/${run.ns}/podinfo`, `CanaryState/${run.ns}/podinfo`]);
+        expect(await run.liveState()).toBe(stateOf([], 'gatewayapi'));
+        await expectTargetServing(run);
+        await expectQuietAtRest(run);
+      },
+      releaseTimeout,
     );
   });
+
+  /** The route, then the Services it sent traffic to: never a route left pointing at a Service that is gone. */
+  function expectInventoryDeleted(run: GitOpsRelease, deleted: string[]): void {
+    expect(deleted).toEqual([
+      `HTTPRoute/${run.ns}/podinfo`,
+      `Service/${run.ns}/podinfo-canary`,
+      `Service/${run.ns}/podinfo-primary`,
+    ]);
+  }
+
+  /** The app's own Service, the person's, is untouched: in-cluster clients still reach the released pods. */
+  async function expectTargetServing(run: GitOpsRelease): Promise<void> {
+    const target = await run.kube.get({
+      apiVersion: 'v1',
+      kind: 'Service',
+      namespace: run.ns,
+      name: 'podinfo',
+    });
+    expect((target?.spec as { selector?: unknown } | undefined)?.selector).toEqual({ app: 'podinfo-green' });
+  }
 });
 
 async function expectReleaseSucceeded(run: GitOpsRelease): Promise<void> {
   expect(await run.phase()).toBe('Succeeded');
-  const subjects = (await run.history()).map((c) => c.subject);
+  // A restoration (default mode, a stale applier) may be committed after the promotion.
+  const subjects = (await run.history())
+    .map((c) => c.subject)
+    .filter((subject) => !subject.startsWith('podinfo: restored '));
   expect(subjects.at(-1)).toMatch(/^podinfo: promoted [0-9a-f]{12}$/);
   const live = JSON.parse(await run.liveState()) as { primary: string; canary: string; weights?: number[] };
   expect(live).toMatchObject({ primary: 'podinfo-green', canary: 'podinfo-green' });

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { GitOpsNotifier, type NotifyTarget } from '../../src/kube/gitops-notifier.js';
 import { fieldManager as gitcanaryFieldManager } from '../../src/kube/cluster.js';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
-import type { Restored } from '../../src/reconcile/reconciler.js';
+import type { ReconcileSummary, Restored } from '../../src/reconcile/reconciler.js';
 import { installCrds } from './control-plane.js';
 import { gitCli } from './git-cli.js';
 import {
@@ -51,7 +51,12 @@ export interface RunOptions {
   targetLabels?: Record<string, string>;
   /** More files of the app folder, by name (e.g. a kustomization.yaml). */
   extraFiles?: Record<string, string>;
+  /** The Canary asks for `spec.revertOnDeletion`. */
+  revertOnDeletion?: boolean;
 }
+
+/** The kinds whose deletions `deletionsSince` reports, and their collections' versions at a moment. */
+export type DeletionMark = { apiVersion: string; kind: string; version: string }[];
 
 /** What the live objects say of a step: the Services' selectors and the route's weights. */
 export interface StepState {
@@ -98,8 +103,14 @@ spec:
     iterations: 3
 `;
 
-const canaryOf = (provider: Provider, ns: string) =>
-  provider === 'gatewayapi' ? canary(ns) : kubernetesCanary(ns);
+const canaryOf = (options: RunOptions, ns: string) => {
+  const text = options.provider === 'gatewayapi' ? canary(ns) : kubernetesCanary(ns);
+  const provider = `  provider: ${options.provider}`;
+  return options.revertOnDeletion ? text.replace(provider, `${provider}\n  revertOnDeletion: true`) : text;
+};
+
+/** The Canary's file in the app folder. */
+export const canaryFile = `${appPath}/canary.yaml`;
 
 const cleanups: (() => Promise<void>)[] = [];
 export async function gitopsCleanup(): Promise<void> {
@@ -123,6 +134,10 @@ export class GitOpsRelease {
   readonly reapplyConflicts: string[] = [];
   /** Objects gitcanary put back after the tool changed them (default mode), from its summaries. */
   readonly restored: Restored[] = [];
+  /** Objects gitcanary deleted (a removed Canary), in order, from its summaries. */
+  readonly deleted: string[] = [];
+  /** What gitcanary's passes said of each Canary, the last pass's outcomes. */
+  outcomes: ReconcileSummary['canaries'] = [];
   /** Ticks after which the live objects differed from the head's committed ones, in default mode. */
   readonly notAtHead: string[] = [];
   private seconds = 0;
@@ -146,7 +161,7 @@ export class GitOpsRelease {
     const s = await setup(
       (ns) => ({
         [`${appPath}/service.yaml`]: target(options, ns, 'blue'),
-        [`${appPath}/canary.yaml`]: canaryOf(options.provider, ns),
+        [canaryFile]: canaryOf(options, ns),
         [`${appPath}/README.md`]: 'not a manifest',
         ...Object.fromEntries(
           Object.entries(options.extraFiles ?? {}).map(([name, text]) => [`${appPath}/${name}`, text]),
@@ -205,6 +220,8 @@ export class GitOpsRelease {
     this.s.clock.now = new Date(at);
     const summary = await this.s.reconciler.reconcileOnce();
     this.restored.push(...summary.changes.restored);
+    this.deleted.push(...summary.changes.deleted);
+    this.outcomes = summary.canaries;
     const head = await this.headGenerated();
     if (this.options.applies && head) {
       await this.sample(at);
@@ -268,6 +285,33 @@ export class GitOpsRelease {
     return list
       .filter((e) => e.reason === reason && (e.involvedObject as { kind?: string }).kind === 'Canary')
       .map((e) => String(e.message));
+  }
+
+  /** The collections' versions now of the generated kinds (Services, and the route for gatewayapi). */
+  async deletionMark(): Promise<DeletionMark> {
+    const kinds = [
+      { apiVersion: 'v1', kind: 'Service' },
+      ...(this.options.provider === 'gatewayapi'
+        ? [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' }]
+        : []),
+    ];
+    return Promise.all(
+      kinds.map(async (k) => ({
+        ...k,
+        version: await this.kube.collectionVersion(k.apiVersion, k.kind, this.ns),
+      })),
+    );
+  }
+
+  /** The objects of those kinds deleted since the mark, by anyone, in the order the API server deleted them. */
+  async deletionsSince(mark: DeletionMark): Promise<string[]> {
+    const deleted = await Promise.all(
+      mark.map((k) => this.kube.deletedSince(k.apiVersion, k.kind, this.ns, k.version)),
+    );
+    return deleted
+      .flat()
+      .sort((a, b) => a.resourceVersion - b.resourceVersion)
+      .map((d) => d.ref);
   }
 
   /** The state the live objects are in now. */

@@ -151,6 +151,49 @@ export class RawKube {
     return items.map((item) => ({ ...item, apiVersion, kind }));
   }
 
+  /** The resourceVersion of a collection now: where a later `deletedSince` starts. */
+  async collectionVersion(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    const path = `${await this.collectionPath(apiVersion, kind, namespace)}?limit=1`;
+    const { status, body } = await this.request('GET', path);
+    if (status !== 200) throw new Error(`LIST ${apiVersion} ${kind}: HTTP ${status}: ${messageOf(body)}`);
+    return String((body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion);
+  }
+
+  /**
+   * The objects of a kind deleted since `resourceVersion` (from the API server's watch cache, so only for a
+   * recent version), in order, each with the resourceVersion of its deletion.
+   */
+  async deletedSince(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    resourceVersion: string,
+  ): Promise<{ ref: string; resourceVersion: number }[]> {
+    const params = new URLSearchParams({ watch: '1', resourceVersion, timeoutSeconds: '1' });
+    const path = `${await this.collectionPath(apiVersion, kind, namespace)}?${params.toString()}`;
+    const { status, body } = await this.request('GET', path);
+    if (status !== 200) throw new Error(`WATCH ${apiVersion} ${kind}: HTTP ${status}: ${messageOf(body)}`);
+    // One event per line; a single event arrives already parsed.
+    const lines =
+      typeof body === 'string'
+        ? body
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as unknown)
+        : [body];
+    const deleted: { ref: string; resourceVersion: number }[] = [];
+    for (const line of lines) {
+      const event = line as { type?: string; object?: Unstructured };
+      if (event.type === 'ERROR') throw new Error(`WATCH ${apiVersion} ${kind}: ${messageOf(event.object)}`);
+      if (event.type !== 'DELETED' || !event.object) continue;
+      deleted.push({
+        ref: describeRef({ ...refOf(event.object), apiVersion, kind }),
+        resourceVersion: Number(event.object.metadata.resourceVersion),
+      });
+    }
+    return deleted;
+  }
+
   async delete(ref: KubeRef): Promise<number> {
     return (await this.request('DELETE', await this.objectPath(ref))).status;
   }

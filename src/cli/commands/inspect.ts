@@ -14,6 +14,7 @@ import {
 } from '../reconciler-config.js';
 import { readHistory, type HistoryCommit } from '../../git/read-history.js';
 import { watchStatus } from '../status-watch.js';
+import { describeRestoration } from '../../core/plan-rollout.js';
 
 type OutputFlags = ReconcilerFlags & { output: string };
 type StatusFlags = OutputFlags & {
@@ -122,7 +123,8 @@ export function formatStatus(status: RepositoryStatus): string {
         s.lastPromotedRevision,
         s.lastStepTime,
         c.timeline ?? '',
-        s.message ?? '',
+        // Who last reverted a step (a stale applier), as the state records it.
+        [s.message, s.restored && describeRestoration(s.restored)].filter(Boolean).join('; '),
       ]);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];

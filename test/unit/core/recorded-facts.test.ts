@@ -54,6 +54,36 @@ describe('what git records', () => {
   });
 });
 
+describe('a step another field manager reverted, and gitcanary put back (default mode)', () => {
+  const restored = {
+    objects: ['HTTPRoute/podinfo'],
+    managers: ['kustomize-controller'],
+    at: '2026-11-26T10:01:30.000Z',
+  };
+
+  it('is committed in the state, naming the manager, with no Event of its own (the Restored one says it)', () => {
+    const rollout = started();
+
+    const plan = rollout.reconcile(minutes(1.5), { restored });
+
+    expect(title(plan.commitMessage)).toBe(
+      'podinfo: restored HTTPRoute podinfo: reverted by kustomize-controller at 2026-11-26T10:01:30.000Z',
+    );
+    expect(plan.state).toMatchObject({ phase: 'Progressing', canaryWeight: 0, restored });
+    expect(plan.events).toEqual([]);
+  });
+
+  it('stays in the state through later steps, until the next restoration replaces it', () => {
+    const rollout = started();
+    rollout.reconcile(minutes(1.5), { restored });
+
+    const step = rollout.reconcile(minutes(2), { restored: undefined });
+
+    expect(title(step.commitMessage)).toBe('podinfo: weight 0 → 10');
+    expect(step.state.restored).toEqual(restored);
+  });
+});
+
 describe('a hand edit of the generated file', () => {
   /** The committed generated file, with the primary's selector changed by a person in git. */
   function editedByHand(rollout: Rollout, app: string) {

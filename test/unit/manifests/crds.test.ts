@@ -71,6 +71,7 @@ const rolloutStateFields: Record<keyof RolloutState, true> = {
   checksum: true,
   revertOnDeletion: true,
   removed: true,
+  restored: true,
   message: true,
 };
 
