@@ -22,6 +22,7 @@ import { fileLimits, tooLarge } from '../core/load-yaml.js';
 import type { CanarySpec } from '../core/model.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 
 export interface LoadedCommit {
   head: string;
@@ -75,8 +76,10 @@ export class ManifestLoader {
     const parsedFiles: ParsedFile[] = [];
     const kept = new Map<string, ParsedFile>();
     const freshWarnings: ManifestError[] = [];
+    const turns = new EventLoopTurns();
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
+      while (turns.spent()) await turns.next();
       const key = `${file.oid}:${file.path}`;
       let parsed = this.parsed.get(key);
       if (!parsed) {

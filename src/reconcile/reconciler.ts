@@ -34,6 +34,7 @@ import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
 import { QuietPlans } from './quiet-plans.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 import { isRefusal } from '../kube/errors.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -666,8 +667,11 @@ async function mapConcurrently<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  const turns = new EventLoopTurns();
   const worker = async () => {
-    while (next < items.length) {
+    for (;;) {
+      while (turns.spent()) await turns.next();
+      if (next >= items.length) return;
       const index = next++;
       results[index] = await fn(items[index] as T);
     }
