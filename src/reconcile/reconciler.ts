@@ -35,6 +35,7 @@ import { QuietPlans } from './quiet-plans.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 import { isRefusal } from '../kube/errors.js';
 import { EventLoopTurns } from '../runtime/event-loop-turns.js';
+import { inShard } from '../core/shards.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -52,6 +53,11 @@ export interface ReconcilerOptions {
   notCopied?: readonly string[];
   /** When set, Canaries in other namespaces are reported and left alone. */
   namespaces?: readonly string[];
+  /**
+   * When set, only the Canaries of this shard are reconciled ('' for those without the label): the others,
+   * and the generated files of the others, are left to their own shard (core/shards.ts).
+   */
+  shard?: string;
   author: { name: string; email: string };
   clock: () => Date;
   logger: Logger;
@@ -343,6 +349,8 @@ export class Reconciler {
         continue;
       }
       paths.set(path, key);
+      // Another shard's Canary: its generated file is claimed (not an orphan here), nothing else.
+      if (!inShard(this.options.shard, resolved.canary.shard)) continue;
       byKey.set(key, resolved);
       steps.push({ key, resolved });
     }
@@ -372,11 +380,9 @@ export class Reconciler {
       else logger.error({ canary: step.key, code: result.code }, result.message);
     }
     if (reloaded) this.quiet.keepOnly(new Set(byKey.keys()));
-    const removals = await this.planRemovals(
-      new Set(paths.keys()),
-      new Set(byKey.keys()),
-      reloaded ? before : undefined,
-    );
+    // Every Canary in the repository, whatever its shard: a generated file of one of them is no orphan.
+    const present = new Set(assembled.canaries.map(({ canary }) => `${canary.namespace}/${canary.name}`));
+    const removals = await this.planRemovals(new Set(paths.keys()), present, reloaded ? before : undefined);
     for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
     // A clash found after the first Canary was planned leaves both out.
     const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
@@ -402,9 +408,10 @@ export class Reconciler {
     const actionable = (text: string): { key: string } | undefined => {
       const parsed = parseOrphanedFile(text);
       if (!parsed) return undefined;
-      const { name, namespace, source } = parsed.owner;
+      const { name, namespace, source, shard } = parsed.owner;
       const key = `${namespace}/${name}`;
       if (canaries.has(key) || broken.has(key) || broken.has(source.file)) return undefined;
+      if (!inShard(this.options.shard, shard)) return undefined;
       return !namespaces || namespaces.includes(namespace) ? { key } : undefined;
     };
     const plans: CanaryPlan[] = [];
