@@ -152,7 +152,14 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
 class MemoryRepository implements Repository {
   readonly branch = 'main';
   readonly displayUrl = 'memory:bench';
-  readonly stats = { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0, repairs: 0 };
+  readonly stats = {
+    listServerRefs: 0,
+    fetches: 0,
+    pushes: 0,
+    httpRequests: 0,
+    repairs: 0,
+    objectFallbacks: 0,
+  };
   private readonly blobs = new Map<string, string>();
   private head = 'memory-0';
   private commits = 0;

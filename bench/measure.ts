@@ -1,11 +1,28 @@
 // Small helpers for timing: a stopwatch, medians, and running a measurement several times after a
 // warm-up, so one slow run (a GC, another test suite on the machine) does not decide the result.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 export const elapsedMs = (start: number) => performance.now() - start;
 
-export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+export interface Timed<T> {
+  ms: number;
+  value: T;
+  /**
+   * The longest the event loop was kept from a turn while `fn` ran (a timer firing this late): how long
+   * /readyz or the Lease renewal could have waited. On a busy machine it also holds time the process was
+   * not scheduled at all.
+   */
+  loopBlockMs: number;
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<Timed<T>> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const start = performance.now();
   const value = await fn();
-  return { ms: elapsedMs(start), value };
+  const ms = elapsedMs(start);
+  delay.disable();
+  return { ms, value, loopBlockMs: delay.max / 1e6 };
 }
 
 export function median(values: readonly number[]): number {

@@ -34,6 +34,8 @@ export const targets = {
   coldRatio: 1,
   stepRatio: 1.5,
   memoryMiB: 200,
+  /** Far below what would matter (a probe timeout of 1 s, a Lease renewed every 2 s): a target for slices. */
+  loopBlockMs: 50,
 };
 
 const fmt = (ms: number) =>
@@ -92,6 +94,22 @@ export function rowsOf(result: SizeResult): Row[] {
       met: ratio <= targets.stepRatio,
     });
   }
+  const blocks = [
+    ['cold', cold.loopBlockMs],
+    ['poll', noop?.loopBlockMs],
+    ['step', step?.loopBlockMs],
+  ].flatMap(([name, value]) => (typeof value === 'number' ? [`${name} ${fmt(value)}`] : []));
+  const longestBlock = Math.max(noop?.loopBlockMs ?? 0, step?.loopBlockMs ?? 0);
+  rows.push({
+    measurement: 'longest event-loop block',
+    canaries,
+    gitcanary: blocks.join(', '),
+    peer: '',
+    ratio: undefined,
+    target: `poll and step ≤ ${targets.loopBlockMs} ms`,
+    requests: '',
+    met: longestBlock <= targets.loopBlockMs,
+  });
   rows.push({
     measurement: 'memory (peak RSS)',
     canaries,

@@ -40,13 +40,14 @@ export interface KubeRequests {
 async function kubeRequests<T>(
   ctx: SizeContext,
   fn: () => Promise<T>,
-): Promise<{ value: T; ms: number } & KubeRequests> {
+): Promise<{ value: T; ms: number; loopBlockMs: number } & KubeRequests> {
   const before = await requestCounts(ctx.controlPlane);
-  const { value, ms } = await timed(fn);
+  const { value, ms, loopBlockMs } = await timed(fn);
   const counts = countsBetween(before, await requestCounts(ctx.controlPlane));
   return {
     value,
     ms,
+    loopBlockMs,
     reads: sumOf(counts, readVerbs),
     writes: sumOf(counts, writeVerbs),
     lists: counts.LIST ?? 0,
@@ -58,6 +59,8 @@ const at = (ctx: SizeContext, seconds: number) => new Date(ctx.gen.epoch.getTime
 
 export interface ColdSyncResult {
   gitcanaryMs: number;
+  /** The longest event-loop block during gitcanary's run (see Timed.loopBlockMs). */
+  loopBlockMs: number;
   peerMs: number;
   peerCloneMs: number;
   peerApplyMs: number;
@@ -117,6 +120,7 @@ export async function coldSync(
     ctx.log(`cold sync ${i}: gitcanary ${ms(gitcanaryMs)}, clone ${ms(clone.ms)} + kubectl ${ms(apply.ms)}`);
     return {
       gitcanaryMs,
+      loopBlockMs: measured.loopBlockMs,
       peerMs: clone.ms + apply.ms,
       peerCloneMs: clone.ms,
       peerApplyMs: apply.ms,
@@ -132,6 +136,8 @@ export async function coldSync(
 
 export interface NoopPollResult {
   gitcanaryMs: number;
+  /** The longest event-loop block during gitcanary's run (see Timed.loopBlockMs). */
+  loopBlockMs: number;
   peerMs: number;
   gitRequests: number;
   kubeReads: number;
@@ -156,6 +162,7 @@ export async function noopPoll(
     if (measured.value.commits.length > 0) throw new Error('a no-op poll committed');
     return {
       gitcanaryMs: measured.ms,
+      loopBlockMs: measured.loopBlockMs,
       peerMs: peer.ms,
       gitRequests: bench.repo.stats.httpRequests - git,
       kubeReads: measured.reads,
@@ -236,6 +243,8 @@ export async function changedPoll(
 
 export interface StepResult {
   gitcanaryMs: number;
+  /** The longest event-loop block during gitcanary's run (see Timed.loopBlockMs). */
+  loopBlockMs: number;
   peerMs: number;
   gitRequests: number;
   kubeWrites: number;
@@ -279,6 +288,7 @@ export async function step(ctx: SizeContext, bench: BenchReconciler, times: Repe
     }
     return {
       gitcanaryMs: measured.ms,
+      loopBlockMs: measured.loopBlockMs,
       peerMs: peer.ms,
       gitRequests: bench.repo.stats.httpRequests - git,
       kubeWrites: bench.cluster.stats.writes - writes,

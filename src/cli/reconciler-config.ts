@@ -14,6 +14,7 @@ import {
   type Repository,
   type RepositoryOptions,
 } from '../git/repository.js';
+import { shardKeyProblem } from '../core/shards.js';
 import { lockWorkdir, WorkdirLockedError } from '../git/workdir-lock.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
@@ -70,6 +71,8 @@ export interface ReconcilerFlags extends NotifierFlags {
   defaultNamespace: string;
   defaultProvider: string;
   namespaces?: string;
+  /** Only the Canaries labelled `gitcanary.dev/shard: <key>` ('' for those without); absent: all. */
+  shard?: string;
   gitUsername?: string;
   gitPasswordFile?: string;
   authorName: string;
@@ -156,6 +159,13 @@ export function addReconcilerOptions(command: Command): Command {
         'comma-separated namespaces gitcanary may act in (default: all)',
         'GITCANARY_NAMESPACES',
       ),
+    )
+    .addOption(
+      option(
+        '--shard <key>',
+        "only the Canaries labelled gitcanary.dev/shard=<key>; '' for those without the label (default: all)",
+        'GITCANARY_SHARD',
+      ).argParser(parseShard),
     )
     .addOption(option('--git-username <name>', 'git user for Basic auth', 'GITCANARY_GIT_USERNAME'))
     .addOption(
@@ -347,6 +357,13 @@ export function parseCidrList(value: string): string[] {
 }
 
 /** A Go duration (`90s`, `2m`) in milliseconds, above zero. */
+/** A `--shard` key: a label value, as the Canaries' `gitcanary.dev/shard` label must be. */
+export function parseShard(value: string): string {
+  const problem = shardKeyProblem(value);
+  if (problem) throw new ConfigError(`--shard: ${problem}`);
+  return value;
+}
+
 export function parseDeadline(value: string): number {
   let seconds: number;
   try {
@@ -444,14 +461,14 @@ export function gitAuth(
 export async function createRepository(
   flags: Pick<
     ReconcilerFlags,
-    'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout'
+    'repo' | 'branch' | 'workdir' | 'gitUsername' | 'gitPasswordFile' | 'gitTimeout' | 'shard'
   >,
   hooks: Pick<RepositoryOptions, 'signal' | 'onRepair'> = {},
 ): Promise<Repository> {
   if (!flags.repo)
     throw new ConfigError('--repo (or GITCANARY_REPO) is required: the http(s) URL of the repository');
   const auth = gitAuth(flags);
-  const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch);
+  const workdir = flags.workdir ?? defaultWorkdir(flags.repo, flags.branch, flags.shard);
   // Released when the process exits; a second process on this workdir stops here, before touching it.
   try {
     await lockWorkdir(workdir);
@@ -544,6 +561,7 @@ export async function createReconciler(
     defaultProvider: flags.defaultProvider,
     ...(flags.notCopied ? { notCopied: flags.notCopied } : {}),
     ...(namespaces?.length ? { namespaces } : {}),
+    ...(flags.shard !== undefined ? { shard: flags.shard } : {}),
     author: { name: flags.authorName, email: flags.authorEmail },
     clock,
     logger,
@@ -587,8 +605,10 @@ export function kubeConfigWithDeadline(
   });
 }
 
-function defaultWorkdir(url: string, branch: string): string {
+/** One store per repository, branch and shard: shard processes on one machine do not share a workdir. */
+function defaultWorkdir(url: string, branch: string, shard: string | undefined): string {
   const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const id = createHash('sha256').update(`${url}#${branch}`).digest('hex').slice(0, 16);
+  const key = shard === undefined ? `${url}#${branch}` : `${url}#${branch}#shard=${shard}`;
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 16);
   return join(base, 'gitcanary', 'repos', id);
 }

@@ -10,6 +10,7 @@ import type { ManifestError } from './manifests/manifest-error.js';
 import { z } from 'zod';
 import { phases, type CanarySpec, type KubeObject, type RolloutState } from './model.js';
 import { canaryServiceName, primaryName } from './generated-objects.js';
+import { shardLabel } from './shards.js';
 
 export const stateApiVersion = 'gitcanary.dev/v1alpha1';
 export const stateKind = 'CanaryState';
@@ -33,21 +34,33 @@ export function isGeneratedPath(path: string): boolean {
   return path.endsWith('.gitcanary.yaml');
 }
 
-/** The rollout state as the document of our own kind that the generated file holds. */
+/**
+ * The rollout state as the document of our own kind that the generated file holds; labelled with the
+ * Canary's shard when it has one (shards.ts), so the file says which shard removes it.
+ */
 export function stateDocument(
-  canary: Pick<CanarySpec, 'name' | 'namespace'>,
+  canary: Pick<CanarySpec, 'name' | 'namespace' | 'shard'>,
   state: RolloutState,
 ): KubeObject {
   return {
     apiVersion: stateApiVersion,
     kind: stateKind,
-    metadata: { name: canary.name, namespace: canary.namespace },
+    metadata: {
+      name: canary.name,
+      namespace: canary.namespace,
+      ...(canary.shard ? { labels: { [shardLabel]: canary.shard } } : {}),
+    },
     spec: state,
   };
 }
 
-/** What names a generated file: its Canary's name and namespace, and the file the Canary is (or was) in. */
-export type GeneratedFileOwner = Pick<CanarySpec, 'name' | 'namespace'> & { source: { file: string } };
+/**
+ * What names a generated file: its Canary's name, namespace and shard, and the file the Canary is (or was)
+ * in.
+ */
+export type GeneratedFileOwner = Pick<CanarySpec, 'name' | 'namespace' | 'shard'> & {
+  source: { file: string };
+};
 
 /** Every document of the generated file, in order: the state, primary, canary, then the router's objects. */
 export function generatedDocuments(canary: GeneratedFileOwner, file: GeneratedFile): KubeObject[] {
@@ -99,7 +112,11 @@ const kubeObjectSchema = z
   .object({
     apiVersion: z.string(),
     kind: z.string(),
-    metadata: z.looseObject({ name: z.string(), namespace: z.string().optional() }),
+    metadata: z.looseObject({
+      name: z.string(),
+      namespace: z.string().optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+    }),
   })
   .loose();
 
@@ -159,6 +176,7 @@ export function parseOrphanedFile(
     )
   )
     return undefined;
+  const shard = stateDoc.metadata.labels?.[shardLabel];
   const header = text.split('\n', 1)[0] ?? '';
   const sourceFile = header.startsWith(headerLead)
     ? header.slice(headerLead.length).replace(/\. Do not edit:$/u, '')
@@ -167,6 +185,7 @@ export function parseOrphanedFile(
     owner: {
       name: stateDoc.metadata.name,
       namespace: stateDoc.metadata.namespace ?? '',
+      ...(shard ? { shard } : {}),
       source: { file: sourceFile },
     },
     file: { state: state.data, primary, canary, routes },

@@ -159,6 +159,8 @@ export interface CanarySpec {
   name: string;
   /** The target Service's name (`targetRef.name`); primary and canary Services are named after it. */
   targetName: string;
+  /** The label `gitcanary.dev/shard`: which `--shard` process reconciles it (absent: the unlabelled shard). */
+  shard?: string;
   /** The router in effect: `spec.provider`, else the process's default provider. */
   provider: RouterName;
   /** The API version a router writes, when the provider names one (`gatewayapi:v1beta1`). */

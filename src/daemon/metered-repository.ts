@@ -4,7 +4,11 @@ import { PushConflictError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
 import type { DaemonMetrics, GitOperation, GitResult } from './metrics.js';
 
-export function meterRepository(repo: Repository, metrics: Pick<DaemonMetrics, 'gitOperation'>): Repository {
+export function meterRepository(
+  repo: Repository,
+  metrics: Pick<DaemonMetrics, 'gitOperation' | 'countObjectFallbacks'>,
+): Repository {
+  metrics.countObjectFallbacks(() => repo.stats.objectFallbacks);
   const timed = async <T>(operation: GitOperation, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const requestsBefore = repo.stats.httpRequests;

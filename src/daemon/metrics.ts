@@ -112,6 +112,20 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  /** Read from the repository's own count when scraped (see countObjectFallbacks). */
+  private objectFallbackCount: (() => number) | undefined;
+  private objectFallbacksSeen = 0;
+  private readonly objectFallbacks = new Counter({
+    name: 'gitcanary_git_object_fallbacks_total',
+    help: 'Git objects the fast reader did not find or could not read, read by isomorphic-git instead (about 30 times slower).',
+    registers: [this.registry],
+    collect: () => {
+      const count = this.objectFallbackCount?.() ?? 0;
+      if (count > this.objectFallbacksSeen) this.objectFallbacks.inc(count - this.objectFallbacksSeen);
+      this.objectFallbacksSeen = count;
+    },
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
@@ -156,6 +170,11 @@ export class DaemonMetrics {
     this.gitDuration.observe({ operation }, seconds);
     if (result === 'conflict') this.pushConflicts.inc();
     if (httpRequests > 0) this.httpRequests.inc(httpRequests);
+  }
+
+  /** Counts the repository's object-reader fallbacks (GitStats.objectFallbacks), read at each scrape. */
+  countObjectFallbacks(count: () => number): void {
+    this.objectFallbackCount = count;
   }
 
   setLeader(leading: boolean): void {

@@ -7,6 +7,7 @@
 // one-file change, instead of every folder of the repository. Listing the same commit again reads nothing.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 import { BlobTooLargeError } from './errors.js';
 import type { GitObject } from './object-reader.js';
 import type { RepositoryContext, TreeListing } from './repository-context.js';
@@ -42,7 +43,7 @@ export async function listFiles(
     const root = (await readCommitInfo(ctx, commitOid)).tree;
     // Only the trees of this commit are kept, so the memo never holds more than one snapshot's trees.
     const trees = new Map<string, TreeListing>();
-    await walkTree(ctx, root, '', files, trees);
+    await walkTree(ctx, root, '', files, trees, new EventLoopTurns());
     ctx.listing = { commit: commitOid, root, trees };
   }
   return files.filter((file) => file.refused !== undefined || filter(file.path));
@@ -98,14 +99,16 @@ export async function readTreeEntries(ctx: RepositoryContext, oid: string): Prom
   return (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
 }
 
-/** The object from object-reader.ts, or undefined to let isomorphic-git read it. */
+/** The object from object-reader.ts, or undefined (counted) to let isomorphic-git read it. */
 function readFast(ctx: RepositoryContext, oid: string, maxBytes?: number): GitObject | undefined {
+  let object: GitObject | undefined;
   try {
-    return ctx.objects.read(oid, maxBytes);
+    object = ctx.objects.read(oid, maxBytes);
   } catch (error) {
     if (error instanceof BlobTooLargeError) throw error;
-    return undefined;
   }
+  if (!object) ctx.stats.objectFallbacks += 1;
+  return object;
 }
 
 async function walkTree(
@@ -114,13 +117,15 @@ async function walkTree(
   prefix: string,
   files: RepositoryFile[],
   trees: Map<string, TreeListing>,
+  turns: EventLoopTurns,
 ): Promise<void> {
+  while (turns.spent()) await turns.next();
   const listing = trees.get(treeOid) ?? ctx.listing?.trees.get(treeOid) ?? (await readListing(ctx, treeOid));
   trees.set(treeOid, listing);
   for (const { name, oid, tree } of listing) {
     const refused = refusedEntryName(name);
     if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
-    else if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees);
+    else if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees, turns);
     else files.push({ path: `${prefix}${name}`, oid });
   }
 }

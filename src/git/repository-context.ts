@@ -12,6 +12,11 @@ export interface GitStats {
   httpRequests: number;
   /** Times the local store was found damaged and emptied, to be fetched again (store-health.ts). */
   repairs: number;
+  /**
+   * Objects object-reader.ts did not find or could not read, read by isomorphic-git instead: correct, but
+   * about 30 times slower. More than a few mean a store the fast reader does not expect.
+   */
+  objectFallbacks: number;
 }
 
 /** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */

@@ -91,7 +91,14 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
   if (!isBranchName(branch)) {
     throw new GitConfigError(`${displayUrl}: invalid branch name ${JSON.stringify(branch)}`);
   }
-  const stats: GitStats = { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0, repairs: 0 };
+  const stats: GitStats = {
+    listServerRefs: 0,
+    fetches: 0,
+    pushes: 0,
+    httpRequests: 0,
+    repairs: 0,
+    objectFallbacks: 0,
+  };
   await initStore(dir, branch);
 
   const authorization = options.auth

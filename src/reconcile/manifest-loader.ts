@@ -22,6 +22,7 @@ import { fileLimits, overPassBudget, passLimits, tooLarge } from '../core/load-y
 import type { CanarySpec } from '../core/model.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 
 export interface LoadedCommit {
   head: string;
@@ -88,8 +89,10 @@ export class ManifestLoader {
     const freshWarnings: ManifestError[] = [];
     // What the files read so far cost: a file that would take it past the budget of a pass is not read.
     const spent = { bytes: 0, nodes: 0 };
+    const turns = new EventLoopTurns();
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
+      while (turns.spent()) await turns.next();
       const key = `${file.oid}:${file.path}`;
       let entry = this.parsed.get(key);
       const fresh = entry === undefined || (entry.parsed === undefined && this.withinLimits(spent, entry));

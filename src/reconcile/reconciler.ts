@@ -34,6 +34,8 @@ import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
 import { QuietPlans } from './quiet-plans.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
 import { isRefusal } from '../kube/errors.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
+import { inShard } from '../core/shards.js';
 
 export interface ReconcilerOptions {
   repo: Repository;
@@ -51,6 +53,11 @@ export interface ReconcilerOptions {
   notCopied?: readonly string[];
   /** When set, Canaries in other namespaces are reported and left alone. */
   namespaces?: readonly string[];
+  /**
+   * When set, only the Canaries of this shard are reconciled ('' for those without the label): the others,
+   * and the generated files of the others, are left to their own shard (core/shards.ts).
+   */
+  shard?: string;
   author: { name: string; email: string };
   clock: () => Date;
   logger: Logger;
@@ -349,6 +356,8 @@ export class Reconciler {
         continue;
       }
       paths.set(path, key);
+      // Another shard's Canary: its generated file is claimed (not an orphan here), nothing else.
+      if (!inShard(this.options.shard, resolved.canary.shard)) continue;
       byKey.set(key, resolved);
       steps.push({ key, resolved });
     }
@@ -379,14 +388,12 @@ export class Reconciler {
     }
     if (reloaded) {
       this.quiet.keepOnly(new Set(byKey.keys()));
-      // A restoration of a Canary gone from git has nowhere to be recorded.
+      // A restoration of a Canary gone from git (or from this shard) has nowhere to be recorded.
       for (const key of this.restorations.keys()) if (!byKey.has(key)) this.restorations.delete(key);
     }
-    const removals = await this.planRemovals(
-      new Set(paths.keys()),
-      new Set(byKey.keys()),
-      reloaded ? before : undefined,
-    );
+    // Every Canary in the repository, whatever its shard: a generated file of one of them is no orphan.
+    const present = new Set(assembled.canaries.map(({ canary }) => `${canary.namespace}/${canary.name}`));
+    const removals = await this.planRemovals(new Set(paths.keys()), present, reloaded ? before : undefined);
     for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
     // A clash found after the first Canary was planned leaves both out.
     const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
@@ -412,9 +419,10 @@ export class Reconciler {
     const actionable = (text: string): { key: string } | undefined => {
       const parsed = parseOrphanedFile(text);
       if (!parsed) return undefined;
-      const { name, namespace, source } = parsed.owner;
+      const { name, namespace, source, shard } = parsed.owner;
       const key = `${namespace}/${name}`;
       if (canaries.has(key) || broken.has(key) || broken.has(source.file)) return undefined;
+      if (!inShard(this.options.shard, shard)) return undefined;
       return !namespaces || namespaces.includes(namespace) ? { key } : undefined;
     };
     const plans: CanaryPlan[] = [];
@@ -689,8 +697,11 @@ async function mapConcurrently<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  const turns = new EventLoopTurns();
   const worker = async () => {
-    while (next < items.length) {
+    for (;;) {
+      while (turns.spent()) await turns.next();
+      if (next >= items.length) return;
       const index = next++;
       results[index] = await fn(items[index] as T);
     }

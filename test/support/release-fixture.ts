@@ -79,6 +79,11 @@ export interface Setup {
   reconciler: Reconciler;
   clock: { now: Date };
   reconcile(minutes: number): Promise<ReconcileSummary>;
+  /**
+   * Another process on the same repository and cluster (its own store), e.g. another shard; its reconcile
+   * moves the same clock.
+   */
+  another(options: Pick<ReconcilerOptions, 'shard'>): Promise<(minutes: number) => Promise<ReconcileSummary>>;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -95,6 +100,7 @@ export async function setup(
     restored?: ReconcilerOptions['restored'];
     /** Read the live state from a watch-backed cache of the test namespace, as `gitcanary run` does. */
     liveCache?: boolean;
+    shard?: string;
   } = {},
 ): Promise<Setup> {
   const ns = await createTestNamespace(kc, 'release');
@@ -102,24 +108,24 @@ export async function setup(
   const url = await createBareRepository(server, name);
   const human = await HumanClone.of(server, name);
   await human.commitAndPush(files(ns), 'add podinfo');
-  const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-workdir-'));
-  cleanups.push(
-    () => human.dispose(),
-    () => rm(workdir, { recursive: true, force: true }),
-  );
-  const repo = await openRepository({
-    url,
-    branch: 'main',
-    dir: workdir,
-    auth: { username: server.username, password: server.password },
-  });
+  cleanups.push(() => human.dispose());
+  const openStore = async () => {
+    const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-workdir-'));
+    cleanups.push(() => rm(workdir, { recursive: true, force: true }));
+    return openRepository({
+      url,
+      branch: 'main',
+      dir: workdir,
+      auth: { username: server.username, password: server.password },
+    });
+  };
+  const repo = await openStore();
   const live = options.liveCache ? await LiveCache.start({ kubeConfig: kc, namespaces: [ns] }) : undefined;
   if (live) cleanups.push(() => Promise.resolve(live.stop()));
   const cluster = new Cluster(kc, live ? { live } : {});
   const start = Date.parse('2026-11-26T10:00:00Z');
   const clock = { now: new Date(start) };
-  const reconciler = new Reconciler({
-    repo,
+  const common = {
     cluster,
     applies: options.applies ?? true,
     root: '',
@@ -128,9 +134,15 @@ export async function setup(
     clock: () => clock.now,
     logger: pino({ level: 'silent' }),
     ...(options.analyze ? { analyze: options.analyze } : {}),
+  };
+  const reconciler = new Reconciler({
+    ...common,
+    repo,
     ...(options.notify ? { notify: options.notify } : {}),
     ...(options.restored ? { restored: options.restored } : {}),
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
   });
+  const at = (minutes: number) => (clock.now = new Date(start + minutes * 60_000));
   return {
     ns,
     url,
@@ -141,8 +153,19 @@ export async function setup(
     reconciler,
     clock,
     reconcile: (minutes: number) => {
-      clock.now = new Date(start + minutes * 60_000);
+      at(minutes);
       return reconciler.reconcileOnce();
+    },
+    another: async ({ shard }) => {
+      const other = new Reconciler({
+        ...common,
+        repo: await openStore(),
+        ...(shard !== undefined ? { shard } : {}),
+      });
+      return (minutes: number) => {
+        at(minutes);
+        return other.reconcileOnce();
+      };
     },
   };
 }

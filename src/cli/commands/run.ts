@@ -11,6 +11,7 @@ import { LeaseLock } from '../../daemon/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { describeTarget } from '../../kube/gitops-notifier.js';
+import { dns1123SubdomainProblem } from '../../core/manifests/kube-names.js';
 import { pageView, timelinePage } from '../../daemon/timeline-page.js';
 import { cloneHistory } from '../../git/history-clone.js';
 import { commitUrlOf } from '../notifier-config.js';
@@ -33,7 +34,7 @@ interface RunFlags extends ReconcilerFlags {
   webhookMaxBodyBytes: number;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
-  leaderElectionName: string;
+  leaderElectionName?: string;
   shutdownTimeout: number;
 }
 
@@ -85,9 +86,10 @@ export function runCommand(): Command {
         ),
       )
       .addOption(
-        new Option('--leader-election-name <name>', 'name of the Lease')
-          .env('GITCANARY_LEADER_ELECTION_NAME')
-          .default('gitcanary-leader'),
+        new Option(
+          '--leader-election-name <name>',
+          'name of the Lease (default: gitcanary-leader, or gitcanary-leader-<key> with --shard <key>)',
+        ).env('GITCANARY_LEADER_ELECTION_NAME'),
       )
       .addOption(
         new Option(
@@ -111,7 +113,7 @@ export function runCommand(): Command {
           lock: new LeaseLock(
             kubeConfigWithDeadline(flags),
             leaseNamespace(flags.leaderElectionNamespace),
-            flags.leaderElectionName,
+            flags.leaderElectionName ?? leaseName(flags.shard),
           ),
           identity: defaultIdentity(),
           logger,
@@ -229,6 +231,18 @@ export function readWebhookSecret(file: string | undefined, fromEnv: string | un
 }
 
 /** The flag, else the namespace of the pod's service account. */
+/** Each shard elects its own leader: `gitcanary-leader`, or `gitcanary-leader-<key>` for `--shard <key>`. */
+export function leaseName(shard: string | undefined): string {
+  const name = shard ? `gitcanary-leader-${shard}` : 'gitcanary-leader';
+  const problem = dns1123SubdomainProblem(name);
+  if (problem) {
+    throw new ConfigError(
+      `--shard ${JSON.stringify(shard)} cannot name its Lease (${problem}): give --leader-election-name`,
+    );
+  }
+  return name;
+}
+
 export function leaseNamespace(flag: string | undefined, saFile = serviceAccountNamespaceFile): string {
   if (flag) return flag;
   if (existsSync(saFile)) return readFileSync(saFile, 'utf8').trim();

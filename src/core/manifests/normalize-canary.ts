@@ -43,6 +43,7 @@ import {
 import type { FieldIssue } from './field-issue.js';
 import { isHttpUrl } from '../analysis/parse-checks.js';
 import { readIstioMatch, readMeshService } from './read-mesh-service.js';
+import { shardLabel } from '../shards.js';
 
 // Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the scheduler), so a migrated Canary means
 // what it meant under Flagger.
@@ -137,6 +138,7 @@ export function normalizeCanary(document: unknown, context: NormalizeCanaryConte
     namespace,
     name: metadata.name,
     targetName: spec.targetRef.name,
+    ...(metadata.labels?.[shardLabel] ? { shard: metadata.labels[shardLabel] } : {}),
     provider: provider.router,
     ...(provider.version ? { providerVersion: provider.version } : {}),
     ...(spec.metricsServer != null ? { metricsServer: spec.metricsServer } : {}),

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobTooLargeError } from '../../../src/git/errors.js';
 import { ObjectStore } from '../../../src/git/object-reader.js';
+import { readBlobText } from '../../../src/git/read-tree.js';
+import type { RepositoryContext } from '../../../src/git/repository-context.js';
 import { commitWithCli, gitCli } from '../../support/git-cli.js';
 
 /** Every object of the repository with its type and content, as `git cat-file --batch` prints them. */
@@ -127,5 +129,24 @@ describe('the object reader', () => {
       expect.arrayContaining([zeros.length]),
     );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('counts each object it leaves to isomorphic-git, which still reads it', async () => {
+    const head = await commitWithCli(bare, { 'apps/counted.yaml': 'kind: Service\n' }, 'counted');
+    const blob = (await gitCli(['--git-dir', bare, 'rev-parse', `${head}:apps/counted.yaml`])).trim();
+    const context = (objects: ObjectStore) =>
+      ({ gitdir: bare, cache: {}, objects, stats: { objectFallbacks: 0 } }) as unknown as RepositoryContext;
+
+    const fast = context(new ObjectStore(bare));
+    expect(await readBlobText(fast, blob)).toBe('kind: Service\n');
+    expect(fast.stats.objectFallbacks).toBe(0);
+
+    // A reader that finds nothing (a store laid out as it does not expect): the read is correct, and counted.
+    const empty = await mkdtemp(join(tmpdir(), 'gitcanary-objects-empty-'));
+    const slow = context(new ObjectStore(empty));
+    expect(await readBlobText(slow, blob)).toBe('kind: Service\n');
+    expect(await readBlobText(slow, blob)).toBe('kind: Service\n');
+    expect(slow.stats.objectFallbacks).toBe(2);
+    await rm(empty, { recursive: true, force: true });
   });
 });

@@ -59,7 +59,14 @@ describe('the git repository edge', () => {
       const head = await repo.remoteHead();
 
       expect(head).toBe((await gitCli(['--git-dir', bareDir, 'rev-parse', 'main'])).trim());
-      expect(repo.stats).toEqual({ listServerRefs: 1, fetches: 0, pushes: 0, httpRequests: 1, repairs: 0 });
+      expect(repo.stats).toEqual({
+        listServerRefs: 1,
+        fetches: 0,
+        pushes: 0,
+        httpRequests: 1,
+        repairs: 0,
+        objectFallbacks: 0,
+      });
     });
 
     it('throws GitConfigError when the repository has no commits', async () => {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  leaseName,
   leaseNamespace,
   parseByteCount,
   parseListen,
   readWebhookSecret,
 } from '../../../src/cli/commands/run.js';
-import { ConfigError } from '../../../src/cli/reconciler-config.js';
+import { ConfigError, parseShard } from '../../../src/cli/reconciler-config.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -60,5 +61,16 @@ describe('gitcanary run options', () => {
     expect(leaseNamespace('ops', '/nonexistent')).toBe('ops');
     expect(leaseNamespace(undefined, await file('gitcanary-system\n'))).toBe('gitcanary-system');
     expect(() => leaseNamespace(undefined, '/nonexistent')).toThrow(ConfigError);
+  });
+
+  it('gives each shard a Lease of its own, and refuses a shard key no Lease or label can carry', () => {
+    expect(leaseName(undefined)).toBe('gitcanary-leader');
+    expect(leaseName('')).toBe('gitcanary-leader');
+    expect(leaseName('east')).toBe('gitcanary-leader-east');
+    expect(() => leaseName('East_1')).toThrow(/give --leader-election-name/);
+    expect(parseShard('')).toBe('');
+    expect(parseShard('East_1')).toBe('East_1');
+    expect(() => parseShard('a/b')).toThrow(ConfigError);
+    expect(() => parseShard('x'.repeat(64))).toThrow(ConfigError);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseGeneratedFile, parseOrphanedFile } from '../../../src/core/generated-file.js';
-import { minutes, Rollout } from './builders.js';
+import { aCanary, minutes, Rollout } from './builders.js';
 
 const rollout = new Rollout();
 const rendered = rollout.reconcile(minutes(0)).content ?? '';
@@ -71,6 +71,13 @@ describe('parseGeneratedFile', () => {
 describe('parseOrphanedFile', () => {
   it('reads the owner of a file no Canary claims', () => {
     expect(parseOrphanedFile(rendered)?.owner).toMatchObject({ name: 'podinfo', namespace: 'test' });
+    expect(parseOrphanedFile(rendered)?.owner.shard).toBeUndefined();
+  });
+
+  it('reads the shard of a labelled Canary back from its state document', () => {
+    const sharded = new Rollout({ ...aCanary(), shard: 'east' }).reconcile(minutes(0)).content ?? '';
+    expect(sharded).toContain('kind: CanaryState\nmetadata:\n  labels:\n    gitcanary.dev/shard: east\n');
+    expect(parseOrphanedFile(sharded)?.owner).toMatchObject({ name: 'podinfo', shard: 'east' });
   });
 
   it.each([

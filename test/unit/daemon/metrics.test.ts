@@ -123,4 +123,18 @@ describe('DaemonMetrics', () => {
     expect(await sample(metrics, 'gitcanary_restored_objects_total{manager="kustomize-controller"}')).toBe(2);
     expect(await sample(metrics, 'gitcanary_restored_objects_total{manager="unknown"}')).toBe(1);
   });
+
+  it('counts the object reader’s fallbacks from the repository’s own count, at each scrape', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    let fallbacks = 0;
+    metrics.countObjectFallbacks(() => fallbacks);
+    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(0);
+
+    fallbacks = 3;
+    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(3);
+    fallbacks = 5;
+    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(5);
+    // Scraped again with nothing new: the counter stays where it is.
+    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(5);
+  });
 });
