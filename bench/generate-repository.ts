@@ -8,6 +8,7 @@ import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import type { Cluster } from '../src/kube/cluster.js';
 import type { CommitInput, Repository, RepositoryFile } from '../src/git/repository.js';
+import { emptyGitStats } from '../src/git/repository-context.js';
 import { Reconciler } from '../src/reconcile/reconciler.js';
 
 export interface BenchRepository {
@@ -152,14 +153,7 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
 class MemoryRepository implements Repository {
   readonly branch = 'main';
   readonly displayUrl = 'memory:bench';
-  readonly stats = {
-    listServerRefs: 0,
-    fetches: 0,
-    pushes: 0,
-    httpRequests: 0,
-    repairs: 0,
-    objectFallbacks: 0,
-  };
+  readonly stats = emptyGitStats();
   private readonly blobs = new Map<string, string>();
   private head = 'memory-0';
   private commits = 0;

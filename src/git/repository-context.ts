@@ -19,6 +19,11 @@ export interface GitStats {
   objectFallbacks: number;
 }
 
+/** Stats of a repository that has made no request yet. */
+export function emptyGitStats(): GitStats {
+  return { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0, repairs: 0, objectFallbacks: 0 };
+}
+
 /** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */
 export type TreeListing = { name: string; oid: string; tree: boolean }[];
 

@@ -11,7 +11,7 @@ import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
 import { listFiles, readBlobText, type ReadBlobOptions, type RepositoryFile } from './read-tree.js';
-import type { GitStats, RepositoryContext } from './repository-context.js';
+import { emptyGitStats, type GitStats, type RepositoryContext } from './repository-context.js';
 import { readRemoteHead } from './remote-head.js';
 import { emptyStore, inspectStore } from './store-health.js';
 import { writeCommit, type CommitInput } from './write-commit.js';
@@ -91,14 +91,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
   if (!isBranchName(branch)) {
     throw new GitConfigError(`${displayUrl}: invalid branch name ${JSON.stringify(branch)}`);
   }
-  const stats: GitStats = {
-    listServerRefs: 0,
-    fetches: 0,
-    pushes: 0,
-    httpRequests: 0,
-    repairs: 0,
-    objectFallbacks: 0,
-  };
+  const stats = emptyGitStats();
   await initStore(dir, branch);
 
   const authorization = options.auth
