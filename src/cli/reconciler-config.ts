@@ -14,7 +14,7 @@ import {
   type Repository,
   type RepositoryOptions,
 } from '../git/repository.js';
-import { shardKeyProblem } from '../core/shards.js';
+import { labelValueProblem } from '../core/manifests/kube-names.js';
 import { lockWorkdir, WorkdirLockedError } from '../git/workdir-lock.js';
 import { Cluster, loadKubeConfig } from '../kube/cluster.js';
 import { LiveCache } from '../kube/live-cache.js';
@@ -359,7 +359,7 @@ export function parseCidrList(value: string): string[] {
 /** A Go duration (`90s`, `2m`) in milliseconds, above zero. */
 /** A `--shard` key: a label value, as the Canaries' `gitcanary.dev/shard` label must be. */
 export function parseShard(value: string): string {
-  const problem = shardKeyProblem(value);
+  const problem = labelValueProblem(value);
   if (problem) throw new ConfigError(`--shard: ${problem}`);
   return value;
 }

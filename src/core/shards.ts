@@ -5,16 +5,9 @@
 //
 // A generated file carries its Canary's shard (a label on its state document), so that when the Canary is
 // deleted from git, exactly one shard (the one it was in) puts its traffic back and deletes its objects.
-import { labelValueProblem } from './manifests/kube-names.js';
-
 export const shardLabel = 'gitcanary.dev/shard';
 
 /** Whether a Canary in `shard` (undefined or '' when unlabelled) is reconciled by a process of `selected`. */
 export function inShard(selected: string | undefined, shard: string | undefined): boolean {
   return selected === undefined || (shard ?? '') === selected;
-}
-
-/** Why `key` cannot name a shard (it must be a label value), or undefined when it can. */
-export function shardKeyProblem(key: string): string | undefined {
-  return labelValueProblem(key);
 }

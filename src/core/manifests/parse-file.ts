@@ -256,8 +256,8 @@ function parseService(
 
 /**
  * What gitcanary copies of a Service onto the Services it generates, by Kubernetes' rules: its name and
- * namespace, labels, annotations, and the spec's type, ports, selector and ExternalName host. The API server would refuse any of them
- * in a generated file; here it is an error at its field before anything is planned.
+ * namespace, labels, annotations, and the spec's type, ports, selector and ExternalName host. The API server
+ * would refuse any of them in a generated file; here it is an error at its field before anything is planned.
  */
 function serviceIssues(document: Record<string, unknown>): FieldIssue[] {
   const issues: FieldIssue[] = [];
