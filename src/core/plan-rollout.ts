@@ -1,7 +1,7 @@
 // The decision of one reconcile for one Canary, as a pure function: from the target in git, the state in
 // the generated file, the live objects, the analysis report and `now`, it returns the new generated file,
 // the commit message and the objects the cluster should hold. It performs no I/O and reads no clock.
-import type { AnalysisReport } from './analysis-report.js';
+import type { AnalysisNeeds, AnalysisReport } from './analysis-report.js';
 import { diffObject } from './cluster-diff.js';
 import { replaceSpec } from './edit-manifest.js';
 import { canaryServiceName, derivedService, isManagedByUs, primaryName } from './generated-objects.js';
@@ -20,7 +20,7 @@ import type {
 import { revisionOf } from './revision.js';
 import { findHandEdit, specChecksum } from './hand-edits.js';
 import { hasExternalIPs } from './service-spec.js';
-import { decide } from './rollout-transitions.js';
+import { analysisNeeds, decide } from './rollout-transitions.js';
 import { routerOf } from './routers/router-registry.js';
 import type { RouteReferences } from './routers/router.js';
 import { trafficOf } from './traffic.js';
@@ -89,6 +89,8 @@ export interface CanaryPlan {
   continueImmediately: boolean;
   /** Why nothing moved, when nothing did. */
   waiting?: string;
+  /** With `waiting`: epoch ms at which time alone may move it; absent: only a change of its inputs can. */
+  heldUntil?: number;
   /** Delete the generated file in this commit (a removed Canary with revertOnDeletion). */
   remove?: boolean;
   /** Objects to delete from the cluster after the commit, in this order (routes first). */
@@ -103,6 +105,33 @@ export interface PlanError {
 }
 
 export type PlanResult = CanaryPlan | PlanError;
+
+/** What the shell must gather before `planRollout`, decided from what it already has. */
+export interface PlanPrerequisites {
+  /** The target's revision, as the state records it. */
+  revision: string;
+  /** The checks and webhooks the next transition depends on. */
+  needs: AnalysisNeeds;
+  /** The text of the target's file is needed (a revert on failure may edit it). */
+  targetFile: boolean;
+}
+
+export function planPrerequisites(input: {
+  now: Date;
+  canary: CanarySpec;
+  target: ServiceManifest;
+  state: RolloutState | undefined;
+  live: LiveObjects;
+  applies: boolean;
+}): PlanPrerequisites {
+  const { canary, state, now } = input;
+  const revision = revisionOf(input.target.object);
+  const needs = analysisNeeds(canary, state, revision, now, {
+    routeReadiness: routerOf(canary.provider).readiness(canary, input.live.routes ?? []),
+    commitOnly: !input.applies,
+  });
+  return { revision, needs, targetFile: revertsOnFailure(canary) };
+}
 
 export const canaryKey = (canary: CanarySpec) => `${canary.namespace}/${canary.name}`;
 
@@ -232,7 +261,9 @@ export function planRollout(input: PlanInput): PlanResult {
           ]
         : [],
     continueImmediately: changed && (transition?.continueImmediately ?? false),
-    ...('waiting' in outcome && !changed ? { waiting: outcome.waiting } : {}),
+    ...('waiting' in outcome && !changed
+      ? { waiting: outcome.waiting, ...(outcome.until === undefined ? {} : { heldUntil: outcome.until }) }
+      : {}),
   };
 }
 

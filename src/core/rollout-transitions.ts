@@ -20,6 +20,8 @@ export interface Transition {
 
 export interface Hold {
   waiting: string;
+  /** Epoch ms at which time alone ends the hold; absent: only a change of the inputs can. */
+  until?: number;
 }
 
 export interface TransitionInput {
@@ -172,10 +174,15 @@ export function decide(input: TransitionInput): Transition | Hold {
   if (input.analysis.rollbackRequested) return rollback('a rollback webhook asked for it');
   if (!input.clusterMatches) {
     const deadline = canary.progressDeadlineSeconds;
-    if (deadline !== undefined && input.now.getTime() > Date.parse(s.lastStepTime) + deadline * 1000) {
+    const rollbackAt = deadline === undefined ? undefined : Date.parse(s.lastStepTime) + deadline * 1000;
+    if (rollbackAt !== undefined && input.now.getTime() > rollbackAt) {
       return rollback(`the cluster did not match the committed objects within ${deadline}s`);
     }
-    return { waiting: 'waiting for the cluster to match the committed objects' };
+    return {
+      waiting: 'waiting for the cluster to match the committed objects',
+      // Past the deadline, not at it.
+      ...(rollbackAt === undefined ? {} : { until: rollbackAt + 1 }),
+    };
   }
   if (input.commitOnly && !s.liveSince && timedPhases.includes(s.phase)) {
     // The GitOps tool has applied this step: the interval it is judged over starts now, and git says when.
@@ -226,7 +233,7 @@ export function decide(input: TransitionInput): Transition | Hold {
   }
   if (!due) {
     const next = nextAnalysisTime(canary, s, input.commitOnly) ?? Date.parse(s.lastStepTime);
-    return { waiting: `next analysis at ${new Date(next).toISOString()}` };
+    return { waiting: `next analysis at ${new Date(next).toISOString()}`, until: next };
   }
   const readiness = input.routeReadiness;
   if (readiness.state === 'pending') return { waiting: readiness.reason };
@@ -400,7 +407,7 @@ function promotionStep(
   const { canary } = input;
   if (Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000 > input.now.getTime()) {
     const next = new Date(Date.parse(s.lastStepTime) + canary.analysis.intervalSeconds * 1000);
-    return { waiting: `next promotion step at ${next.toISOString()}` };
+    return { waiting: `next promotion step at ${next.toISOString()}`, until: next.getTime() };
   }
   const weight = promotionWeight(canary.analysis, s.canaryWeight);
   if (weight === 0) {

@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../core/model.js';
 import type { NotifyResult } from '../kube/gitops-notifier.js';
-import type { ReconcileSummary } from '../reconcile/reconciler.js';
+import type { ReconcileSummary } from '../reconcile/outcomes.js';
 
 // Like kube-state-metrics' kube_pod_status_phase: one series per phase, 1 for the current one, so
 // `gitcanary_canary_phase{phase="Failed"} == 1` is an alert rule.

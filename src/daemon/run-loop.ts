@@ -5,7 +5,7 @@
 // pass starts when it has wound down. One that does not wind down means a wedged process: `onStuck`.
 import cron from 'node-cron';
 import type { Logger } from 'pino';
-import type { ReconcileSummary } from '../reconcile/reconciler.js';
+import type { ReconcileSummary } from '../reconcile/outcomes.js';
 import { PassAbortedError, type PassRunner } from '../reconcile/pass-scope.js';
 import { PassQueue, type PassTrigger } from './pass-queue.js';
 

@@ -6,7 +6,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import type { Logger } from 'pino';
 import type { CanarySpec } from '../core/model.js';
 import type { CanaryPlan } from '../core/plan-rollout.js';
-import type { Restored } from '../reconcile/reconciler.js';
+import type { Restored } from '../reconcile/outcomes.js';
 import { describeKubeError } from './errors.js';
 
 export class CanaryEventRecorder {

@@ -71,6 +71,14 @@ export class Cluster {
     return cached?.known ? { object: cached.object } : undefined;
   }
 
+  /**
+   * A count that moves whenever a `peek` may answer differently; undefined without a live cache, when
+   * nothing can tell that the cluster did not change.
+   */
+  liveChanges(): number | undefined {
+    return this.live?.stats.changes;
+  }
+
   /** The caller needs no more than the version of this object until it changes (`LiveCache.keepVersionOnly`). */
   keepVersionOnly(ref: ObjectRef): void {
     this.live?.keepVersionOnly(ref);

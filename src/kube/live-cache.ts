@@ -59,6 +59,11 @@ export interface LiveCacheStats {
   events: number;
   /** Discovery requests: whether an on-demand kind is served. */
   discoveries: number;
+  /**
+   * Changes to what lookups answer: an object put or removed, a kind listed, a watch falling out of sync.
+   * Equal counts mean every lookup answers as it did.
+   */
+  changes: number;
 }
 
 const maxBackoffMs = 30_000;
@@ -66,7 +71,7 @@ const defaultRediscoverAfterMs = 60_000;
 const unknown: LiveLookup = { known: false };
 
 export class LiveCache {
-  readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0, discoveries: 0 };
+  readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0, discoveries: 0, changes: 0 };
   private readonly reflectors: Reflector[] = [];
   /** By `apiVersion/kind`, then namespace ('' for all namespaces). */
   private readonly byScope = new Map<string, Map<string, Reflector>>();
@@ -258,6 +263,7 @@ class Reflector {
     const key = keyFor(name, namespace);
     this.objects.delete(key);
     this.versionOnly.delete(key);
+    this.ctx.stats.changes += 1;
   }
 
   /** Never rejects: a kind that cannot be listed yet (no CRD, no RBAC) is retried, and read by GET meanwhile. */
@@ -309,6 +315,7 @@ class Reflector {
     for (const [key, object] of listed) this.objects.set(key, object);
     this.resourceVersion = resourceVersion;
     this.synced = true;
+    this.ctx.stats.changes += 1;
   }
 
   private watch(): void {
@@ -389,6 +396,7 @@ class Reflector {
     if (!this.resourceVersion) {
       // Until the new listing is held, lookups fall through to the API server.
       this.synced = false;
+      this.ctx.stats.changes += 1;
       try {
         await this.list();
       } catch (err) {
@@ -405,6 +413,8 @@ class Reflector {
     if (held && isOlder(object, held)) return;
     this.objects.set(key, object);
     this.versionOnly.delete(key);
+    // The watch bringing an object an apply already recorded changes no answer.
+    if (held?.metadata.resourceVersion !== object.metadata.resourceVersion) this.ctx.stats.changes += 1;
   }
 
   private remove(object: KubeObject): void {
@@ -414,6 +424,7 @@ class Reflector {
     if (held && isOlder(object, held)) return;
     this.objects.delete(key);
     this.versionOnly.delete(key);
+    this.ctx.stats.changes += 1;
   }
 }
 

@@ -3,7 +3,7 @@
 // cut short at shutdown, can start no request and ends the ones in flight. AsyncLocalStorage, not a field,
 // because an abandoned pass may still be winding down when the next one starts: each keeps its own signal.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ReconcileSummary } from './reconciler.js';
+import type { ReconcileSummary } from './outcomes.js';
 
 /** Runs passes; `signal` aborts the one it was given. */
 export interface PassRunner {

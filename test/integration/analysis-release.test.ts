@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
-import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
+import type { AnalysisRequest } from '../../src/reconcile/context.js';
 import { CanaryTraffic } from '../support/canary-traffic.js';
 import {
   canary,

@@ -8,7 +8,7 @@ import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import type { KubeObject } from '../../src/core/model.js';
-import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
+import type { AnalysisRequest } from '../../src/reconcile/context.js';
 import {
   clusterIpSpec,
   objects,

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy } from '@kubernetes/client-node';
 import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
-import type { AnalysisRequest } from '../../src/reconcile/reconciler.js';
+import type { AnalysisRequest } from '../../src/reconcile/context.js';
 import { pointServiceAt, sendRequests, startBackend, type Backend } from '../support/loopback-backends.js';
 import { waitUntil } from '../support/owned-process.js';
 import { instantQuery } from '../support/prometheus.js';

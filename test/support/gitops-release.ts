@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { GitOpsNotifier, type NotifyTarget } from '../../src/kube/gitops-notifier.js';
 import { fieldManager as gitcanaryFieldManager } from '../../src/kube/cluster.js';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
-import type { ReconcileSummary, Restored } from '../../src/reconcile/reconciler.js';
+import type { ReconcileSummary, Restored } from '../../src/reconcile/outcomes.js';
 import { installCrds } from './control-plane.js';
 import { gitCli } from './git-cli.js';
 import {

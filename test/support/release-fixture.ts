@@ -11,12 +11,9 @@ import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
 import { LiveCache } from '../../src/kube/live-cache.js';
-import {
-  Reconciler,
-  type AnalysisRequest,
-  type ReconcilerOptions,
-  type ReconcileSummary,
-} from '../../src/reconcile/reconciler.js';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
+import type { ReconcileSummary } from '../../src/reconcile/outcomes.js';
+import type { AnalysisRequest, ReconcilerOptions } from '../../src/reconcile/context.js';
 import { createBareRepository } from './git-server.js';
 import { HumanClone } from './human-clone.js';
 import { createTestNamespace, testKubeConfig } from './test-namespace.js';

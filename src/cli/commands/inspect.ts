@@ -1,7 +1,7 @@
 // `gitcanary status` and `gitcanary diff`: what the repository says, and what a reconcile would change.
 import { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
-import type { ReconcilePreview } from '../../reconcile/reconciler.js';
+import type { ReconcilePreview } from '../../reconcile/outcomes.js';
 import { readStatus, type RepositoryStatus } from '../../reconcile/read-status.js';
 import {
   addReconcilerOptions,

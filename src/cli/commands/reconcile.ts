@@ -1,7 +1,7 @@
 // `gitcanary reconcile --once`: one pass of the reconciler from the command line, with a summary.
 import { Command } from 'commander';
 import { reconcileWithin } from '../../reconcile/pass-scope.js';
-import type { ReconcileSummary } from '../../reconcile/reconciler.js';
+import type { ReconcileSummary } from '../../reconcile/outcomes.js';
 import {
   addReconcilerOptions,
   createLogger,

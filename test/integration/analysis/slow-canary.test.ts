@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressPolicy } from '../../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../../src/analysis/run-analysis.js';
-import type { AnalysisRequest } from '../../../src/reconcile/reconciler.js';
+import type { AnalysisRequest } from '../../../src/reconcile/context.js';
 import { releaseCleanup, service, setup, clusterIpSpec } from '../../support/release-fixture.js';
 import { startReceiver, type Receiver } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { signBody } from '../../../src/daemon/webhook-signature.js';
-import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/outcomes.js';
 
 const secret = 'push-webhook-secret';
 const cleanups: (() => Promise<void> | void)[] = [];

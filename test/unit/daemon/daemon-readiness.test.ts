@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/outcomes.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const summary = (failed: string[]): ReconcileSummary => ({

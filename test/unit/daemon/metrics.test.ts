@@ -4,7 +4,7 @@ import {
   emptyChangeSet,
   type CanaryOutcome,
   type ReconcileSummary,
-} from '../../../src/reconcile/reconciler.js';
+} from '../../../src/reconcile/outcomes.js';
 
 const pass = (canaries: CanaryOutcome[], commits: string[] = []): ReconcileSummary => ({
   head: 'abc',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startRunLoop } from '../../../src/daemon/run-loop.js';
-import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { emptyChangeSet, type ReconcileSummary } from '../../../src/reconcile/outcomes.js';
 
 const summary: ReconcileSummary = {
   head: 'abc',

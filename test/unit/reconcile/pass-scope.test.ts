@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PassAbortedError, PassScope, reconcileWithin } from '../../../src/reconcile/pass-scope.js';
-import type { ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import type { ReconcileSummary } from '../../../src/reconcile/outcomes.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const summary = { head: 'h' } as ReconcileSummary;
