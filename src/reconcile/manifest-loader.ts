@@ -20,6 +20,7 @@ import {
 } from '../core/generated-file.js';
 import { fileLimits, overPassBudget, passLimits, tooLarge } from '../core/load-yaml.js';
 import type { CanarySpec } from '../core/model.js';
+import { blobOid } from '../git/blob-oid.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
 import { EventLoopTurns } from '../runtime/event-loop-turns.js';
@@ -128,6 +129,37 @@ export class ManifestLoader {
       assembled: { ...assembled, errors },
       freshWarnings,
     };
+  }
+
+  /**
+   * The commit `head` made on top of `loaded` with `changes` alone, without listing or parsing it again:
+   * when they touch only generated files, which no Canary is assembled from, only their blob ids move.
+   * Undefined when a change touches a manifest (a target reverted, a kustomization listing a file): then
+   * `load`. This is what keeps a step's cost from growing with the repository.
+   */
+  advance(
+    loaded: LoadedCommit,
+    head: string,
+    changes: readonly { path: string; content: string | null }[],
+  ): LoadedCommit | undefined {
+    const mine = changes.filter((change) => this.inRoot(change.path));
+    if (mine.some((change) => !isGeneratedPath(change.path))) return undefined;
+    const oids = new Map(loaded.oids);
+    for (const { path, content } of mine) {
+      if (content === null) {
+        oids.delete(path);
+        continue;
+      }
+      const oid = blobOid(content);
+      oids.set(path, oid);
+      // The next plan of its Canary reads it back: from here, not from the store.
+      this.texts.set(oid, content);
+    }
+    for (const { path } of mine) {
+      const old = loaded.oids.get(path);
+      if (old !== undefined && old !== oids.get(path)) this.texts.delete(old);
+    }
+    return { head, oids, assembled: loaded.assembled, freshWarnings: [] };
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import { pollHead } from '../git/poll-head.js';
 import { pushWithRetry } from '../git/push-with-retry.js';
+import type { FileChange } from '../git/write-commit.js';
 import { applyPass } from './apply-pass.js';
 import { commitPlans } from './commit-pass.js';
 import type { Pass, ReconcileContext, ReconcilerOptions } from './context.js';
@@ -149,6 +150,7 @@ export class Reconciler {
   private async commitAndPush(): Promise<{ pass: Pass; commits: string[] }> {
     let pass: Pass | undefined;
     let commits: string[] = [];
+    let changed: FileChange[] = [];
     const result = await pushWithRetry({
       repo: this.options.repo,
       ...(this.head ? { head: this.head } : {}),
@@ -157,12 +159,16 @@ export class Reconciler {
       attempt: async (head) => {
         this.head = head;
         pass = await this.plan(head);
-        commits = await commitPlans(this.options, head, pass.plans);
+        ({ commits, changes: changed } = await commitPlans(this.options, head, pass.plans));
         return commits.at(-1);
       },
     });
     this.head = result.pushed ?? result.head;
     if (!pass) throw new Error('unreachable: pushWithRetry calls attempt at least once');
+    if (result.pushed && this.loaded?.head === result.head) {
+      // Our own commits: the next plan starts from what they changed, not from a listing of the tree.
+      this.loaded = this.ctx.loader.advance(this.loaded, result.pushed, changed) ?? this.loaded;
+    }
     return { pass, commits };
   }
 

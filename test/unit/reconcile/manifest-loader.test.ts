@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { countYamlNodes } from '../../../src/core/count-yaml-nodes.js';
+import { blobOid } from '../../../src/git/blob-oid.js';
 import { BlobTooLargeError } from '../../../src/git/errors.js';
 import type { ReadBlobOptions, RepositoryFile } from '../../../src/git/read-tree.js';
 import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
@@ -69,6 +71,37 @@ describe('the manifest loader', () => {
     expect(second.assembled.canaries[0]?.target.object).toMatchObject({
       spec: { selector: { app: 'podinfo-green' } },
     });
+  });
+
+  it('advances over its own commit of generated files without listing or parsing, and loads after any other', async () => {
+    const repo = repository(commits);
+    const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+    const first = await loader.load('blue');
+    const reads = repo.reads.length;
+    const generated = 'apps/podinfo/podinfo.gitcanary.yaml';
+    const text = 'kind: CanaryState\n';
+
+    const advanced = loader.advance(first, 'step', [{ path: generated, content: text }]);
+    const readBack = await loader.text(advanced?.oids.get(generated) ?? '');
+    const reverted = loader.advance(first, 'revert', [
+      { path: generated, content: text },
+      { path: 'apps/podinfo/service.yaml', content: service('blue') },
+    ]);
+
+    expect(advanced?.head).toBe('step');
+    expect(advanced?.oids.get(generated)).toBe(blobOid(text));
+    expect(advanced?.assembled).toBe(first.assembled);
+    expect(readBack).toBe(text);
+    expect(repo.reads.length).toBe(reads);
+    expect(first.oids.has(generated)).toBe(false);
+    expect(reverted).toBeUndefined();
+  });
+
+  it('names a blob as git does', () => {
+    const text = 'apiVersion: v1\nkind: Service # é\n';
+    const git = execFileSync('git', ['hash-object', '--stdin'], { input: text }).toString().trim();
+
+    expect(blobOid(text)).toBe(git);
   });
 
   it('reports the warnings of a file once per revision of that file, not at every load', async () => {
