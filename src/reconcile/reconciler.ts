@@ -33,7 +33,8 @@ import { pollHead } from '../git/poll-head.js';
 import { ManifestLoader, type LoadedCommit } from './manifest-loader.js';
 import { QuietPlans } from './quiet-plans.js';
 import { describeRef, refOf, type Cluster } from '../kube/cluster.js';
-import { isRefusal } from '../kube/errors.js';
+import { isRefusal, kubeErrorFact } from '../kube/errors.js';
+import { failedCondition, type Condition } from '../core/outcome-class.js';
 import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 import { inShard } from '../core/shards.js';
 
@@ -92,6 +93,10 @@ export interface CanaryOutcome {
   revision?: string;
   waiting?: string;
   error?: string;
+  /** Ready, or why not: Retrying (the next pass may succeed) or Stalled (a person must act). */
+  condition?: Condition;
+  /** The code of the error (e.g. HandEdited, ApplyFailed), when not Ready. */
+  reason?: string;
 }
 
 export interface ChangeSet {
@@ -334,7 +339,12 @@ export class Reconciler {
     for (const error of assembled.errors) {
       const message = formatManifestError(error);
       logger.warn({ canary: error.canary, file: error.file }, message);
-      if (error.canary) outcomes.set(error.canary, { canary: error.canary, error: message });
+      if (error.canary)
+        outcomes.set(error.canary, {
+          canary: error.canary,
+          error: message,
+          ...failedCondition({ source: 'manifest', code: error.code }),
+        });
       else errors.push(message);
     }
 
@@ -376,8 +386,9 @@ export class Reconciler {
     let next = 0;
     for (const step of steps) {
       if (!('resolved' in step)) {
-        outcomes.set(step.key, { canary: step.key, error: step.message });
-        outcomes.set(step.clash, { canary: step.clash, error: step.message });
+        const clashed = failedCondition({ source: 'generated-path', code: 'GeneratedPathClash' });
+        outcomes.set(step.key, { canary: step.key, error: step.message, ...clashed });
+        outcomes.set(step.clash, { canary: step.clash, error: step.message, ...clashed });
         continue;
       }
       const result = results[next++];
@@ -628,7 +639,8 @@ export class Reconciler {
           // closed connection is an outage: the step waits for the cluster, readiness says so, git says nothing.
           if (isRefusal(err)) refusal ??= oneLine((err as Error).message);
           const outcome = pass.outcomes.get(plan.canary);
-          if (outcome) outcome.error = (err as Error).message;
+          if (outcome)
+            Object.assign(outcome, { error: (err as Error).message, ...failedCondition(kubeErrorFact(err)) });
           logger.error(
             { canary: plan.canary, object: name, err },
             'apply failed; the next reconcile retries',
@@ -725,9 +737,15 @@ function oneLine(text: string): string {
 }
 
 function outcomeOf(result: PlanResult): CanaryOutcome {
-  if (result.kind === 'error') return { canary: result.canary, error: result.message };
+  if (result.kind === 'error')
+    return {
+      canary: result.canary,
+      error: result.message,
+      ...failedCondition({ source: 'plan', code: result.code }),
+    };
   return {
     canary: result.canary,
+    condition: 'Ready',
     phase: result.state.phase,
     weight: result.state.canaryWeight,
     revision: result.state.revision,
