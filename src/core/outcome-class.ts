@@ -57,13 +57,13 @@ export function classOf(fact: ErrorFact): OutcomeClass {
 }
 
 /**
- * No answer, a timeout (408), throttling (429), a conflict (409: the object changed under the request; the
- * next pass reads it again) or a 5xx is retried; any other 4xx is the API server refusing what git says
- * (forbidden, invalid, a quota), which no retry fixes.
+ * No answer, a timeout (408), throttling (429) or a 5xx is retried; any other 4xx is the API server refusing
+ * what git says (forbidden, invalid, a quota, a conflict that a forced server-side apply still meets), which
+ * no retry fixes. isRefusal (src/kube/errors.ts) is this, for recording the refusal in git.
  */
 export function kubeStatusClass(status: number | undefined): OutcomeClass {
   if (status === undefined || status < 400 || status >= 500) return 'retrying';
-  return status === 408 || status === 409 || status === 429 ? 'retrying' : 'stalled';
+  return status === 408 || status === 429 ? 'retrying' : 'stalled';
 }
 
 /** The condition and reason of an outcome that failed with `fact`. */

@@ -157,8 +157,9 @@ export class DaemonMetrics {
     for (const restored of summary.changes.restored)
       for (const manager of restored.managers.length > 0 ? restored.managers : ['unknown'])
         this.restored.inc({ manager });
-    for (const [condition, count] of Object.entries(readiness(summary.canaries)))
-      this.byCondition.set({ condition }, count);
+    const counts = readiness(summary.canaries);
+    for (const condition of ['ready', 'retrying', 'stalled'] as const)
+      this.byCondition.set({ condition }, counts[condition]);
     const seen = new Set<string>();
     for (const outcome of summary.canaries) {
       seen.add(outcome.canary);

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, throwInsteadOfExit } from '../../../src/cli/exit-code.js';
 import { buildProgram } from '../../../src/cli/program.js';

@@ -35,7 +35,11 @@ describe('classOf', () => {
     ],
     ['an apply with no answer', { source: 'kube', code: 'ApplyFailed', status: undefined }, 'retrying'],
     ['an apply answered 503', { source: 'kube', code: 'ApplyFailed', status: 503 }, 'retrying'],
-    ['an apply in conflict', { source: 'kube', code: 'ApplyFailed', status: 409 }, 'retrying'],
+    [
+      'an apply still in conflict when forced',
+      { source: 'kube', code: 'ApplyFailed', status: 409 },
+      'stalled',
+    ],
   ])('classes %s as %s', (_, fact, expected) => {
     expect(classOf(fact)).toBe(expected);
   });
@@ -49,7 +53,7 @@ describe('kubeStatusClass', () => {
     [403, 'stalled'],
     [404, 'stalled'],
     [408, 'retrying'],
-    [409, 'retrying'],
+    [409, 'stalled'],
     [422, 'stalled'],
     [429, 'retrying'],
     [500, 'retrying'],
