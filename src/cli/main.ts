@@ -1,15 +1,19 @@
 // Process entry of the `gitcanary` binary: runs the program and turns an error into a one-line message
-// and an exit code (2 for a configuration error, the command line's or the repository's: an unusable URL, a
-// branch that does not exist; 1 for anything else), never a stack trace for a user.
-import { GitConfigError } from '../git/errors.js';
+// and an exit code (exit-code.ts: 2 for every configuration error, the command line's, the config file's or
+// the repository's: an unusable URL, a branch that does not exist, credentials refused or unreadable; 1 for
+// anything else), never a stack trace for a user.
+import { CommanderError } from 'commander';
+import { exitCodeOf, throwInsteadOfExit } from './exit-code.js';
 import { buildProgram } from './program.js';
-import { ConfigError } from './reconciler-config.js';
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await throwInsteadOfExit(buildProgram()).parseAsync(process.argv);
 } catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`gitcanary: ${message}\n`);
-  if (process.env.GITCANARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = err instanceof ConfigError || err instanceof GitConfigError ? 2 : 1;
+  // Commander has printed its own message (and the help, after a usage error).
+  if (!(err instanceof CommanderError)) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`gitcanary: ${message}\n`);
+    if (process.env.GITCANARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  }
+  process.exitCode = exitCodeOf(err);
 }

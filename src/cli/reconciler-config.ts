@@ -450,11 +450,22 @@ export function gitAuth(
   flags: Pick<ReconcilerFlags, 'gitUsername' | 'gitPasswordFile'>,
 ): { username: string; password: string } | undefined {
   const password = flags.gitPasswordFile
-    ? readFileSync(flags.gitPasswordFile, 'utf8').trim()
+    ? readPasswordFile(flags.gitPasswordFile)
     : process.env.GITCANARY_GIT_PASSWORD;
   return flags.gitUsername || password
     ? { username: flags.gitUsername ?? 'git', password: password ?? '' }
     : undefined;
+}
+
+/** Missing credentials are a configuration error (exit 2), not an outage: no retry brings the file back. */
+function readPasswordFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(
+      `--git-password-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
 }
 
 /** The repository of `--repo`, with credentials from a file or the environment (never from a flag). */
@@ -591,7 +602,15 @@ export async function createReconciler(
     ...(notifierMetrics ? { metrics: notifierMetrics } : {}),
     configError: (message) => new ConfigError(message),
   });
-  return { reconciler, repo, notifier, runner: scope.runner(reconciler), close: () => live.stop() };
+  // A change of a Canary's condition (Ready, Retrying, Stalled) is told on the Canary after the pass.
+  const told = {
+    reconcileOnce: async () => {
+      const summary = await reconciler.reconcileOnce();
+      await events.recordConditions(summary.canaries, reconciler.resolvedCanaries());
+      return summary;
+    },
+  };
+  return { reconciler, repo, notifier, runner: scope.runner(told), close: () => live.stop() };
 }
 
 /** The kubeconfig of the flags, every request of its clients under `--kube-timeout`. */

@@ -56,6 +56,11 @@ export function findHandEdit(
   }
 }
 
+/** Why a refused hand edit stalls the Canary, said the same by `reconcile` and `status`. */
+export function refusedHandEditMessage(path: string, edited: readonly string[]): string {
+  return `${path}: ${edited.join(' and ')} edited by hand in git, and the target no longer holds what it should; gitcanary writes this file: revert the edit`;
+}
+
 /** The revision the primary holds: the promoted one, or during a promotion the one being promoted. */
 function primaryRevisionOf(state: RolloutState): string {
   return state.phase === 'Promoting' || state.phase === 'Finalising'

@@ -18,7 +18,7 @@ import type {
   ServiceManifest,
 } from './model.js';
 import { revisionOf } from './revision.js';
-import { findHandEdit, specChecksum } from './hand-edits.js';
+import { findHandEdit, refusedHandEditMessage, specChecksum } from './hand-edits.js';
 import { hasExternalIPs } from './service-spec.js';
 import { analysisNeeds, decide } from './rollout-transitions.js';
 import { routerOf } from './routers/router-registry.js';
@@ -149,7 +149,7 @@ export function planRollout(input: PlanInput): PlanResult {
       kind: 'error',
       canary: key,
       code: 'HandEdited',
-      message: `${path}: ${edit.edited.join(' and ')} edited by hand in git, and the target no longer holds what it should; gitcanary writes this file: revert the edit`,
+      message: refusedHandEditMessage(path, edit.edited),
     };
   }
   // The committed file with what a hand edit changed put back; applying the edit would release something

@@ -3,6 +3,7 @@
 // metered repository wrapper.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../core/model.js';
+import { conditionOf, conditions, readiness } from '../core/outcome-class.js';
 import type { NotifyResult } from '../kube/gitops-notifier.js';
 import type { ReconcileSummary } from '../reconcile/outcomes.js';
 
@@ -28,6 +29,20 @@ export class DaemonMetrics {
     name: 'gitcanary_canary_phase',
     help: 'Phase of the Canary: 1 for the current phase, 0 for the others.',
     labelNames: ['namespace', 'name', 'phase'] as const,
+    registers: [this.registry],
+  });
+  // As the phase: one series per condition, 1 for the current one, so `== 1` on Stalled is an alert rule
+  // (the reason, the error's code, is in the logs, `reconcile -o json` and the Canary's Events).
+  private readonly condition = new Gauge({
+    name: 'gitcanary_canary_condition',
+    help: 'Condition of the Canary after the last pass: 1 for Ready, Retrying (the next pass may succeed) or Stalled (a person must act), 0 for the others.',
+    labelNames: ['namespace', 'name', 'condition'] as const,
+    registers: [this.registry],
+  });
+  private readonly byCondition = new Gauge({
+    name: 'gitcanary_canaries',
+    help: 'Canaries by condition after the last pass: ready, retrying (the next pass may succeed) or stalled (a person must act).',
+    labelNames: ['condition'] as const,
     registers: [this.registry],
   });
   private readonly duration = new Histogram({
@@ -130,6 +145,7 @@ export class DaemonMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of ['accepted', 'ignored', 'replayed', 'unauthorized', 'rejected'] as const)
       this.webhooks.inc({ result }, 0);
+    for (const condition of ['ready', 'retrying', 'stalled'] as const) this.byCondition.set({ condition }, 0);
   }
 
   passSucceeded(summary: ReconcileSummary, seconds: number, now = Date.now()): void {
@@ -141,21 +157,28 @@ export class DaemonMetrics {
     for (const restored of summary.changes.restored)
       for (const manager of restored.managers.length > 0 ? restored.managers : ['unknown'])
         this.restored.inc({ manager });
+    const counts = readiness(summary.canaries);
+    for (const condition of ['ready', 'retrying', 'stalled'] as const)
+      this.byCondition.set({ condition }, counts[condition]);
     const seen = new Set<string>();
     for (const outcome of summary.canaries) {
       seen.add(outcome.canary);
-      // A Canary in error keeps its last known series: its state in git did not change.
-      if (outcome.phase === undefined || outcome.weight === undefined) continue;
       const labels = splitKey(outcome.canary);
+      const current = conditionOf(outcome);
+      for (const condition of conditions)
+        this.condition.set({ ...labels, condition }, condition === current ? 1 : 0);
+      this.canaries.add(outcome.canary);
+      // A Canary in error keeps its last known weight and phase: its state in git did not change.
+      if (outcome.phase === undefined || outcome.weight === undefined) continue;
       this.weight.set(labels, outcome.weight);
       for (const phase of phases) this.phase.set({ ...labels, phase }, phase === outcome.phase ? 1 : 0);
-      this.canaries.add(outcome.canary);
     }
     // A Canary removed from the repository leaves no stale series behind.
     for (const key of [...this.canaries].filter((k) => !seen.has(k))) {
       const labels = splitKey(key);
       this.weight.remove(labels);
       for (const phase of phases) this.phase.remove({ ...labels, phase });
+      for (const condition of conditions) this.condition.remove({ ...labels, condition });
       this.canaries.delete(key);
     }
   }

@@ -1,18 +1,23 @@
 // Kubernetes Events on the Canary, one per committed transition, so `kubectl describe canary` tells the
 // same story as `git log`. Only when the Canary exists in the cluster (its CRD installed and the object
-// applied by a GitOps tool); otherwise there is nothing to attach them to and nothing is written.
+// applied by a GitOps tool); otherwise there is nothing to attach them to and nothing is written. A Canary
+// that stops being Ready says so once (reason Stalled or Retrying, the error's code first in the message),
+// and once more when it is Ready again (Recovered), not at every poll.
 import { hostname } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CanarySpec } from '../core/model.js';
-import type { CanaryPlan } from '../core/plan-rollout.js';
-import type { Restored } from '../reconcile/outcomes.js';
+import { conditionChanges, type ConditionChange } from '../core/outcome-class.js';
+import { canaryKey, type CanaryPlan } from '../core/plan-rollout.js';
+import type { CanaryOutcome, Restored } from '../reconcile/outcomes.js';
 import { describeKubeError } from './errors.js';
 
 export class CanaryEventRecorder {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly instance = hostname();
+  /** The condition last told of each Canary of the last pass. */
+  private told = new Map<string, ConditionChange>();
 
   constructor(
     kubeConfig: KubeConfig,
@@ -26,6 +31,31 @@ export class CanaryEventRecorder {
   async record(canary: CanarySpec, plan: CanaryPlan): Promise<void> {
     const type = plan.state.phase === 'Failed' ? 'Warning' : 'Normal';
     for (const event of plan.events) await this.create(canary, { ...event, type });
+  }
+
+  /**
+   * Events for the Canaries whose condition changed in this pass. Only Canaries that resolved (`canaries`)
+   * can be found in the cluster: one left out for invalid input is reported by `validate` and the logs.
+   */
+  async recordConditions(
+    outcomes: readonly CanaryOutcome[],
+    canaries: readonly { canary: CanarySpec }[],
+  ): Promise<void> {
+    const changes = conditionChanges(this.told, outcomes);
+    const told = new Map<string, ConditionChange>();
+    for (const outcome of outcomes) {
+      const last = this.told.get(outcome.canary);
+      if (last) told.set(outcome.canary, last);
+    }
+    for (const change of changes) told.set(change.canary, change);
+    this.told = told;
+    if (changes.length === 0) return;
+    const specs = new Map(canaries.map(({ canary }) => [canaryKey(canary), canary]));
+    for (const change of changes) {
+      const canary = specs.get(change.canary);
+      if (!canary) continue;
+      await this.create(canary, conditionEvent(change));
+    }
   }
 
   private async create(
@@ -105,4 +135,14 @@ export class CanaryEventRecorder {
       return undefined;
     }
   }
+}
+
+/** Stalled and Retrying are warnings whose message starts with the error's code; Recovered is normal. */
+export function conditionEvent(change: ConditionChange): {
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+} {
+  if (change.condition === 'Ready') return { reason: 'Recovered', message: change.message, type: 'Normal' };
+  return { reason: change.condition, message: `${change.reason}: ${change.message}`, type: 'Warning' };
 }

@@ -1,5 +1,6 @@
 // Typed errors of the cluster edge. The message of an ApplyError starts with the object it is about.
 import { ApiException } from '@kubernetes/client-node';
+import { kubeStatusClass, type ErrorFact } from '../core/outcome-class.js';
 
 /** An error about one object; its message starts with it (`Service/ns/name: …`). */
 abstract class KubeObjectError extends Error {
@@ -51,5 +52,14 @@ function safeJson(text: string): unknown {
  */
 export function isRefusal(err: unknown): boolean {
   const status = err instanceof KubeObjectError ? err.status : describeKubeError(err).status;
-  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return kubeStatusClass(status) === 'stalled';
+}
+
+/** A failed request as core classifies it (core/outcome-class.ts): its code and the API server's status. */
+export function kubeErrorFact(err: unknown): ErrorFact {
+  if (err instanceof KubeObjectError) {
+    const { code } = err as ApplyError | KubeReadError;
+    return { source: 'kube', code, status: err.status };
+  }
+  return { source: 'kube', code: 'KubeRequestFailed', status: describeKubeError(err).status };
 }

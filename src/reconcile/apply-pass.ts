@@ -8,7 +8,8 @@ import { liveList } from '../core/live-objects.js';
 import type { KubeObject } from '../core/model.js';
 import type { CanaryPlan, LiveObjects } from '../core/plan-rollout.js';
 import { describeRef, refOf } from '../kube/cluster.js';
-import { isRefusal } from '../kube/errors.js';
+import { failedCondition } from '../core/outcome-class.js';
+import { isRefusal, kubeErrorFact } from '../kube/errors.js';
 import { concurrency, type Pass, type ReconcileContext } from './context.js';
 import { mapConcurrently } from './map-concurrently.js';
 import { addChanges, emptyChangeSet, oneLine, type ChangeSet } from './outcomes.js';
@@ -63,7 +64,8 @@ async function applyPlan(ctx: ReconcileContext, pass: Pass, plan: CanaryPlan): P
       logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
     } catch (err) {
       const outcome = pass.outcomes.get(plan.canary);
-      if (outcome) outcome.error = (err as Error).message;
+      if (outcome)
+        Object.assign(outcome, { error: (err as Error).message, ...failedCondition(kubeErrorFact(err)) });
       failed(name, err, 'apply');
     }
   }

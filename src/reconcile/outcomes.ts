@@ -1,6 +1,7 @@
 // What a reconcile reports: each Canary's outcome, the change set of its applies, and the preview of what
 // it would do. Shared by the stages of the pipeline and by its readers (CLI, daemon, metrics).
 import type { ObjectDiff } from '../core/cluster-diff.js';
+import { failedCondition, type Condition } from '../core/outcome-class.js';
 import type { PlanResult } from '../core/plan-rollout.js';
 
 export interface CanaryOutcome {
@@ -10,6 +11,10 @@ export interface CanaryOutcome {
   revision?: string;
   waiting?: string;
   error?: string;
+  /** Ready, or why not: Retrying (the next pass may succeed) or Stalled (a person must act). */
+  condition?: Condition;
+  /** The code of the error (e.g. HandEdited, ApplyFailed), when not Ready. */
+  reason?: string;
 }
 
 /** An object another field manager changed away from the committed step, and gitcanary put back. */
@@ -88,9 +93,13 @@ export interface ReconcilePreview {
 }
 
 export function outcomeOf(result: PlanResult): CanaryOutcome {
-  if (result.kind === 'error') return { canary: result.canary, error: result.message };
+  if (result.kind === 'error') {
+    const failed = failedCondition({ source: 'plan', code: result.code });
+    return { canary: result.canary, error: result.message, ...failed };
+  }
   return {
     canary: result.canary,
+    condition: 'Ready',
     phase: result.state.phase,
     weight: result.state.canaryWeight,
     revision: result.state.revision,

@@ -4,6 +4,7 @@ import { generatedPath } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
+import { failedCondition } from '../core/outcome-class.js';
 import { inShard } from '../core/shards.js';
 import { concurrency, keyOf, type Pass, type ReconcileContext } from './context.js';
 import type { LoadedCommit } from './manifest-loader.js';
@@ -32,7 +33,8 @@ export async function planPass(
   for (const error of assembled.errors) {
     const message = formatManifestError(error);
     logger.warn({ canary: error.canary, file: error.file }, message);
-    if (error.canary) outcomes.set(error.canary, { canary: error.canary, error: message });
+    const failed = failedCondition({ source: 'manifest', code: error.code });
+    if (error.canary) outcomes.set(error.canary, { canary: error.canary, error: message, ...failed });
     else errors.push(message);
   }
 
@@ -70,8 +72,9 @@ export async function planPass(
     if (result.kind === 'plan') plans.push(result);
     else logger.error({ canary: key, code: result.code }, result.message);
   }
+  const clashed = failedCondition({ source: 'generated-path', code: 'GeneratedPathClash' });
   for (const { keys, message } of clashes) {
-    for (const key of keys) outcomes.set(key, { canary: key, error: message });
+    for (const key of keys) outcomes.set(key, { canary: key, error: message, ...clashed });
   }
   const resolved = new Map(mine.map((r) => [keyOf(r.canary), r]));
   if (before) {

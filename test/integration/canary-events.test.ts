@@ -3,7 +3,9 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { load, loadAll } from 'js-yaml';
 import { pino } from 'pino';
+import { formatStatus } from '../../src/cli/commands/inspect.js';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
+import { readStatus } from '../../src/reconcile/read-status.js';
 import { installCrds } from '../support/control-plane.js';
 import { canary, clusterIpSpec, kc, releaseCleanup, service, setup } from '../support/release-fixture.js';
 
@@ -156,6 +158,66 @@ describe('Kubernetes Events on the Canary', () => {
     expect(onCanary).toEqual([
       ['Progressing', 'podinfo: new revision REV, analysis started', 'gitcanary'],
       ['Progressing', 'podinfo: weight 0 → 10', 'gitcanary'],
+    ]);
+  });
+
+  it('tells once that a Canary is Stalled, with the error code first, and once that it recovered', async () => {
+    await installCanaryCrd();
+    const recorder = new CanaryEventRecorder(kc, pino({ level: 'silent' }), () => new Date());
+    const s = await setup((ns) => ({
+      'apps/podinfo/service.yaml': service(ns, clusterIpSpec('blue')),
+      'apps/podinfo/canary.yaml': canary(ns),
+    }));
+    const pass = async (minutes: number) => {
+      const summary = await s.reconcile(minutes);
+      await recorder.recordConditions(summary.canaries, s.reconciler.resolvedCanaries());
+      return summary;
+    };
+    const initialized = await pass(0);
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'gitcanary.dev',
+      version: 'v1alpha1',
+      namespace: s.ns,
+      plural: 'canaries',
+      body: load(canary(s.ns)) as object,
+    });
+    const generatedPath = 'apps/podinfo/podinfo.gitcanary.yaml';
+    const generated = await s.human.show(generatedPath);
+    // Both generated Services edited by hand while the target moved on: nothing to put back from.
+    await s.human.commitAndPush(
+      {
+        [generatedPath]: generated.replaceAll('podinfo-blue', 'podinfo-edited'),
+        'apps/podinfo/service.yaml': service(s.ns, clusterIpSpec('green')),
+      },
+      'hand edit and release green',
+    );
+
+    const stalled = await pass(1);
+    const stillStalled = await pass(2);
+    const status = await readStatus(s.repo, '', 'default');
+    await s.human.commitAndPush({ [generatedPath]: generated }, 'revert the hand edit');
+    const recovered = await pass(3);
+    await pass(4);
+
+    expect(initialized.canaries[0]).toMatchObject({ condition: 'Ready' });
+    expect(stalled.canaries[0]).toMatchObject({ condition: 'Stalled', reason: 'HandEdited' });
+    expect(stillStalled.canaries[0]).toMatchObject({ condition: 'Stalled', reason: 'HandEdited' });
+    expect(recovered.canaries[0]).toMatchObject({ condition: 'Ready', phase: 'Progressing' });
+    // `status` reads git alone, and git alone shows this stall.
+    expect(status.canaries[0]).toMatchObject({ condition: 'Stalled', reason: 'HandEdited' });
+    expect(formatStatus(status)).toMatch(
+      new RegExp(
+        `\\n${s.ns}/podinfo\\s+Stalled\\s+HandEdited: ${generatedPath}: podinfo-primary and podinfo-canary edited by hand`,
+      ),
+    );
+    const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: s.ns });
+    const told = events.items
+      .filter((e) => e.involvedObject.kind === 'Canary' && e.involvedObject.name === 'podinfo')
+      .sort((a, b) => (a.lastTimestamp?.getTime() ?? 0) - (b.lastTimestamp?.getTime() ?? 0))
+      .map((e) => [e.type, e.reason, e.message?.split(':')[0]]);
+    expect(told).toEqual([
+      ['Warning', 'Stalled', 'HandEdited'],
+      ['Normal', 'Recovered', 'reconciled again after HandEdited'],
     ]);
   });
 });

@@ -134,6 +134,30 @@ describe('gitcanary reconcile --once', () => {
     expect(run.code).toBe(2);
   });
 
+  it('stops with exit code 2 when the branch does not exist, the credentials are refused or unreadable, or an option is unknown', async () => {
+    const { env } = await podinfoSetup();
+    // A workdir each: a locked workdir is a configuration error of its own.
+    const own = (name: string) => ({ ...env, GITCANARY_WORKDIR: `${env.GITCANARY_WORKDIR}-${name}` });
+
+    const [branch, refused, unreadable, unknown] = await Promise.all([
+      gitcanary(['reconcile', '--once'], { ...own('branch'), GITCANARY_BRANCH: 'no-such-branch' }),
+      gitcanary(['reconcile', '--once'], { ...own('refused'), GITCANARY_GIT_PASSWORD: 'not-the-password' }),
+      gitcanary(['reconcile', '--once', '--git-password-file', '/nonexistent/password'], own('unreadable')),
+      gitcanary(['reconcile', '--once', '--no-such-option'], own('unknown')),
+    ]);
+
+    expect(branch.stderr).toBe(`gitcanary: ${env.GITCANARY_REPO}: branch no-such-branch does not exist\n`);
+    expect(branch.code).toBe(2);
+    expect(refused.stderr).toContain('authentication failed (HTTP 401)');
+    expect(refused.code).toBe(2);
+    expect(unreadable.stderr).toBe(
+      'gitcanary: --git-password-file: cannot read /nonexistent/password: ENOENT\n',
+    );
+    expect(unreadable.code).toBe(2);
+    expect(unknown.stderr).toContain("error: unknown option '--no-such-option'");
+    expect(unknown.code).toBe(2);
+  });
+
   it('runs as the image runs it: bundled, with its node flags, without node_modules', async () => {
     const { ns, env } = await podinfoSetup();
     const app = await mkdtemp(join(tmpdir(), 'gitcanary-image-'));

@@ -40,6 +40,9 @@ describe('when the cluster refuses what git says', () => {
     expect(passes.slice(1).flatMap((pass) => pass.commits)).toEqual([]);
     expect(passes.at(-1)?.canaries[0]).toMatchObject({ phase: 'Progressing', weight: 0 });
     expect(passes.at(-1)?.canaries[0]?.error).toMatch(/podinfo-canary.*(immutable|may not change)/u);
+    // The API server refused it (422): a person must act, not a retry.
+    expect(started.canaries[0]).toMatchObject({ condition: 'Stalled', reason: 'ApplyFailed' });
+    expect(passes.at(-1)?.canaries[0]).toMatchObject({ condition: 'Stalled', reason: 'ApplyFailed' });
     expect(await weights(s.ns)).toEqual([100, 0]);
     expect(await s.human.message()).toMatch(/Canary-Phase: Progressing\n/u);
   });

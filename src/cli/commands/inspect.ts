@@ -112,7 +112,18 @@ export function formatStatus(status: RepositoryStatus): string {
   const rows = [['CANARY', 'PHASE', 'WEIGHT', 'REVISION', 'PROMOTED', 'LAST STEP', 'TIMELINE', 'MESSAGE']];
   for (const c of status.canaries) {
     const s = c.state;
-    if (c.error) rows.push([c.canary, 'Error', '', '', '', '', '', c.error]);
+    // The condition in the phase's place: what git alone shows (read-status.ts); the reason before the error.
+    if (c.error)
+      rows.push([
+        c.canary,
+        c.condition ?? 'Error',
+        '',
+        '',
+        '',
+        '',
+        '',
+        c.reason ? `${c.reason}: ${c.error}` : c.error,
+      ]);
     else if (!s) rows.push([c.canary, '(not reconciled yet)', '', '', '', '', '', '']);
     else
       rows.push([

@@ -40,6 +40,45 @@ describe('DaemonMetrics', () => {
     expect(await sample(metrics, 'gitcanary_reconcile_duration_seconds_count')).toBe(1);
   });
 
+  it('counts the Canaries of the pass by condition, and gives each one a 0/1 series per condition', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.passSucceeded(
+      pass([
+        { canary: 'demo/a', condition: 'Ready', phase: 'Progressing', weight: 10 },
+        { canary: 'demo/b', condition: 'Retrying', reason: 'ApplyFailed', error: 'no answer' },
+        { canary: 'demo/c', condition: 'Stalled', reason: 'HandEdited', error: 'edited by hand' },
+        { canary: 'demo/d', condition: 'Stalled', reason: 'ManifestInvalid', error: 'bad' },
+      ]),
+      0.1,
+    );
+
+    expect(await sample(metrics, 'gitcanary_canaries{condition="ready"}')).toBe(1);
+    expect(await sample(metrics, 'gitcanary_canaries{condition="retrying"}')).toBe(1);
+    expect(await sample(metrics, 'gitcanary_canaries{condition="stalled"}')).toBe(2);
+    expect(
+      await sample(metrics, 'gitcanary_canary_condition{namespace="demo",name="c",condition="Stalled"}'),
+    ).toBe(1);
+    expect(
+      await sample(metrics, 'gitcanary_canary_condition{namespace="demo",name="c",condition="Ready"}'),
+    ).toBe(0);
+
+    metrics.passSucceeded(
+      pass([{ canary: 'demo/a', condition: 'Ready', phase: 'Progressing', weight: 20 }]),
+      0.1,
+    );
+
+    expect(await sample(metrics, 'gitcanary_canaries{condition="stalled"}')).toBe(0);
+    expect(
+      await sample(metrics, 'gitcanary_canary_condition{namespace="demo",name="c",condition="Stalled"}'),
+    ).toBeUndefined();
+  });
+
+  it('shows every condition at 0 before the first pass, so an alert on stalled has a series', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+
+    expect(await sample(metrics, 'gitcanary_canaries{condition="stalled"}')).toBe(0);
+  });
+
   it('keeps the last known series of a canary in error and drops those of a canary that is gone', async () => {
     const metrics = new DaemonMetrics({ processMetrics: false });
     metrics.passSucceeded(
