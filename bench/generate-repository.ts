@@ -130,6 +130,7 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
     peek: () => ({ object: undefined }),
     apply: () => Promise.reject(new Error('the generator never applies')),
     keepVersionOnly: () => undefined,
+    liveChanges: () => undefined,
   } as unknown as Cluster;
   const reconciler = new Reconciler({
     repo,
