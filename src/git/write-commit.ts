@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { readCommitInfo, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository-context.js';
+import { writeTreeObject } from './tree-object.js';
 
 export interface FileChange {
   /** POSIX path from the repository root. */
@@ -36,9 +37,7 @@ export async function writeCommit(ctx: RepositoryContext, input: CommitInput): P
   const changes = toPendingChanges(input.changes);
   const parent = await readCommitInfo(ctx, input.parent);
   // The root is the one tree that may be empty: a repository whose last file was deleted.
-  const tree =
-    (await rewriteTree(ctx, parent.tree, changes)) ??
-    (await git.writeTree({ fs, gitdir: ctx.gitdir, tree: [] }));
+  const tree = (await rewriteTree(ctx, parent.tree, changes)) ?? writeTreeObject(ctx.gitdir, []);
   const signature = { ...input.author, timestamp: input.timestamp, timezoneOffset: 0 };
   return git.writeCommit({
     fs,
@@ -91,8 +90,8 @@ async function rewriteTree(
   }
 
   if (entries.size === 0) return undefined;
-  // writeTree sorts the entries into git's order, so the oid does not depend on the order of `changes`.
-  return git.writeTree({ fs, gitdir: ctx.gitdir, tree: [...entries.values()] });
+  // Sorted into git's order, so the oid does not depend on the order of `changes`.
+  return writeTreeObject(ctx.gitdir, [...entries.values()]);
 }
 
 function groupByFirstSegment(changes: PendingChange[]): Map<string, PendingChange[]> {

@@ -1,0 +1,53 @@
+// Writes a tree object into the store as git does: entries in git's order (a folder sorts as if its name
+// ended in `/`), each `<mode> <name>\0<20-byte oid>`, hashed with its `tree <size>\0` header and stored
+// deflated as a loose object. isomorphic-git's writeTree does the same at about 2.5 times the cost (124 ms
+// against 50 ms for 5,000 entries, measured on the loaded machine), and a step rewrites the tree of every
+// folder on its path, however wide: the `apps/` folder of 5,000 Canaries is 5,000 entries at every commit.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+
+export interface TreeObjectEntry {
+  mode: string;
+  /** The entry's name (one path segment). */
+  path: string;
+  oid: string;
+}
+
+/** The tree object's content (without its header), entries sorted as git sorts them. */
+export function serializeTree(entries: readonly TreeObjectEntry[]): Buffer {
+  const keyed = entries.map((entry) => ({
+    entry,
+    // git compares the names' bytes, not their UTF-16 code units.
+    key: Buffer.from(isFolder(entry.mode) ? `${entry.path}/` : entry.path, 'utf8'),
+    head: `${isFolder(entry.mode) ? '40000' : entry.mode} ${entry.path}\0`,
+  }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  const size = keyed.reduce((sum, { head }) => sum + Buffer.byteLength(head, 'utf8') + 20, 0);
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { entry, head } of keyed) {
+    at += body.write(head, at, 'utf8');
+    at += body.write(entry.oid, at, 'hex');
+  }
+  return body;
+}
+
+/** Stores the tree as a loose object (unless the store has it loose already) and returns its oid. */
+export function writeTreeObject(gitdir: string, entries: readonly TreeObjectEntry[]): string {
+  const body = serializeTree(entries);
+  const object = Buffer.concat([Buffer.from(`tree ${body.length}\0`, 'latin1'), body]);
+  const oid = createHash('sha1').update(object).digest('hex');
+  const dir = join(gitdir, 'objects', oid.slice(0, 2));
+  const path = join(dir, oid.slice(2));
+  if (existsSync(path)) return oid;
+  mkdirSync(dir, { recursive: true });
+  // Written whole under another name first, so a reader never sees half an object.
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, deflateSync(object));
+  renameSync(temporary, path);
+  return oid;
+}
+
+const isFolder = (mode: string) => mode === '040000' || mode === '40000';

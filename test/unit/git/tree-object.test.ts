@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeTreeObject, type TreeObjectEntry } from '../../../src/git/tree-object.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tree-object-'));
+execFileSync('git', ['init', '--quiet', dir]);
+const gitdir = join(dir, '.git');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const git = (args: string[], input?: string) =>
+  execFileSync('git', ['--git-dir', gitdir, ...args], { input })
+    .toString()
+    .trim();
+const blob = (text: string) => git(['hash-object', '-w', '--stdin'], text);
+
+describe('writeTreeObject', () => {
+  it("gives git's own oid, in git's order, for names that sort differently as folders and as bytes", () => {
+    const file = blob('a file\n');
+    const folder = git(['mktree'], `100644 blob ${file}\tinner\n`);
+    const entries: TreeObjectEntry[] = [
+      { mode: '040000', path: 'a', oid: folder },
+      { mode: '100644', path: 'a.b', oid: file },
+      { mode: '100644', path: 'a-b', oid: file },
+      { mode: '100755', path: 'run.sh', oid: file },
+      { mode: '100644', path: 'é.yaml', oid: file },
+      { mode: '100644', path: 'z.yaml', oid: file },
+      { mode: '040000', path: 'ab', oid: folder },
+    ];
+    const listing = entries
+      .map(({ mode, path, oid }) => `${mode === '040000' ? '040000 tree' : `${mode} blob`} ${oid}\t${path}`)
+      .join('\n');
+
+    const oid = writeTreeObject(gitdir, entries);
+
+    expect(oid).toBe(git(['mktree'], `${listing}\n`));
+    expect(git(['cat-file', '-t', oid])).toBe('tree');
+    expect(() => git(['fsck', '--strict', '--no-dangling'])).not.toThrow();
+  });
+
+  it('writes the empty tree as git names it', () => {
+    expect(writeTreeObject(gitdir, [])).toBe('4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+  });
+});
