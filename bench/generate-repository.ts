@@ -2,7 +2,8 @@
 // target Service, its Canary, a Deployment and a README, some as one multi-document file and some as
 // separate files, plus unrelated files at the top. The generated files (`<app>.gitcanary.yaml`) are
 // written by gitcanary's own Reconciler against an in-memory repository, so they are exactly what
-// gitcanary would have committed; one app (`stepApp`) is left mid-analysis, due for its next step.
+// gitcanary would have committed; one app (`stepApp`) is left mid-analysis, due for its next step (the
+// shard-contention scenario asks for more of them, and for the Canaries spread over shard labels).
 import { createHash } from 'node:crypto';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
@@ -20,6 +21,8 @@ export interface BenchRepository {
   stepApp: App;
   /** The app whose Service the changed-poll scenario edits. */
   changedApp: App;
+  /** The apps left mid-analysis like `stepApp` (its first), all due one interval after `epoch`. */
+  releasedApps: App[];
   /** The time the generated files were written; the step app's interval starts here. */
   epoch: Date;
   /** Primary, canary and route objects of every generated file, as `kubectl apply` would take them. */
@@ -38,6 +41,19 @@ export interface App {
   generatedFile: string;
 }
 
+export interface GenerateOptions {
+  /**
+   * Labels the Canaries `gitcanary.dev/shard: shard-<i mod shards>` (round robin over the apps); 1 or
+   * absent: no label.
+   */
+  shards?: number;
+  /** How many apps (the first ones, so spread over the shards alike) are left mid-analysis; default 1. */
+  released?: number;
+}
+
+/** The shard key of the i-th of `count` shards; one shard is the Canaries without the label. */
+export const shardKey = (i: number, count: number) => (count > 1 ? `shard-${i}` : '');
+
 const teams = 10;
 export const analysisIntervalSeconds = 60;
 
@@ -53,7 +69,13 @@ export function objectsInCopy(gen: BenchRepository, copy: string): { objects: st
   };
 }
 
-export async function generateRepository(size: number, namespacePrefix: string): Promise<BenchRepository> {
+export async function generateRepository(
+  size: number,
+  namespacePrefix: string,
+  options: GenerateOptions = {},
+): Promise<BenchRepository> {
+  const shardCount = options.shards ?? 1;
+  const released = Math.min(size, options.released ?? 1);
   const files = new Map<string, string>();
   const namespaces = Array.from({ length: Math.min(teams, size) }, (_, i) => `${namespacePrefix}-team-${i}`);
   const apps: App[] = [];
@@ -70,7 +92,7 @@ export async function generateRepository(size: number, namespacePrefix: string):
       deployment: deployment(name, namespace),
       // One target in ten is a ClusterIP Service, the step app's among them.
       service: service(name, namespace, 'blue', 'v1', i % 10 === 0),
-      canary: canary(name, namespace, provider, i === 0),
+      canary: canary(name, namespace, provider, i === 0, shardKey(i % shardCount, shardCount)),
     };
     let serviceFile: string;
     if (i % 3 === 0) {
@@ -88,20 +110,25 @@ export async function generateRepository(size: number, namespacePrefix: string):
   const [stepApp, changedApp] = apps;
   if (!stepApp || !changedApp) throw new Error('a bench repository needs at least two apps');
 
-  // Initialize every Canary, then release the step app so that it is Progressing at weight 0.
+  // Initialize every Canary, then release the step app (and the other released apps) so that each is
+  // Progressing at weight 0.
   const epoch = new Date('2026-01-05T09:00:00Z');
   const memory = new MemoryRepository(files);
   await reconcileInMemory(memory, epoch);
-  memory.write(
-    stepApp.serviceFile,
-    (memory.files.get(stepApp.serviceFile) ?? '').replace(
-      `  selector:\n    app: ${stepApp.name}-blue`,
-      `  selector:\n    app: ${stepApp.name}-green`,
-    ),
-  );
+  const releasedApps = apps.slice(0, released);
+  for (const app of releasedApps) {
+    memory.write(
+      app.serviceFile,
+      (memory.files.get(app.serviceFile) ?? '')
+        .replace(`  selector:\n    app: ${app.name}-blue`, `  selector:\n    app: ${app.name}-green`)
+        .replace(`externalName: ${app.name}.blue.`, `externalName: ${app.name}.green.`),
+    );
+  }
   await reconcileInMemory(memory, epoch);
-  const stepState = memory.files.get(stepApp.generatedFile) ?? '';
-  if (!/phase: Progressing/.test(stepState)) throw new Error(`${stepApp.name} is not Progressing`);
+  for (const app of releasedApps) {
+    const state = memory.files.get(app.generatedFile) ?? '';
+    if (!/phase: Progressing/.test(state)) throw new Error(`${app.name} is not Progressing`);
+  }
 
   const rendered: string[] = [];
   for (const app of apps) {
@@ -116,6 +143,7 @@ export async function generateRepository(size: number, namespacePrefix: string):
     namespacePrefix,
     stepApp,
     changedApp,
+    releasedApps,
     epoch,
     // kubectl reads a file that starts with `{` as a stream of JSON objects.
     renderedObjects: `${rendered.join('\n')}\n`,
@@ -233,7 +261,13 @@ ${spec}  ports:
 `;
 }
 
-function canary(name: string, namespace: string, provider: string, fineSteps: boolean): string {
+function canary(
+  name: string,
+  namespace: string,
+  provider: string,
+  fineSteps: boolean,
+  shard: string,
+): string {
   const gateway =
     provider === 'gatewayapi'
       ? `    gatewayRefs:\n      - name: public-gateway\n        namespace: ${namespace}\n`
@@ -251,7 +285,7 @@ kind: Canary
 metadata:
   name: ${name}
   namespace: ${namespace}
-spec:
+${shard ? `  labels:\n    gitcanary.dev/shard: ${shard}\n` : ''}spec:
   targetRef:
     apiVersion: v1
     kind: Service

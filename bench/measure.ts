@@ -56,3 +56,11 @@ export function medians<K extends string>(runs: readonly Record<K, number>[]): R
   const keys = Object.keys(first) as K[];
   return Object.fromEntries(keys.map((key) => [key, median(runs.map((r) => r[key]))])) as Record<K, number>;
 }
+
+/** The nearest-rank percentile (`p` in 0–100): the smallest value that `p`% of the values do not exceed. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
+}

@@ -23,11 +23,13 @@ export async function bundleReconcilerProcess(): Promise<void> {
 }
 
 /** How the image runs node (deploy/node-runtime.json): the memory row measures gitcanary as shipped. */
-interface NodeRuntime {
+export interface NodeRuntime {
   nodeFlags: string[];
   env: Record<string, string>;
 }
-const runtime = JSON.parse(await readFile(join(root, 'deploy', 'node-runtime.json'), 'utf8')) as NodeRuntime;
+export const runtime = JSON.parse(
+  await readFile(join(root, 'deploy', 'node-runtime.json'), 'utf8'),
+) as NodeRuntime;
 
 export interface MemoryResult {
   peakRssMiB: number;

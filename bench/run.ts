@@ -6,6 +6,9 @@
 //   npm run bench -- --no-live-cache           GET every live object, as before the live cache
 //   npm run bench -- --sizes 5000 --memory-only    one cold sync, then the memory row alone (for profiling;
 //                                                  BENCH_HEAP_SNAPSHOT=<file> writes the child's heap)
+//   npm run bench -- --scenario shards             K shard processes stepping at once on one branch
+//       [--sizes 5000] [--shards 1,2,4] [--due 100] [--rounds 3]   (bench/shard-contention.ts;
+//                                                  writes bench/results/shards.json)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,18 +21,32 @@ import { bundleReconcilerProcess, memory } from './memory.js';
 import { NativeGit } from './native-git.js';
 import { describeMachine, markdownTable, rowsOf, type SizeResult } from './report.js';
 import { changedPoll, coldSync, ms, noopPoll, step, type SizeContext } from './scenarios.js';
+import { bundleShardProcess } from './shard-child.js';
+import { shardContention, type ShardResult } from './shard-contention.js';
+import { shardRowsOf } from './shard-report.js';
 
 const { values } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '100,1000,5000' },
+    scenario: { type: 'string', default: 'table' },
+    // Default: 100,1000,5000 for the table, 5000 for the shards.
+    sizes: { type: 'string' },
     runs: { type: 'string', default: '5' },
     'cold-runs': { type: 'string', default: '3' },
-    out: { type: 'string', default: 'bench/results/latest.json' },
+    // Default: bench/results/latest.json for the table, bench/results/shards.json for the shards.
+    out: { type: 'string' },
     'no-live-cache': { type: 'boolean', default: false },
     'memory-only': { type: 'boolean', default: false },
+    shards: { type: 'string', default: '1,2,4' },
+    due: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '3' },
   },
 });
-const sizes = values.sizes.split(',').map(Number);
+const scenario = values.scenario;
+if (scenario !== 'table' && scenario !== 'shards') {
+  throw new Error(`--scenario: table or shards, not ${scenario}`);
+}
+const sizes = (values.sizes ?? (scenario === 'shards' ? '5000' : '100,1000,5000')).split(',').map(Number);
+const out = values.out ?? `bench/results/${scenario === 'shards' ? 'shards' : 'latest'}.json`;
 const runs = Number(values.runs);
 const coldRuns = Number(values['cold-runs']);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -38,12 +55,23 @@ const started = performance.now();
 const machine = describeMachine();
 const [components] = await Promise.all([
   startBenchComponents((line) => log(line)),
-  bundleReconcilerProcess(),
+  scenario === 'shards' ? bundleShardProcess() : bundleReconcilerProcess(),
 ]);
-const results: SizeResult[] = [];
 const work = await mkdtemp(join(tmpdir(), 'gitcanary-bench-'));
+let report: { table: string; durationSeconds: number };
 try {
   const git = new NativeGit(components.gitServer);
+  report = scenario === 'shards' ? await runShards(git) : await runTable(git);
+} finally {
+  await components.stop();
+  await rm(work, { recursive: true, force: true });
+}
+process.stdout.write(`${report.table}\n`);
+log(`done in ${report.durationSeconds} s; wrote ${out}`);
+
+/** The table of the four in-process measurements and memory, each beside its peer. */
+async function runTable(git: NativeGit) {
+  const results: SizeResult[] = [];
   for (const size of sizes) {
     const sizeStart = performance.now();
     const gen = await generateRepository(size, `s${size}`);
@@ -100,22 +128,52 @@ try {
     results.push(result);
     log(`${size} Canaries done in ${ms(performance.now() - sizeStart)}\n${markdownTable(rowsOf(result))}`);
   }
-} finally {
-  await components.stop();
-  await rm(work, { recursive: true, force: true });
+  return writeReport(markdownTable(results.flatMap(rowsOf)), {
+    options: { sizes, runs, coldRuns, liveCache: !values['no-live-cache'] },
+    results,
+  });
 }
 
-const table = markdownTable(results.flatMap(rowsOf));
-const report = {
-  generatedAt: new Date().toISOString(),
-  durationSeconds: Math.round((performance.now() - started) / 1000),
-  machine: { ...machine, loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))) },
-  options: { sizes, runs, coldRuns, liveCache: !values['no-live-cache'] },
-  results,
-  table,
-};
-await mkdir(dirname(values.out), { recursive: true });
-// Formatted as the repository's Prettier check expects, so a committed result passes `npm run lint`.
-await writeFile(values.out, await format(JSON.stringify(report), { parser: 'json' }));
-process.stdout.write(`${table}\n`);
-log(`done in ${report.durationSeconds} s; wrote ${values.out}`);
+/** K shard processes stepping at once, for each size and K (bench/shard-contention.ts). */
+async function runShards(git: NativeGit) {
+  const shardCounts = values.shards.split(',').map(Number);
+  const [due, rounds] = [Number(values.due), Number(values.rounds)];
+  const results: ShardResult[] = [];
+  for (const size of sizes) {
+    for (const [i, shards] of shardCounts.entries()) {
+      const result = await shardContention({
+        size,
+        shards,
+        due: Math.min(due, size),
+        rounds,
+        components,
+        git,
+        work,
+        namespacesReady: i > 0,
+        log: (line) => log(`${size}: ${line}`),
+      });
+      results.push(result);
+      log(`${size} Canaries, K=${shards}: ${JSON.stringify(result)}`);
+    }
+  }
+  const load = loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ');
+  const table = `${markdownTable(shardRowsOf(results))}\n\nload average at the end ${load} (1 / 5 / 15 min), ${machine.cores} cores`;
+  return writeReport(table, { options: { sizes, shards: shardCounts, due, rounds }, results });
+}
+
+/** Writes the report to `out`, formatted as the repository's Prettier check expects. */
+async function writeReport(table: string, fields: { options: object; results: object[] }) {
+  const report = {
+    generatedAt: new Date().toISOString(),
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))) },
+    ...fields,
+    table,
+  };
+  await mkdir(dirname(out), { recursive: true });
+  // Formatted as the repository's Prettier check expects, so a committed result passes `npm run lint`.
+  await writeFile(out, await format(JSON.stringify(report), { parser: 'json' }));
+  return report;
+}
