@@ -18,7 +18,8 @@ import { AddressPolicy } from '../src/analysis/address-policy.js';
 import { runAnalysis } from '../src/analysis/run-analysis.js';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
-import { Reconciler, type ReconcileSummary } from '../src/reconcile/reconciler.js';
+import type { ReconcileSummary } from '../src/reconcile/reconciler.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
 import { ensureControlPlaneBinaries } from '../test/support/control-plane-binaries.js';
 import { kubeConfigFor, startControlPlane } from '../test/support/control-plane.js';
 import { createBareRepository, startGitServer } from '../test/support/git-server.js';
@@ -119,13 +120,9 @@ async function main(router: DemoRouter): Promise<void> {
     });
     const cluster = new Cluster(kc);
     const clock = { now: new Date() };
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster,
-      applies: true,
-      root: '',
-      defaultNamespace: 'default',
-      author: { name: 'gitcanary', email: 'gitcanary@localhost' },
       clock: () => clock.now,
       logger: pino({ level: 'warn' }),
       analyze: ({ resolved, needs, state, revision }) =>

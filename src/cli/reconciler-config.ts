@@ -21,7 +21,8 @@ import { LiveCache } from '../kube/live-cache.js';
 import { withRequestDeadline } from '../kube/request-deadline.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
 import { PassScope, type PassRunner } from '../reconcile/pass-scope.js';
-import { Reconciler } from '../reconcile/reconciler.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import { createReconciler, DEFAULT_AUTHOR } from '../reconcile/create-reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import {
@@ -176,14 +177,19 @@ export function addReconcilerOptions(command: Command): Command {
       ),
     )
     .addOption(
-      option('--author-name <name>', 'author of gitcanary commits', 'GITCANARY_AUTHOR_NAME', 'gitcanary'),
+      option(
+        '--author-name <name>',
+        'author of gitcanary commits',
+        'GITCANARY_AUTHOR_NAME',
+        DEFAULT_AUTHOR.name,
+      ),
     )
     .addOption(
       option(
         '--author-email <email>',
         'author email of gitcanary commits',
         'GITCANARY_AUTHOR_EMAIL',
-        'gitcanary@localhost',
+        DEFAULT_AUTHOR.email,
       ),
     )
     .addOption(
@@ -512,7 +518,7 @@ export interface ReconcilerHandle {
  * one LIST per kind and namespace at start, then no request for an unchanged object. The hooks let the
  * daemon meter git operations (src/daemon/metered-repository.ts) and count GitOps notifications.
  */
-export async function createReconciler(
+export async function reconcilerFromFlags(
   flags: ReconcilerFlags,
   logger: Logger,
   hooks: ReconcilerHooks = {},
@@ -551,7 +557,7 @@ export async function createReconciler(
     clock,
     ...(hooks.gitopsNotified ? { onResult: hooks.gitopsNotified } : {}),
   });
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo,
     cluster,
     applies: flags.apply,

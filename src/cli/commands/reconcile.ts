@@ -5,7 +5,7 @@ import type { ReconcileSummary } from '../../reconcile/reconciler.js';
 import {
   addReconcilerOptions,
   createLogger,
-  createReconciler,
+  reconcilerFromFlags,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
@@ -17,7 +17,7 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const { runner, notifier, close } = await createReconciler(flags, logger);
+    const { runner, notifier, close } = await reconcilerFromFlags(flags, logger);
     const summary = await reconcileWithin(runner, flags.passTimeout)
       .then(async (done) => {
         notifier.afterPass(done.head);

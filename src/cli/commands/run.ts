@@ -19,7 +19,7 @@ import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
-  createReconciler,
+  reconcilerFromFlags,
   gitAuth,
   kubeConfigWithDeadline,
   parseBool,
@@ -121,7 +121,7 @@ export function runCommand(): Command {
         })
       : undefined;
     metrics.gitopsTargets(flags.notify.map(describeTarget));
-    const { reconciler, runner, repo, notifier, close } = await createReconciler(flags, logger, {
+    const { reconciler, runner, repo, notifier, close } = await reconcilerFromFlags(flags, logger, {
       wrapRepository: (repo) => meterRepository(repo, metrics),
       gitopsNotified: (target, result) => metrics.gitopsNotification(target, result),
       notifierMetrics: metrics,

@@ -12,7 +12,8 @@ import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { signGeneric } from '../../../src/daemon/webhook-signature.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
-import { Reconciler, type ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import type { Reconciler, ReconcileSummary } from '../../../src/reconcile/reconciler.js';
+import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
 import { createBareRepository } from '../../support/git-server.js';
 import { HumanClone } from '../../support/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
@@ -77,13 +78,9 @@ async function meteredReconciler(url: string, metrics: DaemonMetrics, logger: Lo
   });
   const clock = { minutes: 0 };
   const start = Date.parse('2026-11-26T10:00:00Z');
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo: meterRepository(repo, metrics),
     cluster: new Cluster(kc),
-    applies: true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => new Date(start + clock.minutes * 60_000),
     logger,
   });

@@ -12,12 +12,11 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
 import { LeaseLock, microTime } from '../../../src/daemon/lease-lock.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { describeKubeError } from '../../../src/kube/errors.js';
-import { Reconciler } from '../../../src/reconcile/reconciler.js';
+import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
 import { kubeConfigFor } from '../../support/control-plane.js';
 import { createBareRepository } from '../../support/git-server.js';
 import { HumanClone } from '../../support/human-clone.js';
@@ -116,7 +115,7 @@ async function reconcileAs(kc: KubeConfig, ns: string) {
     },
     'add podinfo',
   );
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo: await openRepository({
       url,
       branch: 'main',
@@ -124,12 +123,7 @@ async function reconcileAs(kc: KubeConfig, ns: string) {
       auth: { username: gitServer.username, password: gitServer.password },
     }),
     cluster: new Cluster(kc),
-    applies: true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => new Date('2026-11-26T10:00:00Z'),
-    logger: pino({ level: 'silent' }),
   });
   return reconciler.reconcileOnce();
 }
