@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { microTime, type LeaseLock } from './lease-lock.js';
+import { microTime, type LeaseLock } from '../kube/lease-lock.js';
 
 export const nudgeAnnotation = 'gitcanary.dev/nudge';
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { startDaemon } from '../../daemon/daemon.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../daemon/http-server.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
-import { LeaseLock } from '../../daemon/lease-lock.js';
+import { LeaseLock } from '../../kube/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { describeTarget } from '../../kube/gitops-notifier.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { LeaderElector } from '../../../src/daemon/leader-elector.js';
-import { LeaseLock } from '../../../src/daemon/lease-lock.js';
+import { LeaseLock } from '../../../src/kube/lease-lock.js';
 import { meterRepository } from '../../../src/daemon/metered-repository.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { signGeneric } from '../../../src/daemon/webhook-signature.js';

@@ -12,7 +12,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { LeaseLock, microTime } from '../../../src/daemon/lease-lock.js';
+import { LeaseLock, microTime } from '../../../src/kube/lease-lock.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { describeKubeError } from '../../../src/kube/errors.js';
