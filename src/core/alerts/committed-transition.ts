@@ -73,7 +73,7 @@ export function parseTransition(commit: TransitionCommitInput): CommittedTransit
 }
 
 // The phase says most; the subject (the titles of rollout-transitions.ts) tells apart the steps that share
-// a phase. test/unit/alerts/committed-transition.test.ts runs each real transition through this.
+// a phase. test/unit/core/alerts/committed-transition.test.ts runs each real transition through this.
 function kindOf(phase: string, subject: string): TransitionKind {
   if (subject.endsWith(': generated objects updated')) return 'updated';
   switch (phase) {
