@@ -10,7 +10,7 @@ import { Cluster } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
 import type { Reconciler } from '../src/reconcile/reconciler.js';
 import { createReconciler } from '../src/reconcile/create-reconciler.js';
-import type { GitServerAccess } from '../test/support/git-server.js';
+import type { GitServerAccess } from '../harness/git-server.js';
 
 export interface BenchReconciler {
   reconciler: Reconciler;

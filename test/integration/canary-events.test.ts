@@ -4,7 +4,7 @@ import { CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@k
 import { load, loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
-import { installCrds } from '../support/control-plane.js';
+import { installCrds } from '../../harness/control-plane.js';
 import { canary, clusterIpSpec, kc, releaseCleanup, service, setup } from '../support/release-fixture.js';
 
 afterEach(releaseCleanup);

@@ -17,8 +17,8 @@ import type {
   ReconcileSummary,
 } from '../../src/reconcile/reconciler.js';
 import { createReconciler } from '../../src/reconcile/create-reconciler.js';
-import { createBareRepository } from './git-server.js';
-import { HumanClone } from './human-clone.js';
+import { createBareRepository } from '../../harness/git-server.js';
+import { HumanClone } from '../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from './test-namespace.js';
 import './provided-context.js';
 

@@ -14,8 +14,8 @@ import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import type { Reconciler, ReconcileSummary } from '../../../src/reconcile/reconciler.js';
 import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
-import { createBareRepository } from '../../support/git-server.js';
-import { HumanClone } from '../../support/human-clone.js';
+import { createBareRepository } from '../../../harness/git-server.js';
+import { HumanClone } from '../../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 const gitServer = inject('gitServer');

@@ -17,9 +17,9 @@ import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { describeKubeError } from '../../../src/kube/errors.js';
 import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
-import { kubeConfigFor } from '../../support/control-plane.js';
-import { createBareRepository } from '../../support/git-server.js';
-import { HumanClone } from '../../support/human-clone.js';
+import { kubeConfigFor } from '../../../harness/control-plane.js';
+import { createBareRepository } from '../../../harness/git-server.js';
+import { HumanClone } from '../../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 // The RBAC that deploy/ ships, applied as written (only the namespaces and the cluster-scoped names are
