@@ -59,12 +59,12 @@ export interface PlanInput {
   allowExternalIPs?: boolean;
 }
 
-export interface PlanEvent {
+interface PlanEvent {
   reason: Phase | 'Synced';
   message: string;
 }
 
-export interface FileChange {
+interface FileChange {
   path: string;
   content: string;
 }
@@ -95,7 +95,7 @@ export interface CanaryPlan {
   deletions?: KubeObject[];
 }
 
-export interface PlanError {
+interface PlanError {
   kind: 'error';
   canary: string;
   code: 'ForeignObject' | 'NotWatched' | 'GeneratedFileInvalid' | 'HandEdited' | 'ExternalIPsRefused';
@@ -104,7 +104,7 @@ export interface PlanError {
 
 export type PlanResult = CanaryPlan | PlanError;
 
-export const canaryKey = (canary: CanarySpec) => `${canary.namespace}/${canary.name}`;
+const canaryKey = (canary: CanarySpec) => `${canary.namespace}/${canary.name}`;
 
 export function planRollout(input: PlanInput): PlanResult {
   const { canary } = input;

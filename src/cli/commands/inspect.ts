@@ -138,7 +138,7 @@ export function formatStatus(status: RepositoryStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatPreview(preview: ReconcilePreview): string {
+function formatPreview(preview: ReconcilePreview): string {
   const out: string[] = [];
   for (const c of preview.canaries) {
     if (!c.commitMessage && c.cluster.length === 0) continue;

@@ -34,7 +34,7 @@ export function reconcileCommand(): Command {
   });
 }
 
-export function formatSummary(summary: ReconcileSummary): string {
+function formatSummary(summary: ReconcileSummary): string {
   const lines = [`head ${summary.head.slice(0, 12)}, ${summary.commits.length} commit(s)`];
   for (const c of summary.canaries) {
     if (c.error) lines.push(`  ${c.canary}  ERROR  ${c.error}`);

@@ -39,7 +39,7 @@ interface RunFlags extends ReconcilerFlags {
 }
 
 /** Where a pod's service account namespace is mounted. */
-export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export function runCommand(): Command {
   const env = process.env;
@@ -192,7 +192,7 @@ export function runCommand(): Command {
 }
 
 /** Within the Deployment's 60 s terminationGracePeriodSeconds, with room for the kubelet to spare. */
-export const defaultShutdownTimeoutMs = 45_000;
+const defaultShutdownTimeoutMs = 45_000;
 
 function exit(logger: Logger, message: string): never {
   logger.fatal(message);

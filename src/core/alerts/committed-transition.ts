@@ -17,7 +17,7 @@ export type TransitionKind =
   | 'reverted'
   | 'updated';
 
-export interface TransitionCheck {
+interface TransitionCheck {
   name: string;
   /** As written in the trailer: a number, or `none`. */
   value: string;
