@@ -2,7 +2,7 @@
 // benchmark does not have to trust gitcanary's counters: GETs, LISTs and WATCHes of Services and
 // HTTPRoutes, and every write verb (an apply is counted as APPLY).
 import { request } from 'node:https';
-import type { ControlPlaneAccess } from '../test/support/control-plane.js';
+import type { ControlPlaneAccess } from '../harness/control-plane.js';
 
 export type RequestCounts = Record<string, number>;
 

@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { openRepository, type Repository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
-import { Reconciler } from '../src/reconcile/reconciler.js';
-import type { GitServerAccess } from '../test/support/git-server.js';
+import type { Reconciler } from '../src/reconcile/reconciler.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
+import type { GitServerAccess } from '../harness/git-server.js';
 
 export interface BenchReconciler {
   reconciler: Reconciler;
@@ -80,16 +80,11 @@ export async function createBenchReconciler(options: BenchReconcilerOptions): Pr
     },
   };
   bench.repo = repo;
-  bench.reconciler = new Reconciler({
+  bench.reconciler = createReconciler({
     repo,
     cluster,
-    applies: true,
-    root: '',
-    defaultNamespace: 'default',
     namespaces: options.namespaces,
-    author: { name: 'gitcanary', email: 'gitcanary@bench.test' },
     clock: () => clock.now,
-    logger: pino({ level: 'silent' }),
   });
   return bench;
 }

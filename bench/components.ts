@@ -2,9 +2,9 @@
 // kube-apiserver + etcd (binaries cached in ~/.cache/gitcanary) and the `git http-backend` server with
 // Basic auth. Both are stopped when the benchmark ends, also on Ctrl-C.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ensureControlPlaneBinaries } from '../test/support/control-plane-binaries.js';
-import { kubeConfigFor, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
-import { startGitServer, type GitServer } from '../test/support/git-server.js';
+import { ensureControlPlaneBinaries } from '../harness/control-plane-binaries.js';
+import { kubeConfigFor, startControlPlane, type ControlPlane } from '../harness/control-plane.js';
+import { startGitServer, type GitServer } from '../harness/git-server.js';
 
 export interface BenchComponents {
   controlPlane: ControlPlane;

@@ -6,11 +6,10 @@
 // shard-contention scenario asks for more of them, and for the Canaries spread over shard labels).
 import { createHash } from 'node:crypto';
 import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
 import type { Cluster } from '../src/kube/cluster.js';
 import type { CommitInput, Repository, RepositoryFile } from '../src/git/repository.js';
 import { emptyGitStats } from '../src/git/repository-context.js';
-import { Reconciler } from '../src/reconcile/reconciler.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
 
 export interface BenchRepository {
   size: number;
@@ -160,16 +159,12 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
     keepVersionOnly: () => undefined,
     liveChanges: () => undefined,
   } as unknown as Cluster;
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo,
     cluster,
     // Commit-only: the generator writes files, the benchmark's cold sync applies them.
     applies: false,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@bench' },
     clock: () => now,
-    logger: pino({ level: 'silent' }),
   });
   const summary = await reconciler.reconcileOnce();
   const failed = summary.canaries.filter((c) => c.error);

@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
-import { pino } from 'pino';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster, loadKubeConfig } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
 import { reuseConnections } from '../src/kube/reuse-connections.js';
-import { Reconciler } from '../src/reconcile/reconciler.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
 
 export interface ProcessMemory {
   /** Peak resident set size of the whole process (getrusage maxrss). */
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
     return value;
   };
   const workdir = await mkdtemp(join(tmpdir(), 'gitcanary-bench-process-'));
-  // One configuration for the live cache and the Cluster, so they share connections, as in createReconciler.
+  // One configuration for the live cache and the Cluster, so they share connections, as in reconcilerFromFlags.
   const kubeConfig = reuseConnections(loadKubeConfig(env('BENCH_KUBECONFIG')));
   const namespaces = env('BENCH_NAMESPACES').split(',');
   const live =
@@ -70,16 +69,11 @@ async function main(): Promise<void> {
       auth: { username: env('BENCH_GIT_USERNAME'), password: env('BENCH_GIT_PASSWORD') },
     });
     const now = new Date(env('BENCH_NOW'));
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster: new Cluster(kubeConfig, live ? { live } : {}),
-      applies: true,
-      root: '',
-      defaultNamespace: 'default',
       namespaces,
-      author: { name: 'gitcanary', email: 'gitcanary@bench.test' },
       clock: () => now,
-      logger: pino({ level: 'silent' }),
     });
     const passMs: number[] = [];
     const polls = Number(process.env.BENCH_POLLS ?? 5);

@@ -18,7 +18,7 @@ import { Cluster, loadKubeConfig } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
 import { reuseConnections } from '../src/kube/reuse-connections.js';
 import type { ReconcileSummary } from '../src/reconcile/outcomes.js';
-import { Reconciler } from '../src/reconcile/reconciler.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
 
 /** A push the server accepted: wall-clock time (Date.now()) and the commits it brought to the branch. */
 export interface AcceptedPush {
@@ -103,15 +103,11 @@ async function main(): Promise<void> {
       },
     };
     const clock = { now: new Date(env('BENCH_NOW')) };
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster: new Cluster(kubeConfig, { live }),
-      applies: true,
-      root: '',
-      defaultNamespace: 'default',
       namespaces,
       ...(shard === undefined ? {} : { shard }),
-      author: { name: 'gitcanary', email: 'gitcanary@bench.test' },
       clock: () => clock.now,
       logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
     });

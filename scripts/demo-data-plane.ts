@@ -4,20 +4,10 @@
 // kubelet or endpoint controller on the demo's control plane: after each step the primary and canary
 // Services' EndpointSlices are pointed at the backend their selector names, as the endpoint controller would.
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
-import type { ControlPlaneAccess } from '../test/support/control-plane.js';
-import {
-  pointServiceAt,
-  sendRequests,
-  startBackend,
-  type Backend,
-} from '../test/support/loopback-backends.js';
-import { startTraefik, type Traefik } from '../test/support/traefik.js';
-import {
-  ingressRouteTo,
-  waitForEndpoints,
-  waitForWeights,
-  type SplitOf,
-} from '../test/support/traefik-split.js';
+import type { ControlPlaneAccess } from '../harness/control-plane.js';
+import { pointServiceAt, sendRequests, startBackend, type Backend } from '../harness/loopback-backends.js';
+import { startTraefik, type Traefik } from '../harness/traefik.js';
+import { ingressRouteTo, waitForEndpoints, waitForWeights, type SplitOf } from '../harness/traefik-split.js';
 
 export const requestsPerStep = 400;
 

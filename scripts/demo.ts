@@ -18,16 +18,16 @@ import { AddressPolicy } from '../src/analysis/address-policy.js';
 import { runAnalysis } from '../src/analysis/run-analysis.js';
 import { openRepository } from '../src/git/repository.js';
 import { Cluster } from '../src/kube/cluster.js';
-import { Reconciler } from '../src/reconcile/reconciler.js';
 import type { ReconcileSummary } from '../src/reconcile/outcomes.js';
-import { ensureControlPlaneBinaries } from '../test/support/control-plane-binaries.js';
-import { kubeConfigFor, startControlPlane } from '../test/support/control-plane.js';
-import { createBareRepository, startGitServer } from '../test/support/git-server.js';
-import { HumanClone } from '../test/support/human-clone.js';
-import { ensurePrometheusBinary, startPrometheus } from '../test/support/prometheus.js';
-import { CanaryTraffic } from '../test/support/canary-traffic.js';
-import { crdSets } from '../test/support/test-crds.js';
-import { ensureTraefikBinary } from '../test/support/traefik-binary.js';
+import { createReconciler } from '../src/reconcile/create-reconciler.js';
+import { ensureControlPlaneBinaries } from '../harness/control-plane-binaries.js';
+import { kubeConfigFor, startControlPlane } from '../harness/control-plane.js';
+import { createBareRepository, startGitServer } from '../harness/git-server.js';
+import { HumanClone } from '../harness/human-clone.js';
+import { ensurePrometheusBinary, startPrometheus } from '../harness/prometheus.js';
+import { CanaryTraffic } from '../harness/canary-traffic.js';
+import { crdSets } from '../harness/test-crds.js';
+import { ensureTraefikBinary } from '../harness/traefik-binary.js';
 import { DemoDataPlane } from './demo-data-plane.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -120,13 +120,9 @@ async function main(router: DemoRouter): Promise<void> {
     });
     const cluster = new Cluster(kc);
     const clock = { now: new Date() };
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster,
-      applies: true,
-      root: '',
-      defaultNamespace: 'default',
-      author: { name: 'gitcanary', email: 'gitcanary@localhost' },
       clock: () => clock.now,
       logger: pino({ level: 'warn' }),
       analyze: ({ resolved, needs, state, revision }) =>

@@ -8,9 +8,9 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from '
 import { lookup as lookupAll } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
-export type AddressAction = 'allow' | 'deny';
+type AddressAction = 'allow' | 'deny';
 
-export interface AddressRule {
+interface AddressRule {
   /** As written: `10.0.0.0/8`, `::1/128`. */
   cidr: string;
   action: AddressAction;
@@ -19,7 +19,7 @@ export interface AddressRule {
 }
 
 /** Refused always unless an allow rule names a narrower range (the longest prefix decides). */
-export const DEFAULT_DENY_RULES: readonly AddressRule[] = [
+const DEFAULT_DENY_RULES: readonly AddressRule[] = [
   // Link-local holds the cloud metadata service (169.254.169.254), which hands out node credentials.
   { cidr: '169.254.0.0/16', action: 'deny', label: 'link-local address' },
   { cidr: 'fe80::/10', action: 'deny', label: 'link-local address' },
@@ -34,7 +34,7 @@ export const DEFAULT_DENY_RULES: readonly AddressRule[] = [
   { cidr: '::/128', action: 'deny', label: 'unspecified address' },
 ];
 
-export interface AddressPolicyOptions {
+interface AddressPolicyOptions {
   /** When given, only these ranges may be called (a narrower deny range inside one still wins: checkAddress). */
   allowCidrs?: readonly string[];
   /** Refused on top of the defaults. */

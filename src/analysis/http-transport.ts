@@ -32,7 +32,7 @@ export interface HttpResponse {
 /** Injectable for tests; the default is `nodeHttpTransport`. Rejects only with an HttpTransportError. */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 
-export type HttpTransportErrorCode =
+type HttpTransportErrorCode =
   | 'HttpTimeout'
   | 'HttpUnreachable'
   | 'HttpResponseTooLarge'

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isSecretName } from '../core/analysis/metric-template.js';
 import type { PrometheusAuth } from './prometheus-client.js';
 
-export type CredentialsResult = { ok: true; auth: PrometheusAuth } | { ok: false; reason: string };
+type CredentialsResult = { ok: true; auth: PrometheusAuth } | { ok: false; reason: string };
 
 /** Read at every query, so a rotated Secret is picked up without a restart. */
 export async function readMetricCredentials(

@@ -24,7 +24,7 @@ import type { HttpTransport } from './http-transport.js';
 import { callWebhooksOfType, type WebhookCallOptions, type WebhookOutcome } from './webhooks.js';
 
 /** Settings of the process, the same for every Canary (CLI flags). */
-export interface AnalysisConfig {
+interface AnalysisConfig {
   /** Prometheus of the built-in metrics and inline queries (`--metrics-server`, like Flagger's flag); a Canary's `spec.metricsServer` wins. */
   metricsServer?: string;
   /** Where MetricTemplate secretRefs are mounted (`<dir>/<namespace>/<secret>/token|username|password`). */

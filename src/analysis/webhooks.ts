@@ -30,7 +30,7 @@ export interface WebhookCallOptions {
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
-export async function callWebhook(
+async function callWebhook(
   hook: WebhookSpec,
   payload: WebhookPayload,
   options: WebhookCallOptions,

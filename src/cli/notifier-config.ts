@@ -30,7 +30,7 @@ export interface NotifierFlags {
 }
 
 /** Thrown for a bad value; the CLI maps it to exit code 2 like every configuration error. */
-export type ConfigErrorFactory = (message: string) => Error;
+type ConfigErrorFactory = (message: string) => Error;
 
 export function addNotifierOptions(command: Command): Command {
   return command
@@ -70,7 +70,7 @@ export function commitUrlOf(template: string | undefined): ((oid: string) => str
   return template ? (oid) => template.replaceAll('{sha}', oid) : undefined;
 }
 
-export interface NotifierContext {
+interface NotifierContext {
   repo: Repository;
   auth: { username: string; password: string } | undefined;
   canaries: () => readonly ResolvedCanary[];

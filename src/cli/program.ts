@@ -9,7 +9,7 @@ import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
-export function packageVersion(): string {
+function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };

@@ -26,13 +26,13 @@ import { ConfigError } from './reconciler-config.js';
 // `Kustomization` has no extension, so it is not a manifest path; it is read for the folder contract.
 const isKustomizationPath = (file: string) => posix.basename(file) === 'Kustomization';
 
-export interface CheckoutCanary {
+interface CheckoutCanary {
   resolved: ResolvedCanary;
   /** The Canary's generated file as committed, when there is one and it is valid. */
   generated?: { file: GeneratedFile; content: string };
 }
 
-export interface Checkout {
+interface Checkout {
   /** Manifest files read (generated files not counted). */
   files: number;
   canaries: CheckoutCanary[];

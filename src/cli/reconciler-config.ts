@@ -21,7 +21,8 @@ import { LiveCache } from '../kube/live-cache.js';
 import { withRequestDeadline } from '../kube/request-deadline.js';
 import { reuseConnections } from '../kube/reuse-connections.js';
 import { PassScope, type PassRunner } from '../reconcile/pass-scope.js';
-import { Reconciler } from '../reconcile/reconciler.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import { createReconciler, DEFAULT_AUTHOR } from '../reconcile/create-reconciler.js';
 import { runAnalysis } from '../analysis/run-analysis.js';
 import { InvalidDurationError, parseDuration } from '../core/manifests/duration.js';
 import {
@@ -53,11 +54,11 @@ export class ConfigError extends Error {
 }
 
 // A healthy API server answers in milliseconds, a LIST page of 500 objects in well under a second.
-export const defaultKubeTimeoutMs = 15_000;
+const defaultKubeTimeoutMs = 15_000;
 
 // Above the git deadline, so that one slow request can still complete; a cold sync of 5,000 Canaries took
 // 39 s (docs/performance.md).
-export const defaultPassTimeoutMs = 120_000;
+const defaultPassTimeoutMs = 120_000;
 
 export interface ReconcilerFlags extends NotifierFlags {
   config?: string;
@@ -176,14 +177,19 @@ export function addReconcilerOptions(command: Command): Command {
       ),
     )
     .addOption(
-      option('--author-name <name>', 'author of gitcanary commits', 'GITCANARY_AUTHOR_NAME', 'gitcanary'),
+      option(
+        '--author-name <name>',
+        'author of gitcanary commits',
+        'GITCANARY_AUTHOR_NAME',
+        DEFAULT_AUTHOR.name,
+      ),
     )
     .addOption(
       option(
         '--author-email <email>',
         'author email of gitcanary commits',
         'GITCANARY_AUTHOR_EMAIL',
-        'gitcanary@localhost',
+        DEFAULT_AUTHOR.email,
       ),
     )
     .addOption(
@@ -266,7 +272,7 @@ export function addReconcilerOptions(command: Command): Command {
  * `--notify flux:<ns>/<GitRepository>` or `argocd:<ns>/<Application>`, repeatable (comma-separated in
  * GITCANARY_NOTIFY, a list in the config file): the GitOps tools asked to sync after each push.
  */
-export function notifyOption(): Option {
+function notifyOption(): Option {
   return new Option(
     '--notify <tool:ns/name>',
     'after each push, ask this GitOps tool to sync now: flux:<ns>/<GitRepository> or argocd:<ns>/<Application> (repeatable)',
@@ -292,7 +298,7 @@ export function notifyOption(): Option {
  * error, so a typo never silently falls back to a default. Secrets do not belong in it: use the *-file
  * options.
  */
-export function applyConfigFile(command: Command): void {
+function applyConfigFile(command: Command): void {
   const file = command.getOptionValue('config') as string | undefined;
   if (!file) return;
   let parsed: unknown;
@@ -336,14 +342,14 @@ export function applyConfigFile(command: Command): void {
 }
 
 /** `a, b,c` → ['a', 'b', 'c']; the config file's lists arrive joined with commas. */
-export function parseList(value: string): string[] {
+function parseList(value: string): string[] {
   return value
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
 }
 
-export function parseCidrList(value: string): string[] {
+function parseCidrList(value: string): string[] {
   const list = parseList(value);
   for (const cidr of list) {
     try {
@@ -499,7 +505,7 @@ export async function createRepository(
 }
 
 /** What the daemon hands a reconciler to observe it: git operations and GitOps notifications, for /metrics. */
-export interface ReconcilerHooks {
+interface ReconcilerHooks {
   wrapRepository?: (repo: Repository) => Repository;
   gitopsNotified?: (target: string, result: NotifyResult) => void;
   /** Counts alerts and commit statuses (src/notify/transition-notifier.ts). */
@@ -507,7 +513,7 @@ export interface ReconcilerHooks {
 }
 
 /** A reconciler and what stops the watches behind it; a process exits only once `close` was called. */
-export interface ReconcilerHandle {
+interface ReconcilerHandle {
   reconciler: Reconciler;
   /** The repository the reconciler commits to (metered, when wrapped). */
   repo: Repository;
@@ -523,7 +529,7 @@ export interface ReconcilerHandle {
  * one LIST per kind and namespace at start, then no request for an unchanged object. The hooks let the
  * daemon meter git operations (src/daemon/metered-repository.ts) and count GitOps notifications.
  */
-export async function createReconciler(
+export async function reconcilerFromFlags(
   flags: ReconcilerFlags,
   logger: Logger,
   hooks: ReconcilerHooks = {},
@@ -562,7 +568,7 @@ export async function createReconciler(
     clock,
     ...(hooks.gitopsNotified ? { onResult: hooks.gitopsNotified } : {}),
   });
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo,
     cluster,
     applies: flags.apply,

@@ -3,12 +3,12 @@
 // log) one plain line is printed per Canary whose state changed, so the output reads as a log.
 import type { RepositoryStatus } from '../reconcile/read-status.js';
 
-export interface WatchOutput {
+interface WatchOutput {
   write(text: string): void;
   isTTY?: boolean;
 }
 
-export interface WatchOptions {
+interface WatchOptions {
   read: () => Promise<RepositoryStatus>;
   format: (status: RepositoryStatus) => string;
   output: WatchOutput;
@@ -19,7 +19,7 @@ export interface WatchOptions {
 }
 
 /** One line per Canary whose phase, weight, revision, message or error changed since `seen`. */
-export function changedLines(status: RepositoryStatus, seen: Map<string, string>, at: Date): string[] {
+function changedLines(status: RepositoryStatus, seen: Map<string, string>, at: Date): string[] {
   const lines: string[] = [];
   const time = at.toISOString().replace(/\.\d+Z$/, 'Z');
   for (const c of status.canaries) {

@@ -32,5 +32,3 @@ export interface AnalysisNeeds {
   /** Run the metric checks. */
   metrics: boolean;
 }
-
-export const noNeeds: AnalysisNeeds = { webhooks: [], metrics: false };

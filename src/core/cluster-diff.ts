@@ -6,7 +6,7 @@ import type { KubeObject } from './model.js';
 import { normalizedServiceSpec } from './service-spec.js';
 import { ownedAnnotationPrefixes } from './routers/router-registry.js';
 
-export type PatchOperation = jsonPatch.Operation;
+type PatchOperation = jsonPatch.Operation;
 
 export interface ObjectDiff {
   object: KubeObject;

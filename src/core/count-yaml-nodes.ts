@@ -5,7 +5,7 @@
 // budget.
 import { Lexer } from 'yaml';
 
-export type NodeCount = { ok: true; nodes: number } | { ok: false; offset: number };
+type NodeCount = { ok: true; nodes: number } | { ok: false; offset: number };
 
 // The lexer's own markers, which are not characters of the text (yaml's CST: DOCUMENT, FLOW_END, SCALAR).
 const DOCUMENT = '\x02';

@@ -12,8 +12,8 @@ import { phases, type CanarySpec, type KubeObject, type RolloutState } from './m
 import { canaryServiceName, primaryName } from './generated-objects.js';
 import { shardLabel } from './shards.js';
 
-export const stateApiVersion = 'gitcanary.dev/v1alpha1';
-export const stateKind = 'CanaryState';
+const stateApiVersion = 'gitcanary.dev/v1alpha1';
+const stateKind = 'CanaryState';
 
 export interface GeneratedFile {
   state: RolloutState;
@@ -38,7 +38,7 @@ export function isGeneratedPath(path: string): boolean {
  * The rollout state as the document of our own kind that the generated file holds; labelled with the
  * Canary's shard when it has one (shards.ts), so the file says which shard removes it.
  */
-export function stateDocument(
+function stateDocument(
   canary: Pick<CanarySpec, 'name' | 'namespace' | 'shard'>,
   state: RolloutState,
 ): KubeObject {
@@ -58,7 +58,7 @@ export function stateDocument(
  * What names a generated file: its Canary's name, namespace and shard, and the file the Canary is (or was)
  * in.
  */
-export type GeneratedFileOwner = Pick<CanarySpec, 'name' | 'namespace' | 'shard'> & {
+type GeneratedFileOwner = Pick<CanarySpec, 'name' | 'namespace' | 'shard'> & {
   source: { file: string };
 };
 

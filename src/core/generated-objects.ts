@@ -5,8 +5,8 @@ import { metadataOf } from './generated-metadata.js';
 import { isNotCopied } from './not-copied-metadata.js';
 import { portableServiceSpec } from './service-spec.js';
 
-export const managedByLabel = 'app.kubernetes.io/managed-by';
-export const managedByValue = 'gitcanary';
+const managedByLabel = 'app.kubernetes.io/managed-by';
+const managedByValue = 'gitcanary';
 export const canaryLabel = 'gitcanary.dev/canary';
 
 /** Annotations that describe how the target was applied, not the target; never copied. */

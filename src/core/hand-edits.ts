@@ -14,7 +14,7 @@ export function specChecksum(primarySpec: unknown, canarySpec: unknown): string 
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-export type HandEdit =
+type HandEdit =
   | { kind: 'none' }
   | { kind: 'undone'; primarySpec: unknown; canarySpec: unknown; edited: string[] }
   | { kind: 'refused'; edited: string[] };

@@ -7,7 +7,7 @@ import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 /** The names kustomize reads as a folder's kustomization, in the order it tries them. */
 export const kustomizationFileNames = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
-export type ListResult =
+type ListResult =
   { kind: 'listed' } | { kind: 'edited'; content: string } | { kind: 'unreadable'; reason: string };
 
 /**

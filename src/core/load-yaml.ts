@@ -43,14 +43,14 @@ export function overPassBudget(
   return `not read: this file would take the manifests read in one pass over the limit of ${what}; the files before it (in path order) are read`;
 }
 
-export interface YamlProblem {
+interface YamlProblem {
   message: string;
   /** 1-based, when the parser knows where. */
   line?: number;
   column?: number;
 }
 
-export type LoadedYaml =
+type LoadedYaml =
   | {
       ok: true;
       documents: unknown[];

@@ -31,19 +31,17 @@ export interface ServiceManifest {
 }
 
 /** The routers gitcanary has: what generates the objects that split traffic for a Canary. */
-export const routerNames = [
-  'kubernetes',
-  'gatewayapi',
+export type RouterName =
+  | 'kubernetes'
+  | 'gatewayapi'
   // The mesh routers: Istio VirtualService, SMI TrafficSplit (linkerd, osm, smi:*), Contour HTTPProxy.
-  'istio',
-  'smi',
-  'contour',
+  | 'istio'
+  | 'smi'
+  | 'contour'
   // The ingress routers: an NGINX canary Ingress, a Traefik TraefikService, Skipper Ingress backend weights.
-  'nginx',
-  'traefik',
-  'skipper',
-] as const;
-export type RouterName = (typeof routerNames)[number];
+  | 'nginx'
+  | 'traefik'
+  | 'skipper';
 
 /** A parent of a Gateway API route: a Gateway, or a Service for GAMMA (mesh) routing. */
 export interface GatewayRef {
@@ -88,7 +86,7 @@ export interface IstioMatchConditions {
 }
 
 /** `service.retries` (Istio's HTTPRetry): Istio and Contour routes retry with it. */
-export interface RetryPolicy {
+interface RetryPolicy {
   attempts: number;
   perTryTimeout?: string;
   retryOn?: string;
@@ -105,13 +103,13 @@ export interface CustomMetadata {
   annotations: Record<string, string>;
 }
 
-export interface MirrorTarget {
+interface MirrorTarget {
   backendRef: { name: string; namespace?: string; group?: string; kind?: string; port?: number };
   percent?: number;
 }
 
 /** `analysis.sessionAffinity`: a visitor who reached the canary is kept on it by a cookie. */
-export interface SessionAffinity {
+interface SessionAffinity {
   cookieName: string;
   primaryCookieName?: string;
   /** Seconds; Flagger's default is a day. */

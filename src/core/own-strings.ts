@@ -19,9 +19,9 @@ export const documentLimits = {
 } as const;
 
 /** Keys refused in every document read: they name the prototype of the object they would be set on. */
-export const prototypeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const prototypeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-export type OwnDocument<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+type OwnDocument<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
 
 /**
  * `value` copied, with every string in a string of its own, within documentLimits; or why not, with the

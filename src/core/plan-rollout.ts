@@ -59,12 +59,12 @@ export interface PlanInput {
   allowExternalIPs?: boolean;
 }
 
-export interface PlanEvent {
+interface PlanEvent {
   reason: Phase | 'Synced';
   message: string;
 }
 
-export interface FileChange {
+interface FileChange {
   path: string;
   content: string;
 }

@@ -17,7 +17,7 @@ export interface RenderStep {
   phase?: Phase;
 }
 
-export interface RenderedCanary {
+interface RenderedCanary {
   file: GeneratedFile;
   /** The generated file's text, as gitcanary would commit it. */
   content: string;

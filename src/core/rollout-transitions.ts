@@ -7,7 +7,7 @@ import type { CanarySpec, CheckResult, Phase, RolloutState } from './model.js';
 import type { RouteReadiness } from './routers/router.js';
 import { nextWeight, promotionWeight, readyToPromote, strategyOf } from './weights.js';
 
-export interface Transition {
+interface Transition {
   state: RolloutState;
   primarySpec: unknown;
   canarySpec: unknown;
@@ -18,13 +18,13 @@ export interface Transition {
   rolledBack?: boolean;
 }
 
-export interface Hold {
+interface Hold {
   waiting: string;
   /** Epoch ms at which time alone ends the hold; absent: only a change of the inputs can. */
   until?: number;
 }
 
-export interface TransitionInput {
+interface TransitionInput {
   now: Date;
   canary: CanarySpec;
   targetSpec: unknown;
@@ -48,7 +48,7 @@ const activePhases: readonly Phase[] = [
   'Promoting',
   'Finalising',
 ];
-export const isActive = (phase: Phase) => activePhases.includes(phase);
+const isActive = (phase: Phase) => activePhases.includes(phase);
 
 /**
  * When the next analysis of a Progressing or WaitingPromotion canary is due: one interval after its last step,
@@ -56,11 +56,7 @@ export const isActive = (phase: Phase) => activePhases.includes(phase);
  * judged over a full interval of the traffic it set, however late the GitOps tool applies it. Undefined while
  * a commit-only step has not been seen live yet.
  */
-export function nextAnalysisTime(
-  canary: CanarySpec,
-  state: RolloutState,
-  commitOnly: boolean,
-): number | undefined {
+function nextAnalysisTime(canary: CanarySpec, state: RolloutState, commitOnly: boolean): number | undefined {
   if (commitOnly && !state.liveSince) return undefined;
   const since = Math.max(Date.parse(state.lastStepTime), state.liveSince ? Date.parse(state.liveSince) : 0);
   return since + canary.analysis.intervalSeconds * 1000;
@@ -80,7 +76,7 @@ export function analysisDue(
 
 const timedPhases: readonly Phase[] = ['Progressing', 'WaitingPromotion'];
 
-export interface NeedsContext {
+interface NeedsContext {
   /** What the route's controller says of the live route; a step whose route is not live is not judged. */
   routeReadiness?: RouteReadiness;
   commitOnly?: boolean;
@@ -91,7 +87,7 @@ export interface NeedsContext {
  * mirrored), so its metrics are empty and judging them would fail every run. As in Flagger, this step runs
  * only the pre-rollout hooks and moves to the first step; metrics count from the next one.
  */
-export function isFirstStep(state: RolloutState): boolean {
+function isFirstStep(state: RolloutState): boolean {
   return (
     state.phase === 'Progressing' && state.canaryWeight === 0 && state.iteration === 0 && !state.mirrored
   );

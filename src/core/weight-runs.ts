@@ -7,7 +7,7 @@ import {
   type TransitionCommitInput,
 } from './alerts/committed-transition.js';
 
-export interface WeightPoint {
+interface WeightPoint {
   oid: string;
   /** Seconds since the epoch (committer time). */
   timestamp: number;

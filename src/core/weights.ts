@@ -8,7 +8,7 @@ import { routerOf } from './routers/router-registry.js';
  * (iterations: no weight steps) and canary (weight steps). Iterations win over weights, as in Flagger; a router
  * that cannot shift traffic runs everything as blue/green.
  */
-export type Strategy = 'canary' | 'blue-green' | 'ab';
+type Strategy = 'canary' | 'blue-green' | 'ab';
 
 export function strategyOf(analysis: CanaryAnalysis, router: RouterName): Strategy {
   const shifts = routerOf(router).shiftsTraffic;

@@ -12,7 +12,7 @@ import { Readiness } from './readiness.js';
 import type { PageHandler } from './timeline-page.js';
 import { startRunLoop, type PassObserver, type RunLoop } from './run-loop.js';
 
-export interface DaemonOptions {
+interface DaemonOptions {
   reconciler: PassRunner;
   schedule: string;
   logger: Logger;

@@ -18,9 +18,9 @@ import type { PageHandler } from './timeline-page.js';
  */
 export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
 /** How long a body may take to arrive once its headers have. */
-export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
+const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 /** Deliveries being read at once; beyond it, 503 (each costs a socket and its buffers, nothing more). */
-export const MAX_CONCURRENT_DELIVERIES = 64;
+const MAX_CONCURRENT_DELIVERIES = 64;
 /** How long a refused sender's remaining bytes are discarded before its connection is cut. */
 const LINGER_MS = 2_000;
 

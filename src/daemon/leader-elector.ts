@@ -9,9 +9,9 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { microTime, type LeaseLock } from './lease-lock.js';
+import { microTime, type LeaseLock } from '../kube/lease-lock.js';
 
-export const nudgeAnnotation = 'gitcanary.dev/nudge';
+const nudgeAnnotation = 'gitcanary.dev/nudge';
 
 export interface LeaderElectorOptions {
   lock: Pick<LeaseLock, 'get' | 'create' | 'replace' | 'description'>;
@@ -25,7 +25,7 @@ export interface LeaderElectorOptions {
   releaseOnCancel?: boolean;
 }
 
-export interface LeadershipCallbacks {
+interface LeadershipCallbacks {
   onStartedLeading(): void;
   /** Awaited before the Lease is let go; the Lease is still renewed meanwhile when shutting down. */
   onStoppedLeading(): Promise<void> | void;

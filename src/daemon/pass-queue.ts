@@ -7,7 +7,7 @@
 
 export type PassTrigger = 'schedule' | 'nudge' | 'start';
 
-export interface PassQueueOptions {
+interface PassQueueOptions {
   /** Least time between the starts of two nudged passes. */
   minNudgeIntervalMs?: number;
   /** Milliseconds on a monotonic clock. */
@@ -15,7 +15,7 @@ export interface PassQueueOptions {
 }
 
 /** Short enough that a push is acted on at once, long enough that a storm of deliveries is not. */
-export const DEFAULT_MIN_NUDGE_INTERVAL_MS = 2_000;
+const DEFAULT_MIN_NUDGE_INTERVAL_MS = 2_000;
 
 export class PassQueue {
   private running: Promise<void> | undefined;

@@ -4,7 +4,7 @@
 // A follower (leader election on, lease held elsewhere) is ready while it can read the Lease: were it never
 // ready, a rolling update would wait forever for a new pod that cannot lead until the old one leaves.
 
-export type Role = 'single' | 'leader' | 'follower' | 'stopping';
+type Role = 'single' | 'leader' | 'follower' | 'stopping';
 
 export interface ReadinessStatus {
   ready: boolean;

@@ -3,15 +3,15 @@
 // memory is full (a Map iterates in insertion order, which makes it a least-recently-used list). Only
 // verified deliveries are remembered, so nobody without the secret can push entries out.
 
-export interface ReplayGuardOptions {
+interface ReplayGuardOptions {
   /** How long a delivery is remembered. */
   windowMs?: number;
   /** How many identities are remembered at most. */
   capacity?: number;
 }
 
-export const DEFAULT_REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_REPLAY_CAPACITY = 10_000;
+const DEFAULT_REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_REPLAY_CAPACITY = 10_000;
 
 export class ReplayGuard {
   private readonly seenUntil = new Map<string, number>();

@@ -15,7 +15,7 @@ export interface PassObserver {
   passFailed(err: unknown, seconds: number): void;
 }
 
-export interface RunLoopOptions {
+interface RunLoopOptions {
   reconciler: PassRunner;
   schedule: string;
   logger: Logger;

@@ -11,7 +11,7 @@ export interface PageCanary {
   runs: WeightRun[];
 }
 
-export interface TimelineModel {
+interface TimelineModel {
   /** The repository URL without credentials, and its branch. */
   repository: string;
   branch: string;
@@ -97,11 +97,7 @@ const top = 8;
 const bottom = 16;
 
 /** Weight (0–100) over commit time, one step line per run, the latest in colour. */
-export function chart(
-  canary: string,
-  runs: readonly WeightRun[],
-  commitUrl?: (oid: string) => string,
-): string {
+function chart(canary: string, runs: readonly WeightRun[], commitUrl?: (oid: string) => string): string {
   const points = runs.flatMap((r) => r.points);
   if (points.length === 0) return '<span class="none">no run in the history read</span>';
   const first = Math.min(...points.map((p) => p.timestamp));
@@ -153,7 +149,7 @@ function link(text: string, url: string | undefined): string {
   return url ? `<a href="${escape(url)}">${escape(text)}</a>` : `<code>${escape(text)}</code>`;
 }
 
-export function escape(text: string): string {
+function escape(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 

@@ -16,7 +16,7 @@ import type { CommitRecord, Repository } from '../git/repository.js';
 import { ManifestLoader } from '../reconcile/manifest-loader.js';
 import { renderTimeline, type PageCanary } from './timeline-html.js';
 
-export interface TimelinePageOptions {
+interface TimelinePageOptions {
   repo: Pick<Repository, 'displayUrl' | 'branch' | 'listFiles' | 'readBlob' | 'readCommit'>;
   /** The head and its Canaries: the reconciler's on the replica that reconciles (pageView below). */
   view: () => Promise<PageView>;
@@ -29,7 +29,7 @@ export interface TimelinePageOptions {
   clock?: () => Date;
 }
 
-export interface PageView {
+interface PageView {
   head: string | undefined;
   canaries: readonly ResolvedCanary[];
 }
@@ -130,7 +130,7 @@ export function timelinePage(options: TimelinePageOptions): PageHandler {
   };
 }
 
-export interface PageViewOptions {
+interface PageViewOptions {
   repo: Pick<Repository, 'localHead' | 'remoteHead' | 'fetch' | 'listFiles' | 'readBlob'>;
   /** True while this replica runs the reconcile loop (the leader, or a lone replica). */
   reconciling: () => boolean;

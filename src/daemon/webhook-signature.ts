@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type WebhookSource = 'github' | 'gitea' | 'gitlab' | 'generic';
 
-export interface VerifiedDelivery {
+interface VerifiedDelivery {
   source: WebhookSource;
   event: string | undefined;
   /**
@@ -19,7 +19,7 @@ export interface VerifiedDelivery {
   replayKeys: string[];
 }
 
-export type WebhookVerdict = { ok: true; delivery: VerifiedDelivery } | { ok: false; reason: string };
+type WebhookVerdict = { ok: true; delivery: VerifiedDelivery } | { ok: false; reason: string };
 
 /** The body, fed as it arrives; `finish` once it has all come. */
 export interface BodyVerifier {
@@ -27,7 +27,7 @@ export interface BodyVerifier {
   finish(): WebhookVerdict;
 }
 
-export type HeaderVerdict = { ok: true; verifier: BodyVerifier } | { ok: false; reason: string };
+type HeaderVerdict = { ok: true; verifier: BodyVerifier } | { ok: false; reason: string };
 
 /** How far the generic sender's timestamp may be from our clock, either way (seconds). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;

@@ -17,7 +17,7 @@ export class GitConfigError extends Error {
   override readonly name = 'GitConfigError';
 }
 
-export type GitError = PushConflictError | GitTransientError | GitConfigError;
+type GitError = PushConflictError | GitTransientError | GitConfigError;
 
 /** A blob read with a size limit is over it: the caller reports the file, it does not retry. */
 export class BlobTooLargeError extends Error {

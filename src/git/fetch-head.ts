@@ -13,7 +13,7 @@ import { classifyGitError, GitConfigError } from './errors.js';
 import type { RepositoryContext } from './repository-context.js';
 
 /** How far back an incremental fetch may reach for the local head. */
-export const incrementalFetchDepth = 50;
+const incrementalFetchDepth = 50;
 
 export async function fetchHead(ctx: RepositoryContext): Promise<string> {
   await compactStoreIfFull(ctx);

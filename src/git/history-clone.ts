@@ -16,7 +16,7 @@ export interface HistoryClone {
   dispose(): Promise<void>;
 }
 
-export interface HistoryCloneOptions {
+interface HistoryCloneOptions {
   url: string;
   branch: string;
   auth?: { username: string; password: string };

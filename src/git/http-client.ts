@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { HttpClient } from 'isomorphic-git';
 import { deadlineSignal } from '../runtime/deadline-signal.js';
 
-export interface GitHttpClientOptions {
+interface GitHttpClientOptions {
   /** Deadline of one request, from sending it to the end of the answer's body. */
   timeoutMs: number;
   /** The signal of the work in flight (e.g. the pass), read at each request; its abort ends the request. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { BlobTooLargeError } from './errors.js';
 
-export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
 export interface GitObject {
   type: ObjectType;
@@ -222,7 +222,7 @@ export class ObjectStore {
  * git's delta format: the result's size, then copies from the base and inserted bytes. BlobTooLargeError
  * when the result would be over `maxBytes`, before anything is made.
  */
-export function applyDelta(base: Buffer, delta: Buffer, maxBytes?: number): Buffer {
+function applyDelta(base: Buffer, delta: Buffer, maxBytes?: number): Buffer {
   let at = 0;
   const size = () => {
     let value = 0;

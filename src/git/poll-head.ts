@@ -2,7 +2,7 @@
 // negotiates even when nothing changed, so an idle repository must cost the ref listing alone.
 import type { Repository } from './repository.js';
 
-export interface PolledHead {
+interface PolledHead {
   head: string;
   /** True when the head differs from the local one and was fetched. */
   moved: boolean;

@@ -22,7 +22,7 @@ export interface PushWithRetryOptions {
   onConflict?: (conflict: { attempt: number; delayMs: number; error: PushConflictError }) => void;
 }
 
-export interface PushWithRetryResult {
+interface PushWithRetryResult {
   /** The commit now at the head of the branch, or undefined when the last attempt had nothing to push. */
   pushed: string | undefined;
   /** The head the last attempt built on. */

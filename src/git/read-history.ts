@@ -16,7 +16,7 @@ export interface HistoryCommit {
   timestamp: number;
 }
 
-export interface ReadHistoryOptions {
+interface ReadHistoryOptions {
   url: string;
   branch: string;
   auth?: { username: string; password: string };

@@ -53,7 +53,7 @@ export async function listFiles(
  * Why a tree entry's name cannot be a part of a path, or undefined when it can. git itself refuses these
  * names (fsck, checkout), but nothing stops a push of a tree made with its plumbing.
  */
-export function refusedEntryName(name: string): string | undefined {
+function refusedEntryName(name: string): string | undefined {
   const quoted = JSON.stringify(name);
   if (name === '' || name === '.' || name === '..') return `the tree entry ${quoted} names no file`;
   if (/[/\\\0]/.test(name)) return `the tree entry name ${quoted} holds a path separator`;

@@ -28,7 +28,7 @@ export function emptyGitStats(): GitStats {
 export type TreeListing = { name: string; oid: string; tree: boolean }[];
 
 /** The trees the last listing read, by oid, kept for the next one (see RepositoryContext.listing). */
-export interface ListingMemo {
+interface ListingMemo {
   commit: string;
   root: string;
   trees: Map<string, TreeListing>;

@@ -82,7 +82,7 @@ export interface Repository {
 export const defaultTimeoutMs = 60_000;
 // Fetches after the first bring only what changed (fetch-head.ts), so packs are small; many of them only
 // cost a lookup each per object read.
-export const defaultMaxPacks = 32;
+const defaultMaxPacks = 32;
 
 export async function openRepository(options: RepositoryOptions): Promise<Repository> {
   const { url, branch, dir } = options;

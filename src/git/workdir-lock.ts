@@ -16,7 +16,7 @@ export class WorkdirLockedError extends Error {
   override readonly name = 'WorkdirLockedError';
 }
 
-export interface WorkdirLock {
+interface WorkdirLock {
   readonly path: string;
   /** Removes the lock file if it is still ours. Also done when the process exits normally. */
   release(): void;

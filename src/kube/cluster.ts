@@ -14,14 +14,14 @@ import type { ObjectRef } from './object-ref.js';
 
 export const fieldManager = 'gitcanary';
 
-export interface ClusterStats {
+interface ClusterStats {
   reads: number;
   writes: number;
 }
 
 export const describeRef = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
 
-export interface ClusterOptions {
+interface ClusterOptions {
   /**
    * Answers reads from memory (a watch) while it is in sync; the others are GET. An object gitcanary does
    * not manage is then read as a stub: its name and labels, no spec.

@@ -13,7 +13,7 @@ import { reuseConnections } from './reuse-connections.js';
  * Argo CD: `refresh: normal` on the Application makes it compare with the branch's new head (and, with
  * automated sync, apply it); Argo CD removes the annotation once done.
  */
-export const gitOpsTools = {
+const gitOpsTools = {
   flux: {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'GitRepository',
@@ -26,7 +26,7 @@ export const gitOpsTools = {
   },
 } as const;
 
-export type GitOpsTool = keyof typeof gitOpsTools;
+type GitOpsTool = keyof typeof gitOpsTools;
 
 export interface NotifyTarget {
   tool: GitOpsTool;
@@ -54,7 +54,7 @@ export function parseNotifyTarget(value: string): { target: NotifyTarget } | { e
   return { target: { tool: tool as GitOpsTool, namespace, name } };
 }
 
-export interface GitOpsNotifierOptions {
+interface GitOpsNotifierOptions {
   logger: Logger;
   clock: () => Date;
   /** Told of every request's outcome (the daemon counts them in /metrics). */

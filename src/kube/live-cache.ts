@@ -33,7 +33,7 @@ import {
   type WatchedKind,
 } from './watched-kinds.js';
 
-export interface LiveCacheOptions {
+interface LiveCacheOptions {
   kubeConfig: KubeConfig;
   /** Watch only these namespaces (one LIST+WATCH each); all namespaces when absent. */
   namespaces?: readonly string[];
@@ -50,10 +50,9 @@ export interface LiveCacheOptions {
  * What the cache knows of one name: the object (or its stub), its absence, or nothing (ask the server).
  * `versionOnly`: only its name, labels and resourceVersion are held (see `keepVersionOnly`).
  */
-export type LiveLookup =
-  { known: true; object: KubeObject | undefined; versionOnly?: true } | { known: false };
+type LiveLookup = { known: true; object: KubeObject | undefined; versionOnly?: true } | { known: false };
 
-export interface LiveCacheStats {
+interface LiveCacheStats {
   lists: number;
   watches: number;
   events: number;

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { deadlineSignal } from '../runtime/deadline-signal.js';
 
-export interface RequestDeadlineOptions {
+interface RequestDeadlineOptions {
   /** Deadline of one request, from sending it to the end of the answer's body. */
   timeoutMs: number;
   /** The signal of the work in flight, read at each request; its abort ends the request. */

@@ -8,7 +8,7 @@ import type { AlertProvider } from '../core/alerts/alert-provider.js';
 import { isSecretName } from '../core/analysis/metric-template.js';
 import { DeliveryError } from './delivery.js';
 
-export interface AlertDestination {
+interface AlertDestination {
   address: string;
   token?: string;
   proxy?: string;

@@ -9,7 +9,7 @@ import { nodeHttpTransport, type HttpTransport } from '../analysis/http-transpor
 import { alertDestination } from './alert-credentials.js';
 import { checkAnswer, type Delivery } from './delivery.js';
 
-export interface AlertSinkOptions {
+interface AlertSinkOptions {
   /** The Canary as the repository now defines it: its alerts and providers. */
   canary: (key: string) => ResolvedCanary | undefined;
   credentialsDir?: string;

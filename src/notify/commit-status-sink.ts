@@ -9,7 +9,7 @@ import type { HistoryClone } from '../git/history-clone.js';
 import { checkAnswer, DeliveryError, type Delivery } from './delivery.js';
 import { findReleaseOrigin, type FileSource } from './release-origin.js';
 
-export interface CommitStatusOptions {
+interface CommitStatusOptions {
   forge: Forge;
   apiUrl: string;
   /** `owner/name`, or a GitLab project's full path. */

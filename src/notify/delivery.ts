@@ -44,7 +44,7 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { attempts: 4, initialDelayMs: 2_000 };
 
-export type DeliveryResult = 'sent' | 'failed';
+type DeliveryResult = 'sent' | 'failed';
 
 /** Sends with retries; resolves with the outcome, never rejects. Logs name the receiver, never its address. */
 export async function deliver(

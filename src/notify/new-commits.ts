@@ -9,7 +9,7 @@ export interface CommitSource {
   readCommit(oid: string): Promise<CommitRecord | undefined>;
 }
 
-export type NewCommits =
+type NewCommits =
   | { complete: true; commits: CommitRecord[] }
   /** A commit the answer depends on is not in the source, or the walk went past `limit`. */
   | { complete: false };

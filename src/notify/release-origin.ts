@@ -10,7 +10,7 @@ export interface FileSource {
   readFileAt(commit: string, path: string): Promise<string | undefined>;
 }
 
-export interface ReleaseTarget {
+interface ReleaseTarget {
   /** The target Service's file, as the repository has it now. */
   file: string;
   namespace: string;
@@ -18,7 +18,7 @@ export interface ReleaseTarget {
   defaultNamespace: string;
 }
 
-export type OriginResult = { found: true; oid: string } | { found: false; incomplete: boolean };
+type OriginResult = { found: true; oid: string } | { found: false; incomplete: boolean };
 
 /**
  * From `from` (a transition of the release), back along first parents: commits before the release's own

@@ -26,7 +26,7 @@ export interface NotifierMetrics {
   notification(kind: DeliveryKind, result: 'sent' | 'failed' | 'retried'): void;
 }
 
-export interface TransitionNotifierOptions {
+interface TransitionNotifierOptions {
   repo: Pick<Repository, 'readRef' | 'updateRef' | 'readCommit'>;
   /** The mark's ref on the server, e.g. `refs/gitcanary/notified/main`. */
   markRef: string;

@@ -9,7 +9,7 @@ import { pushWithRetry } from '../git/push-with-retry.js';
 import type { Repository } from '../git/repository.js';
 import { ManifestLoader } from './manifest-loader.js';
 
-export class CanaryNotFoundError extends Error {
+class CanaryNotFoundError extends Error {
   readonly code = 'CanaryNotFound';
   constructor(message: string) {
     super(message);
@@ -25,7 +25,7 @@ export interface AnnotationChange {
   subject: string;
 }
 
-export interface AnnotateCanaryOptions {
+interface AnnotateCanaryOptions {
   repo: Repository;
   root: string;
   defaultNamespace: string;
@@ -37,7 +37,7 @@ export interface AnnotateCanaryOptions {
   clock: () => Date;
 }
 
-export interface AnnotateResult {
+interface AnnotateResult {
   /** The commit pushed, or undefined when the annotation already had that value. */
   commit: string | undefined;
   file: string;

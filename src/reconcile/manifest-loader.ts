@@ -35,7 +35,7 @@ export interface LoadedCommit {
 }
 
 /** A Canary's generated file read back, or why it could not be. */
-export type GeneratedFileRead =
+type GeneratedFileRead =
   { ok: true; file: GeneratedFile; content: string } | { ok: false; error: ManifestError };
 
 /** What most files of a GitOps repository hold for gitcanary (Deployments, kustomizations): one shared value. */

@@ -12,7 +12,7 @@ import { pollHead } from '../git/poll-head.js';
 import type { Repository } from '../git/repository.js';
 import { ManifestLoader } from './manifest-loader.js';
 
-export interface CanaryStatus {
+interface CanaryStatus {
   canary: string;
   file: string;
   /** Absent before the first reconcile. */

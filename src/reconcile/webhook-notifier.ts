@@ -9,7 +9,7 @@ import type { AddressPolicy } from '../analysis/address-policy.js';
 import { DEFAULT_ANALYSIS_DEADLINE_MS, startDeadline } from '../analysis/run-analysis.js';
 import { notifyWebhooks, type WebhookOutcome } from '../analysis/webhooks.js';
 
-export interface NotifierOptions {
+interface NotifierOptions {
   policy: AddressPolicy;
   /** For all of one Canary's notifications of a pass. */
   deadlineMs?: number;

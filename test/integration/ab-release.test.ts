@@ -5,7 +5,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testKubeConfig } from '../support/test-namespace.js';
-import { waitUntil } from '../support/owned-process.js';
+import { waitUntil } from '../../harness/owned-process.js';
 import {
   clusterIpSpec,
   read,

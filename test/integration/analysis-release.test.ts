@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
 import type { AnalysisRequest } from '../../src/reconcile/context.js';
-import { CanaryTraffic } from '../support/canary-traffic.js';
+import { CanaryTraffic } from '../../harness/canary-traffic.js';
 import {
   canary,
   clusterIpSpec,

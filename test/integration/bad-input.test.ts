@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRepository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
-import { Reconciler } from '../../src/reconcile/reconciler.js';
 import type { ReconcileSummary } from '../../src/reconcile/outcomes.js';
+import { createReconciler } from '../../src/reconcile/create-reconciler.js';
 import { badInputs, goodCanary, goodService, type BadInput } from '../support/bad-inputs.js';
 import { seededRepository } from '../support/seeded-repository.js';
 import { kc, server } from '../support/release-fixture.js';
@@ -57,15 +56,11 @@ async function passInProcess(url: string, ns: string): Promise<ReconcileSummary>
       dir: workdir,
       auth: { username: server.username, password: server.password },
     });
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster: new Cluster(kc),
-      applies: true,
-      root: '',
       defaultNamespace: ns,
-      author: { name: 'gitcanary', email: 'gitcanary@test' },
       clock: () => new Date('2026-11-26T10:00:00Z'),
-      logger: pino({ level: 'silent' }),
     });
     return await reconciler.reconcileOnce();
   } finally {

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { formatStatus } from '../../src/cli/commands/inspect.js';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
 import { readStatus } from '../../src/reconcile/read-status.js';
-import { installCrds } from '../support/control-plane.js';
+import { installCrds } from '../../harness/control-plane.js';
 import { canary, clusterIpSpec, kc, releaseCleanup, service, setup } from '../support/release-fixture.js';
 
 afterEach(releaseCleanup);

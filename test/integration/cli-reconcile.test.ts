@@ -6,10 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { bundle } from '../../scripts/bundle.js';
-import { kubeConfigFor } from '../support/control-plane.js';
-import { createBareRepository } from '../support/git-server.js';
-import { HumanClone } from '../support/human-clone.js';
-import { waitUntil } from '../support/owned-process.js';
+import { kubeConfigFor } from '../../harness/control-plane.js';
+import { createBareRepository } from '../../harness/git-server.js';
+import { HumanClone } from '../../harness/human-clone.js';
+import { waitUntil } from '../../harness/owned-process.js';
 import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
 
 const execFileAsync = promisify(execFile);

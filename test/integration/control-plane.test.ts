@@ -5,7 +5,7 @@ import {
   type KubernetesObject,
   type V1Service,
 } from '@kubernetes/client-node';
-import { kubeConfigFor } from '../support/control-plane.js';
+import { kubeConfigFor } from '../../harness/control-plane.js';
 import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
 
 describe('the test control plane', () => {

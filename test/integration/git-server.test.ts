@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import git, { Errors } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { createBareRepository } from '../support/git-server.js';
+import { createBareRepository } from '../../harness/git-server.js';
 
 describe('the test git server', () => {
   const server = inject('gitServer');

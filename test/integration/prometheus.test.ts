@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Counter, Histogram } from 'prom-client';
-import { instantQuery } from '../support/prometheus.js';
-import { waitUntil } from '../support/owned-process.js';
-import { startTestExporter, type TestExporter } from '../support/test-exporter.js';
+import { instantQuery } from '../../harness/prometheus.js';
+import { waitUntil } from '../../harness/owned-process.js';
+import { startTestExporter, type TestExporter } from '../../harness/test-exporter.js';
 
 describe('the test Prometheus', () => {
   const prometheus = inject('prometheus');

@@ -4,7 +4,7 @@
 // again, and nothing is missed.
 import { loadAll } from 'js-yaml';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { waitUntil } from '../support/owned-process.js';
+import { waitUntil } from '../../harness/owned-process.js';
 import { RawKube, type Unstructured } from '../support/raw-kube.js';
 import {
   canary,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import type { HumanClone } from '../support/human-clone.js';
+import type { HumanClone } from '../../harness/human-clone.js';
 import { readHistory } from '../../src/git/read-history.js';
 import { readStatus } from '../../src/reconcile/read-status.js';
 import {

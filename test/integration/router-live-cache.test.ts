@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadAll } from 'js-yaml';
 import type { KubeObject } from '../../src/core/model.js';
 import { refOf } from '../../src/kube/cluster.js';
-import { waitUntil } from '../support/owned-process.js';
+import { waitUntil } from '../../harness/owned-process.js';
 import { clusterIpSpec, releaseCleanup, service, setup } from '../support/release-fixture.js';
 
 afterEach(releaseCleanup);

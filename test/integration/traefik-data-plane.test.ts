@@ -6,9 +6,9 @@ import {
   startBackend,
   type Backend,
   type TrafficSample,
-} from '../support/loopback-backends.js';
-import { waitUntil } from '../support/owned-process.js';
-import { instantQuery } from '../support/prometheus.js';
+} from '../../harness/loopback-backends.js';
+import { waitUntil } from '../../harness/owned-process.js';
+import { instantQuery } from '../../harness/prometheus.js';
 import { createTestNamespace, testKubeConfig } from '../support/test-namespace.js';
 import {
   createTraefikGateway,
@@ -16,7 +16,7 @@ import {
   startTraefik,
   waitForRoute,
   type Traefik,
-} from '../support/traefik.js';
+} from '../../harness/traefik.js';
 
 const kc = testKubeConfig();
 const objects = kc.makeApiClient(CustomObjectsApi);

@@ -10,17 +10,22 @@ import { CustomObjectsApi, PatchStrategy } from '@kubernetes/client-node';
 import { AddressPolicy } from '../../src/analysis/address-policy.js';
 import { runAnalysis } from '../../src/analysis/run-analysis.js';
 import type { AnalysisRequest } from '../../src/reconcile/context.js';
-import { pointServiceAt, sendRequests, startBackend, type Backend } from '../support/loopback-backends.js';
-import { waitUntil } from '../support/owned-process.js';
-import { instantQuery } from '../support/prometheus.js';
+import { pointServiceAt, sendRequests, startBackend, type Backend } from '../../harness/loopback-backends.js';
+import { waitUntil } from '../../harness/owned-process.js';
+import { instantQuery } from '../../harness/prometheus.js';
 import { kc, objects, releaseCleanup, setup, type Setup } from '../support/release-fixture.js';
 import {
   createTraefikGateway,
   routeParentConditions,
   startTraefik,
   type Traefik,
-} from '../support/traefik.js';
-import { ingressRouteTo, waitForEndpoints, waitForWeights, type SplitOf } from '../support/traefik-split.js';
+} from '../../harness/traefik.js';
+import {
+  ingressRouteTo,
+  waitForEndpoints,
+  waitForWeights,
+  type SplitOf,
+} from '../../harness/traefik-split.js';
 
 const prometheus = inject('prometheus');
 const requests = 400;

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { createBareRepository, type GitServerAccess } from './git-server.js';
+import { createBareRepository, type GitServerAccess } from '../../harness/git-server.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -12,7 +12,7 @@ import { GitOpsNotifier, type NotifyTarget } from '../../src/kube/gitops-notifie
 import { fieldManager as gitcanaryFieldManager } from '../../src/kube/cluster.js';
 import { CanaryEventRecorder } from '../../src/kube/canary-events.js';
 import type { ReconcileSummary, Restored } from '../../src/reconcile/outcomes.js';
-import { installCrds } from './control-plane.js';
+import { installCrds } from '../../harness/control-plane.js';
 import { gitCli } from './git-cli.js';
 import {
   applyConflicts,

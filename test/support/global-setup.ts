@@ -2,13 +2,13 @@
 // control plane, the git server and Prometheus side by side, and stops them all when the suite ends,
 // pass or fail. A component that cannot start fails the suite with its reason; nothing is skipped.
 import type { TestProject } from 'vitest/node';
-import { ensureControlPlaneBinaries } from './control-plane-binaries.js';
-import { startControlPlane } from './control-plane.js';
-import { startGitServer } from './git-server.js';
-import { ensurePrometheusBinary, startPrometheus } from './prometheus.js';
-import { ensureKustomizeBinary } from './kustomize-binary.js';
-import { crdSets } from './test-crds.js';
-import { ensureTraefikBinary } from './traefik-binary.js';
+import { ensureControlPlaneBinaries } from '../../harness/control-plane-binaries.js';
+import { startControlPlane } from '../../harness/control-plane.js';
+import { startGitServer } from '../../harness/git-server.js';
+import { ensurePrometheusBinary, startPrometheus } from '../../harness/prometheus.js';
+import { ensureKustomizeBinary } from '../../harness/kustomize-binary.js';
+import { crdSets } from '../../harness/test-crds.js';
+import { ensureTraefikBinary } from '../../harness/traefik-binary.js';
 import './provided-context.js';
 
 const progress = (line: string) => process.stderr.write(`[test components] ${line}\n`);

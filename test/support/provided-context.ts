@@ -1,7 +1,7 @@
 // What the integration suite's global setup hands to every test file through vitest's provide/inject.
-import type { ControlPlaneAccess } from './control-plane.js';
-import type { GitServerAccess } from './git-server.js';
-import type { PrometheusAccess } from './prometheus.js';
+import type { ControlPlaneAccess } from '../../harness/control-plane.js';
+import type { GitServerAccess } from '../../harness/git-server.js';
+import type { PrometheusAccess } from '../../harness/prometheus.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,7 +3,7 @@
 // validation of the examples need. client-node's typed serializers drop fields they do not know, which
 // would hide precisely the unknown fields that strict validation is there to catch.
 import { Agent, request } from 'node:https';
-import type { ControlPlaneAccess } from './control-plane.js';
+import type { ControlPlaneAccess } from '../../harness/control-plane.js';
 
 export interface KubeRef {
   apiVersion: string;

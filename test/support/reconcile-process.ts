@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { openRepository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
-import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { createReconciler } from '../../src/reconcile/create-reconciler.js';
 
 interface Setup {
   kubeconfig: string;
@@ -45,15 +44,11 @@ for await (const line of createInterface({ input: process.stdin })) {
       dir: workdir,
       auth: { username: setup.username, password: setup.password },
     });
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       repo,
       cluster: new Cluster(kc),
-      applies: true,
-      root: '',
       defaultNamespace: ns,
-      author: { name: 'gitcanary', email: 'gitcanary@test' },
       clock: () => new Date('2026-11-26T10:00:00Z'),
-      logger: pino({ level: 'silent' }),
     });
     const summary = await reconciler.reconcileOnce();
     process.stdout.write(`${JSON.stringify({ summary, rss: { start, peak } })}\n`);

@@ -6,16 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import type { AnalysisReport } from '../../src/core/analysis-report.js';
 import { openRepository, type Repository } from '../../src/git/repository.js';
 import { Cluster } from '../../src/kube/cluster.js';
 import { LiveCache } from '../../src/kube/live-cache.js';
-import { Reconciler } from '../../src/reconcile/reconciler.js';
+import type { Reconciler } from '../../src/reconcile/reconciler.js';
 import type { ReconcileSummary } from '../../src/reconcile/outcomes.js';
 import type { AnalysisRequest, ReconcilerOptions } from '../../src/reconcile/context.js';
-import { createBareRepository } from './git-server.js';
-import { HumanClone } from './human-clone.js';
+import { createReconciler } from '../../src/reconcile/create-reconciler.js';
+import { createBareRepository } from '../../harness/git-server.js';
+import { HumanClone } from '../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from './test-namespace.js';
 import './provided-context.js';
 
@@ -125,14 +125,10 @@ export async function setup(
   const common = {
     cluster,
     applies: options.applies ?? true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => clock.now,
-    logger: pino({ level: 'silent' }),
     ...(options.analyze ? { analyze: options.analyze } : {}),
   };
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     ...common,
     repo,
     ...(options.notify ? { notify: options.notify } : {}),
@@ -154,7 +150,7 @@ export async function setup(
       return reconciler.reconcileOnce();
     },
     another: async ({ shard }) => {
-      const other = new Reconciler({
+      const other = createReconciler({
         ...common,
         repo: await openStore(),
         ...(shard !== undefined ? { shard } : {}),

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { commitCraftedEntries, type CraftedEntry } from './crafted-tree.js';
-import { createBareRepository, type GitServerAccess } from './git-server.js';
+import { createBareRepository, type GitServerAccess } from '../../harness/git-server.js';
 
 const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 

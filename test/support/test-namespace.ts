@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { kubeConfigFor } from './control-plane.js';
+import { kubeConfigFor } from '../../harness/control-plane.js';
 import './provided-context.js';
 
 export function testKubeConfig(): KubeConfig {

@@ -6,7 +6,7 @@ import { readStatus, type RepositoryStatus } from '../../reconcile/read-status.j
 import {
   addReconcilerOptions,
   createLogger,
-  createReconciler,
+  reconcilerFromFlags,
   ConfigError,
   createRepository,
   gitAuth,
@@ -90,7 +90,7 @@ export function diffCommand(): Command {
       )
       .option('-o, --output <format>', 'text or json', 'text'),
   ).action(async (flags: OutputFlags) => {
-    const { reconciler, close } = await createReconciler(
+    const { reconciler, close } = await reconcilerFromFlags(
       flags,
       createLogger(flags.logLevel === 'info' ? 'warn' : flags.logLevel),
     );
@@ -149,7 +149,7 @@ export function formatStatus(status: RepositoryStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatPreview(preview: ReconcilePreview): string {
+function formatPreview(preview: ReconcilePreview): string {
   const out: string[] = [];
   for (const c of preview.canaries) {
     if (!c.commitMessage && c.cluster.length === 0) continue;

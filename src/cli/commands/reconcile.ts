@@ -5,7 +5,7 @@ import type { ReconcileSummary } from '../../reconcile/outcomes.js';
 import {
   addReconcilerOptions,
   createLogger,
-  createReconciler,
+  reconcilerFromFlags,
   type ReconcilerFlags,
 } from '../reconciler-config.js';
 
@@ -17,7 +17,7 @@ export function reconcileCommand(): Command {
       .option('-o, --output <format>', 'summary format: text or json', 'text'),
   ).action(async (flags: ReconcilerFlags & { output: string }) => {
     const logger = createLogger(flags.logLevel);
-    const { runner, notifier, close } = await createReconciler(flags, logger);
+    const { runner, notifier, close } = await reconcilerFromFlags(flags, logger);
     const summary = await reconcileWithin(runner, flags.passTimeout)
       .then(async (done) => {
         notifier.afterPass(done.head);
@@ -34,7 +34,7 @@ export function reconcileCommand(): Command {
   });
 }
 
-export function formatSummary(summary: ReconcileSummary): string {
+function formatSummary(summary: ReconcileSummary): string {
   const lines = [`head ${summary.head.slice(0, 12)}, ${summary.commits.length} commit(s)`];
   for (const c of summary.canaries) {
     if (c.error) lines.push(`  ${c.canary}  ERROR  ${c.error}`);

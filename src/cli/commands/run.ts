@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { startDaemon } from '../../daemon/daemon.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../daemon/http-server.js';
 import { LeaderElector, defaultIdentity } from '../../daemon/leader-elector.js';
-import { LeaseLock } from '../../daemon/lease-lock.js';
+import { LeaseLock } from '../../kube/lease-lock.js';
 import { meterRepository } from '../../daemon/metered-repository.js';
 import { DaemonMetrics } from '../../daemon/metrics.js';
 import { describeTarget } from '../../kube/gitops-notifier.js';
@@ -19,7 +19,7 @@ import {
   addReconcilerOptions,
   ConfigError,
   createLogger,
-  createReconciler,
+  reconcilerFromFlags,
   gitAuth,
   kubeConfigWithDeadline,
   parseBool,
@@ -39,7 +39,7 @@ interface RunFlags extends ReconcilerFlags {
 }
 
 /** Where a pod's service account namespace is mounted. */
-export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export function runCommand(): Command {
   const env = process.env;
@@ -121,7 +121,7 @@ export function runCommand(): Command {
         })
       : undefined;
     metrics.gitopsTargets(flags.notify.map(describeTarget));
-    const { reconciler, runner, repo, notifier, close } = await createReconciler(flags, logger, {
+    const { reconciler, runner, repo, notifier, close } = await reconcilerFromFlags(flags, logger, {
       wrapRepository: (repo) => meterRepository(repo, metrics),
       gitopsNotified: (target, result) => metrics.gitopsNotification(target, result),
       notifierMetrics: metrics,
@@ -192,7 +192,7 @@ export function runCommand(): Command {
 }
 
 /** Within the Deployment's 60 s terminationGracePeriodSeconds, with room for the kubelet to spare. */
-export const defaultShutdownTimeoutMs = 45_000;
+const defaultShutdownTimeoutMs = 45_000;
 
 function exit(logger: Logger, message: string): never {
   logger.fatal(message);

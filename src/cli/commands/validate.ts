@@ -8,7 +8,7 @@ import { formatManifestError, type ManifestError } from '../../core/manifests/ma
 import { readCheckout } from '../read-checkout.js';
 import { ConfigError, defaultProviderOption } from '../reconciler-config.js';
 
-export interface ValidationReport {
+interface ValidationReport {
   /** Manifest files read (generated files not counted). */
   files: number;
   /** `namespace/name` of every Canary that resolved to its target. */
@@ -19,7 +19,7 @@ export interface ValidationReport {
   warnings: ManifestError[];
 }
 
-export interface ValidateOptions {
+interface ValidateOptions {
   defaultNamespace: string;
   defaultProvider?: string;
 }

@@ -14,23 +14,23 @@ export interface AlertContent {
   commitUrl?: string;
 }
 
-export interface AlertField {
+interface AlertField {
   name: string;
   value: string;
 }
 
-export interface AlertRequest {
+interface AlertRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
 }
 
 /** What a person reads first: `podinfo.demo` as Flagger writes it, then the step. */
-export function alertTitle(transition: CommittedTransition): string {
+function alertTitle(transition: CommittedTransition): string {
   return `${displayName(transition.canary)}: ${describeTransition(transition)}`;
 }
 
-export function alertFields(content: AlertContent): AlertField[] {
+function alertFields(content: AlertContent): AlertField[] {
   const { transition: t, commitUrl } = content;
   const failed = t.checks.filter((c) => !c.passed);
   return [

@@ -10,15 +10,15 @@ import { formatFieldPath, type ManifestError } from '../manifests/manifest-error
 import { isSecretName } from '../analysis/metric-template.js';
 import { isHttpUrl, mustBe, requiredWhenMissing } from '../analysis/parse-checks.js';
 
-export const ALERT_PROVIDER_API_VERSIONS = [FLAGGER_V1BETA1, GITCANARY_V1ALPHA1] as const;
+const ALERT_PROVIDER_API_VERSIONS = [FLAGGER_V1BETA1, GITCANARY_V1ALPHA1] as const;
 
 /** Flagger's five chat services, and `generic`: the alert as JSON, for anything else. */
 export const ALERT_PROVIDER_TYPES = ['slack', 'msteams', 'discord', 'rocket', 'gchat', 'generic'] as const;
-export type AlertProviderType = (typeof ALERT_PROVIDER_TYPES)[number];
+type AlertProviderType = (typeof ALERT_PROVIDER_TYPES)[number];
 
 // Flagger's defaults for the bot name and channel of the Slack-like services.
-export const DEFAULT_ALERT_USERNAME = 'gitcanary';
-export const DEFAULT_ALERT_CHANNEL = 'general';
+const DEFAULT_ALERT_USERNAME = 'gitcanary';
+const DEFAULT_ALERT_CHANNEL = 'general';
 
 const AlertProviderDocument = z.object({
   apiVersion: z.enum(ALERT_PROVIDER_API_VERSIONS),
@@ -121,7 +121,7 @@ export function parseAlertProvider(
  * token in its path or query), so any address of theirs is a secret. A generic one is when it has
  * userinfo or a query.
  */
-export function carriesCredential(type: AlertProviderType, address: string): boolean {
+function carriesCredential(type: AlertProviderType, address: string): boolean {
   if (type !== 'generic') return true;
   const url = new URL(address);
   return url.username !== '' || url.password !== '' || url.search !== '';

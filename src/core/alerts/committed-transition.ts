@@ -17,7 +17,7 @@ export type TransitionKind =
   | 'reverted'
   | 'updated';
 
-export interface TransitionCheck {
+interface TransitionCheck {
   name: string;
   /** As written in the trailer: a number, or `none`. */
   value: string;
@@ -73,7 +73,7 @@ export function parseTransition(commit: TransitionCommitInput): CommittedTransit
 }
 
 // The phase says most; the subject (the titles of rollout-transitions.ts) tells apart the steps that share
-// a phase. test/unit/alerts/committed-transition.test.ts runs each real transition through this.
+// a phase. test/unit/core/alerts/committed-transition.test.ts runs each real transition through this.
 function kindOf(phase: string, subject: string): TransitionKind {
   if (subject.endsWith(': generated objects updated')) return 'updated';
   switch (phase) {

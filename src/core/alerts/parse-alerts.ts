@@ -28,7 +28,7 @@ const AlertEntry = z.object({
   providerRef: z.object({ name: Name, namespace: Name.nullish() }),
 });
 
-export type ParseAlertsResult = { alerts: CanaryAlert[]; issues: FieldIssue[] };
+type ParseAlertsResult = { alerts: CanaryAlert[]; issues: FieldIssue[] };
 
 /** `at` is the path of the analysis block (analysisFieldOf). Invalid entries are left out and reported. */
 export function parseCanaryAlerts(canary: CanarySpec, at: string): ParseAlertsResult {

@@ -6,14 +6,14 @@
 // selector instead, matched against the pod labels that Prometheus's pod discovery copies onto each series.
 import type { ServiceManifest } from '../model.js';
 
-export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
 export function isBuiltinMetric(name: string): name is BuiltinMetric {
   return (BUILTIN_METRICS as readonly string[]).includes(name);
 }
 
-export interface BuiltinScope {
+interface BuiltinScope {
   namespace: string;
   /** Prometheus range, e.g. `1m`. */
   interval: string;

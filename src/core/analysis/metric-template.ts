@@ -9,7 +9,7 @@ import type { ManifestError } from '../manifests/manifest-error.js';
 import { isHttpUrl, mustBe, requiredWhenMissing } from './parse-checks.js';
 import { parseQueryTemplate, type QueryTemplate } from './query-template.js';
 
-export const METRIC_TEMPLATE_API_VERSIONS = [FLAGGER_V1BETA1, GITCANARY_V1ALPHA1] as const;
+const METRIC_TEMPLATE_API_VERSIONS = [FLAGGER_V1BETA1, GITCANARY_V1ALPHA1] as const;
 
 // HTTP's token (RFC 9110) for a header name, and a value without the characters that would end the header.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u;

@@ -12,7 +12,7 @@ import type { ThresholdRange } from './evaluate-metric.js';
 import { parseQueryTemplate, type QueryTemplate } from './query-template.js';
 import type { FieldIssue } from '../manifests/field-issue.js';
 
-export const WEBHOOK_TYPES = [
+const WEBHOOK_TYPES = [
   'confirm-rollout',
   'pre-rollout',
   'rollout',
@@ -24,15 +24,15 @@ export const WEBHOOK_TYPES = [
 ] as const satisfies readonly WebhookType[];
 
 // Flagger's defaults: pkg/controller/webhook.go (10s) and v1beta1.MetricInterval (1m).
-export const DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10;
-export const DEFAULT_METRIC_INTERVAL = '1m';
+const DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10;
+const DEFAULT_METRIC_INTERVAL = '1m';
 // A pass waits for every Canary's hooks, so a hook's reach is bounded whatever the repository says (Flagger
 // sets no bound; `timeout: 1000h` or `retries: 1000000000` held every other Canary). A test that runs longer
 // than a minute belongs behind a confirm-* gate that is asked again each interval, not in one call.
-export const MAX_WEBHOOK_TIMEOUT_SECONDS = 60;
-export const MAX_WEBHOOK_RETRIES = 10;
+const MAX_WEBHOOK_TIMEOUT_SECONDS = 60;
+const MAX_WEBHOOK_RETRIES = 10;
 
-export type MetricSource =
+type MetricSource =
   | { kind: 'builtin'; builtin: BuiltinMetric }
   | { kind: 'template'; templateRef: { name: string; namespace: string } }
   | { kind: 'query'; query: QueryTemplate };
@@ -70,7 +70,7 @@ export const noChecks: CanaryChecks = { metrics: [], webhooks: [] };
 export type { FieldIssue } from '../manifests/field-issue.js';
 
 /** `warnings`: values taken as less than written (a hook's timeout or retries above the cap), said once. */
-export type ParseChecksResult = ({ ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] }) & {
+type ParseChecksResult = ({ ok: true; checks: CanaryChecks } | { ok: false; issues: FieldIssue[] }) & {
   warnings: FieldIssue[];
 };
 

@@ -7,16 +7,8 @@
 import type { CanarySpec } from '../model.js';
 
 /** The template variables, as Flagger names them (pkg/apis/flagger/v1beta1 MetricTemplateModel). */
-export const QUERY_FIELDS = [
-  'name',
-  'namespace',
-  'target',
-  'service',
-  'ingress',
-  'route',
-  'interval',
-] as const;
-export type QueryField = (typeof QUERY_FIELDS)[number];
+const QUERY_FIELDS = ['name', 'namespace', 'target', 'service', 'ingress', 'route', 'interval'] as const;
+type QueryField = (typeof QUERY_FIELDS)[number];
 
 export type QueryModel = Record<QueryField, string> & {
   /** The metric's `templateVariables`. */
@@ -30,8 +22,8 @@ export interface QueryTemplate {
   readonly parts: readonly Part[];
 }
 
-export type ParseTemplateResult = { ok: true; template: QueryTemplate } | { ok: false; message: string };
-export type RenderResult = { ok: true; query: string } | { ok: false; message: string };
+type ParseTemplateResult = { ok: true; template: QueryTemplate } | { ok: false; message: string };
+type RenderResult = { ok: true; query: string } | { ok: false; message: string };
 
 const SUPPORTED = `use {{ ${QUERY_FIELDS.join(' }}, {{ ')} }}, {{ variables.KEY }} or {{ index variables "KEY" }}`;
 // Go allows a trim marker only when a space, tab or newline separates it from the action.
@@ -102,7 +94,7 @@ export function renderQuery(template: QueryTemplate, model: QueryModel): RenderR
  * Where in PromQL's lexical grammar a position is: in code, inside one of the three string literals, in a
  * comment, or just after a backslash inside a string (where no value can be placed safely).
  */
-export type LexicalContext = 'code' | 'double' | 'single' | 'backtick' | 'comment' | 'escape';
+type LexicalContext = 'code' | 'double' | 'single' | 'backtick' | 'comment' | 'escape';
 
 /**
  * The value as it must be written in `context`, or undefined when it cannot be: inside "…" and '…' every
@@ -110,7 +102,7 @@ export type LexicalContext = 'code' | 'double' | 'single' | 'backtick' | 'commen
  * string has no escapes, so a value with a backtick is refused; outside a string a value must be one
  * token (a number, a duration or a name), so that it cannot add a selector, an operator or a closing brace.
  */
-export function placeValue(value: string, context: LexicalContext): string | undefined {
+function placeValue(value: string, context: LexicalContext): string | undefined {
   switch (context) {
     case 'double':
     case 'single':

@@ -8,7 +8,7 @@ import type { MetricTemplate, MetricTemplateManifest } from './metric-template.j
 import type { CanaryChecks, FieldIssue } from './parse-checks.js';
 import { missingVariable, queryModel, renderQuery, templateVariableKeys } from './query-template.js';
 
-export type ResolveTemplatesResult =
+type ResolveTemplatesResult =
   { ok: true; templates: Record<string, MetricTemplate> } | { ok: false; issues: FieldIssue[] };
 
 /** `templatesByKey` maps `namespace/name` to every MetricTemplate of that name in the repository. */

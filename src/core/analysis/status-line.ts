@@ -3,7 +3,7 @@
 // metrics provider chosen by the repository must not be able to write more there than a status.
 
 /** The longest reason recorded, in characters; beyond it the text is cut and ends with `…`. */
-export const MAX_STATUS_LINE_CHARS = 200;
+const MAX_STATUS_LINE_CHARS = 200;
 
 // Control characters, format characters (bidi overrides, zero-width joiners) and line separators: each
 // could forge a line of its own in `git log`, or hide what a line says.

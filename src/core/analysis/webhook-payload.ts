@@ -13,7 +13,7 @@ export interface WebhookPayload {
   metadata?: Record<string, string>;
 }
 
-export interface CanaryEvent {
+interface CanaryEvent {
   message: string;
   /** Kubernetes event type, as Flagger sends it. */
   type: 'Normal' | 'Warning';

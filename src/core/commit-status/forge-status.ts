@@ -6,9 +6,9 @@ import { describeTransition, type CommittedTransition } from '../alerts/committe
 export const FORGES = ['github', 'gitlab', 'gitea'] as const;
 export type Forge = (typeof FORGES)[number];
 
-export type ReleaseState = 'pending' | 'success' | 'failure';
+type ReleaseState = 'pending' | 'success' | 'failure';
 
-export interface ReleaseStatus {
+interface ReleaseStatus {
   state: ReleaseState;
   /** One line; the forges cut it (GitHub at 140 characters). */
   description: string;
@@ -16,7 +16,7 @@ export interface ReleaseStatus {
   context: string;
 }
 
-export interface ForgeRequest {
+interface ForgeRequest {
   url: string;
   headers: Record<string, string>;
   body: string;

@@ -6,7 +6,7 @@ import { canaryFieldTrees, type FieldNode } from './canary-fields.js';
 type Schema = Record<string, unknown>;
 
 /** The OpenAPI schema of one field: its type, its children, and nothing it cannot know. */
-export function openApiSchema(node: FieldNode): Schema {
+function openApiSchema(node: FieldNode): Schema {
   const description = node.note ? { description: node.note } : {};
   const extra = node.crd ?? {};
   switch (node.type) {

@@ -7,10 +7,10 @@ import { formatFieldPath } from './manifest-error.js';
 import { ACCEPTED_PROVIDERS } from './canary-schema.js';
 import { isRecord } from './is-record.js';
 
-export type Support = 'supported' | 'not-applicable' | 'not-supported';
+type Support = 'supported' | 'not-applicable' | 'not-supported';
 
 /** The JSON shape of a field, as a CRD would declare it. */
-export type FieldType =
+type FieldType =
   'object' | 'array' | 'map' | 'string' | 'integer' | 'number' | 'boolean' | 'int-or-string' | 'any';
 
 export interface FieldNode {
@@ -36,7 +36,7 @@ const MESH: readonly RouterName[] = ['istio', 'smi', 'contour'];
 const ISTIO_CONTOUR: readonly RouterName[] = ['istio', 'contour'];
 const ISTIO: readonly RouterName[] = ['istio'];
 /** The routers that copy the Canary's `ingressRef` Ingress (read from the repository). */
-export const INGRESS_ROUTERS: readonly RouterName[] = ['nginx', 'skipper'];
+const INGRESS_ROUTERS: readonly RouterName[] = ['nginx', 'skipper'];
 /** The routers whose route carries a weight for each side (gradual promotion needs one). */
 const WEIGHTED: readonly RouterName[] = [...GATEWAY, ...MESH, 'nginx', 'traefik', 'skipper'];
 /** The routers that can send a request to the canary by what it carries (A/B). */
@@ -552,7 +552,7 @@ export function readsField(tree: FieldNode, path: readonly string[], router: Rou
   return true;
 }
 
-export interface FieldWarning {
+interface FieldWarning {
   field: string;
   message: string;
 }

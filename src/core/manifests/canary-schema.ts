@@ -9,8 +9,8 @@ export const GITCANARY_V1ALPHA1 = 'gitcanary.dev/v1alpha1';
 export const FLAGGER_V1BETA1 = 'flagger.app/v1beta1';
 export const FLAGGER_V1ALPHA3 = 'flagger.app/v1alpha3';
 
-export const CANARY_API_VERSIONS = [GITCANARY_V1ALPHA1, FLAGGER_V1BETA1, FLAGGER_V1ALPHA3] as const;
-export type CanaryApiVersion = (typeof CANARY_API_VERSIONS)[number];
+const CANARY_API_VERSIONS = [GITCANARY_V1ALPHA1, FLAGGER_V1BETA1, FLAGGER_V1ALPHA3] as const;
+type CanaryApiVersion = (typeof CANARY_API_VERSIONS)[number];
 
 /** Every provider Flagger knows (its CRD's enum, plus the unversioned `gatewayapi` and `smi`). */
 export const FLAGGER_PROVIDERS = [
@@ -86,9 +86,9 @@ export const ObjectMeta = z.object({
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
 /** A core Service: `v1`, Flagger's own `core/v1`, or no apiVersion at all. */
-export const CORE_SERVICE_API_VERSIONS = ['v1', 'core/v1'] as const;
+const CORE_SERVICE_API_VERSIONS = ['v1', 'core/v1'] as const;
 
-export const CanaryTargetRef = z.object({
+const CanaryTargetRef = z.object({
   // A Knative or other `Service` kind is not a core Service.
   apiVersion: z
     .enum(CORE_SERVICE_API_VERSIONS, { error: 'must be v1 or core/v1 (a core Service)' })
@@ -100,9 +100,9 @@ export const CanaryTargetRef = z.object({
   // Not in Flagger's schema; accepted only when it names the Canary's own namespace (normalize-canary.ts).
   namespace: Name.nullish(),
 });
-export type CanaryTargetRef = z.infer<typeof CanaryTargetRef>;
+type CanaryTargetRef = z.infer<typeof CanaryTargetRef>;
 
-export const CanaryGatewayRef = z.object({
+const CanaryGatewayRef = z.object({
   name: Name,
   namespace: Name.nullish(),
   group: z.string().nullish(),
@@ -110,7 +110,7 @@ export const CanaryGatewayRef = z.object({
   sectionName: Name.nullish(),
   port: Port.nullish(),
 });
-export type CanaryGatewayRef = z.infer<typeof CanaryGatewayRef>;
+type CanaryGatewayRef = z.infer<typeof CanaryGatewayRef>;
 
 const StringMatch = z.object({
   exact: z.string().nullish(),
@@ -215,7 +215,7 @@ export const CanaryServiceSpec = z.object({
 });
 export type CanaryServiceSpec = z.infer<typeof CanaryServiceSpec>;
 
-export const SAME_SITE = ['Strict', 'Lax', 'None'] as const;
+const SAME_SITE = ['Strict', 'Lax', 'None'] as const;
 
 export const CanaryAnalysisSpec = z.object({
   interval: z.string('must be a duration such as 1m or 30s').nullish(),
@@ -273,15 +273,15 @@ const commonSpecFields = {
     .nullish(),
 };
 
-export const GitcanaryCanaryV1alpha1 = z.object({
+const GitcanaryCanaryV1alpha1 = z.object({
   apiVersion: z.literal(GITCANARY_V1ALPHA1),
   kind: z.literal('Canary'),
   metadata: ObjectMeta,
   spec: z.object({ ...commonSpecFields, analysis: CanaryAnalysisSpec.nullish() }),
 });
-export type GitcanaryCanaryV1alpha1 = z.infer<typeof GitcanaryCanaryV1alpha1>;
+type GitcanaryCanaryV1alpha1 = z.infer<typeof GitcanaryCanaryV1alpha1>;
 
-export const FlaggerCanaryV1beta1 = z.object({
+const FlaggerCanaryV1beta1 = z.object({
   apiVersion: z.literal(FLAGGER_V1BETA1),
   kind: z.literal('Canary'),
   metadata: ObjectMeta,
@@ -292,15 +292,15 @@ export const FlaggerCanaryV1beta1 = z.object({
     canaryAnalysis: CanaryAnalysisSpec.nullish(),
   }),
 });
-export type FlaggerCanaryV1beta1 = z.infer<typeof FlaggerCanaryV1beta1>;
+type FlaggerCanaryV1beta1 = z.infer<typeof FlaggerCanaryV1beta1>;
 
-export const FlaggerCanaryV1alpha3 = z.object({
+const FlaggerCanaryV1alpha3 = z.object({
   apiVersion: z.literal(FLAGGER_V1ALPHA3),
   kind: z.literal('Canary'),
   metadata: ObjectMeta,
   spec: z.object({ ...commonSpecFields, canaryAnalysis: CanaryAnalysisSpec.nullish() }),
 });
-export type FlaggerCanaryV1alpha3 = z.infer<typeof FlaggerCanaryV1alpha3>;
+type FlaggerCanaryV1alpha3 = z.infer<typeof FlaggerCanaryV1alpha3>;
 
 export const CanaryDocument = z.discriminatedUnion('apiVersion', [
   GitcanaryCanaryV1alpha1,

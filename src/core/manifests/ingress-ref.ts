@@ -10,8 +10,7 @@ import type { ManifestError } from './manifest-error.js';
 import { compareText, formatFieldPath } from './manifest-error.js';
 import type { IngressManifest } from './parse-file.js';
 
-export type IngressResolution =
-  { ok: true; ingress: IngressManifest } | { ok: false; errors: ManifestError[] };
+type IngressResolution = { ok: true; ingress: IngressManifest } | { ok: false; errors: ManifestError[] };
 
 /** A backend of the Ingress that names a Service, with the path of its `name` field. */
 interface ServiceBackend {

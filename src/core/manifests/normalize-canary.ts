@@ -47,17 +47,17 @@ import { shardLabel } from '../shards.js';
 
 // Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the scheduler), so a migrated Canary means
 // what it meant under Flagger.
-export const DEFAULT_ANALYSIS_INTERVAL = '1m';
-export const DEFAULT_THRESHOLD = 1;
-export const DEFAULT_MAX_WEIGHT = 100;
+const DEFAULT_ANALYSIS_INTERVAL = '1m';
+const DEFAULT_THRESHOLD = 1;
+const DEFAULT_MAX_WEIGHT = 100;
 /** Flagger's scheduler never runs a Canary more often than this. */
-export const FLAGGER_MIN_INTERVAL_SECONDS = 10;
+const FLAGGER_MIN_INTERVAL_SECONDS = 10;
 /** Flagger gives a kubernetes-provider Canary without iterations this many (and warns). */
-export const KUBERNETES_DEFAULT_ITERATIONS = 10;
-export const DEFAULT_SESSION_MAX_AGE = 86_400;
+const KUBERNETES_DEFAULT_ITERATIONS = 10;
+const DEFAULT_SESSION_MAX_AGE = 86_400;
 export const DEFAULT_PROVIDER = 'kubernetes';
 
-export interface NormalizeCanaryContext {
+interface NormalizeCanaryContext {
   source: SourceRef;
   /** The namespace of a Canary without `metadata.namespace`. */
   defaultNamespace: string;
@@ -67,7 +67,7 @@ export interface NormalizeCanaryContext {
   notCopied?: readonly string[];
 }
 
-export type NormalizeCanaryResult =
+type NormalizeCanaryResult =
   | { ok: true; canary: CanarySpec; warnings: ManifestError[] }
   | { ok: false; errors: ManifestError[]; warnings: ManifestError[] };
 
@@ -478,7 +478,7 @@ export function canaryKeyOf(document: unknown, defaultNamespace: string): { cana
 }
 
 /** The object without its undefined values, so optional fields are absent rather than undefined. */
-export function definedOnly<T extends Record<string, unknown>>(
+function definedOnly<T extends Record<string, unknown>>(
   value: T,
 ): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {

@@ -62,12 +62,12 @@ export interface ParseManifestOptions {
 // reported rather than passed over like an unrelated kind.
 const CANARY_GROUPS = ['gitcanary.dev/', 'flagger.app/'];
 
-export const ServiceDocument = z.looseObject({
+const ServiceDocument = z.looseObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('Service'),
   metadata: z.looseObject(ObjectMeta.shape),
 });
-export type ServiceDocument = z.infer<typeof ServiceDocument>;
+type ServiceDocument = z.infer<typeof ServiceDocument>;
 
 export function isManifestPath(path: string): boolean {
   const lower = path.toLowerCase();

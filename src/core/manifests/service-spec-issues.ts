@@ -11,8 +11,8 @@ import {
   labelIssues,
 } from './kube-names.js';
 
-export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
-export const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
+const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 /** What is wrong with the spec of a Service gitcanary would copy, field by field. */
 export function serviceSpecIssues(spec: Record<string, unknown>): FieldIssue[] {

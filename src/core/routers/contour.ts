@@ -19,7 +19,7 @@ const API_VERSION = 'projectcontour.io/v1';
 /** Flagger's idle timeout beside a response timeout. */
 const IDLE_TIMEOUT = '5m';
 /** The conditions Contour retries on (its CRD's enum of retryOn). */
-export const CONTOUR_RETRY_ON = [
+const CONTOUR_RETRY_ON = [
   '5xx',
   'gateway-error',
   'reset',

@@ -15,7 +15,7 @@ export const INGRESS_API_VERSION = 'networking.k8s.io/v1';
 /** Describes how the target was applied, not the Ingress; never copied (Flagger drops it too). */
 const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
 
-export function canaryIngressName(canary: CanarySpec): string {
+function canaryIngressName(canary: CanarySpec): string {
   return `${canary.ingressRef?.name ?? canary.service.apexName}-canary`;
 }
 

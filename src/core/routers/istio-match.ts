@@ -39,7 +39,7 @@ export function cookieRegex(cookie: string): string {
   return `.*${escapeRegex(cookie.slice(0, at))}.*${escapeRegex(cookie.slice(at + 1))}.*`;
 }
 
-export function escapeRegex(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
 }
 

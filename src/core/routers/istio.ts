@@ -16,7 +16,7 @@ import { servicePort } from './service-port.js';
 type Json = Record<string, unknown>;
 
 /** The version Flagger's Istio router writes; every Istio release since 1.5 serves it. */
-export const ISTIO_API_VERSION = 'networking.istio.io/v1beta1';
+const ISTIO_API_VERSION = 'networking.istio.io/v1beta1';
 /** Istio's name for the sidecars of the mesh, as a gateway. */
 const MESH = 'mesh';
 /** Istio wants match header names in lower case. */

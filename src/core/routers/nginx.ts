@@ -67,7 +67,7 @@ function ingress(input: RouteInput) {
  * Flagger's annotations for a step: at weight 0 the canary Ingress takes nothing (`canary-weight: 0`); A/B
  * sends the matched requests (a header, a cookie) and keeps the weight at 0; otherwise the weight.
  */
-export function canaryAnnotations(canary: CanarySpec, weight: number): Record<string, string> {
+function canaryAnnotations(canary: CanarySpec, weight: number): Record<string, string> {
   const annotations: Record<string, string> = {
     [CANARY]: 'true',
     [`${CANARY}-weight`]: String(canary.analysis.match.length > 0 ? 0 : weight),

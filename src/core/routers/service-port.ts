@@ -6,7 +6,7 @@ export function servicePort(canary: CanarySpec, target: KubeObject): number {
   return canary.service.port ?? firstPortOf(target) ?? 0;
 }
 
-export function firstPortOf(target: KubeObject): number | undefined {
+function firstPortOf(target: KubeObject): number | undefined {
   const ports = (target.spec as { ports?: { port?: unknown }[] } | undefined)?.ports;
   const port = ports?.[0]?.port;
   return typeof port === 'number' ? port : undefined;

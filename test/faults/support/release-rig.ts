@@ -4,11 +4,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { ControlPlane } from '../../support/control-plane.js';
+import type { ControlPlane } from '../../../harness/control-plane.js';
 import type { FaultyGitProxy } from '../../support/faulty-git-proxy.js';
-import { createBareRepository, type GitServer } from '../../support/git-server.js';
-import { freePort } from '../../support/free-port.js';
-import { HumanClone } from '../../support/human-clone.js';
+import { createBareRepository, type GitServer } from '../../../harness/git-server.js';
+import { freePort } from '../../../harness/free-port.js';
+import { HumanClone } from '../../../harness/human-clone.js';
 import { createTestNamespace } from '../../support/test-namespace.js';
 import { GitcanaryProcess } from './gitcanary-process.js';
 import { auditPushes, readHistory, steps, type Commit } from './release-history.js';

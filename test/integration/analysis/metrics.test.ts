@@ -11,9 +11,9 @@ import { runAnalysis, type RunAnalysisInput } from '../../../src/analysis/run-an
 import type { AnalysisReport } from '../../../src/core/analysis-report.js';
 import { NAN_REASON, NO_DATA_REASON } from '../../../src/core/analysis/evaluate-metric.js';
 import type { CheckResult } from '../../../src/core/model.js';
-import { freePort } from '../../support/free-port.js';
-import { waitUntil } from '../../support/owned-process.js';
-import { startTestExporter, type TestExporter } from '../../support/test-exporter.js';
+import { freePort } from '../../../harness/free-port.js';
+import { waitUntil } from '../../../harness/owned-process.js';
+import { startTestExporter, type TestExporter } from '../../../harness/test-exporter.js';
 import { canaryYaml, resolveCanary, serviceYaml, startReceiver, type Receiver } from './fixtures.js';
 
 const prometheus = inject('prometheus');

@@ -14,7 +14,7 @@ import { nodeHttpTransport } from '../../../src/analysis/http-transport.js';
 import { notifyWebhooks } from '../../../src/analysis/webhooks.js';
 import type { AnalysisNeeds, WebhookType } from '../../../src/core/analysis-report.js';
 import { eventPayload } from '../../../src/core/analysis/webhook-payload.js';
-import { freePort } from '../../support/free-port.js';
+import { freePort } from '../../../harness/free-port.js';
 import { canaryYaml, resolveCanary, serviceYaml, startReceiver, type Receiver } from './fixtures.js';
 
 /** The receivers listen on loopback, which the default policy refuses. */

@@ -11,9 +11,9 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { bundle } from '../../../scripts/bundle.js';
 import { badInputs, goodCanary, goodService } from '../../support/bad-inputs.js';
-import { kubeConfigFor } from '../../support/control-plane.js';
+import { kubeConfigFor } from '../../../harness/control-plane.js';
 import { gitCli } from '../../support/git-cli.js';
-import { waitUntil } from '../../support/owned-process.js';
+import { waitUntil } from '../../../harness/owned-process.js';
 import { seededRepository } from '../../support/seeded-repository.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 

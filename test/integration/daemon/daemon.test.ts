@@ -6,16 +6,17 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { startDaemon, type Daemon } from '../../../src/daemon/daemon.js';
 import { LeaderElector } from '../../../src/daemon/leader-elector.js';
-import { LeaseLock } from '../../../src/daemon/lease-lock.js';
+import { LeaseLock } from '../../../src/kube/lease-lock.js';
 import { meterRepository } from '../../../src/daemon/metered-repository.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { signGeneric } from '../../../src/daemon/webhook-signature.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
-import { Reconciler } from '../../../src/reconcile/reconciler.js';
+import type { Reconciler } from '../../../src/reconcile/reconciler.js';
 import type { ReconcileSummary } from '../../../src/reconcile/outcomes.js';
-import { createBareRepository } from '../../support/git-server.js';
-import { HumanClone } from '../../support/human-clone.js';
+import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
+import { createBareRepository } from '../../../harness/git-server.js';
+import { HumanClone } from '../../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 const gitServer = inject('gitServer');
@@ -78,13 +79,9 @@ async function meteredReconciler(url: string, metrics: DaemonMetrics, logger: Lo
   });
   const clock = { minutes: 0 };
   const start = Date.parse('2026-11-26T10:00:00Z');
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo: meterRepository(repo, metrics),
     cluster: new Cluster(kc),
-    applies: true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => new Date(start + clock.minutes * 60_000),
     logger,
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { LeaderElector, type LeaderElectorOptions } from '../../../src/daemon/leader-elector.js';
-import { LeaseLock } from '../../../src/daemon/lease-lock.js';
+import { LeaseLock } from '../../../src/kube/lease-lock.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 const kc = testKubeConfig();

@@ -7,7 +7,7 @@ import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernet
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { GitOpsNotifier, type NotifyResult } from '../../../src/kube/gitops-notifier.js';
-import { kubeConfigFor } from '../../support/control-plane.js';
+import { kubeConfigFor } from '../../../harness/control-plane.js';
 import { toolObjects } from '../../support/gitops-objects.js';
 import { RawKube, refOf } from '../../support/raw-kube.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';

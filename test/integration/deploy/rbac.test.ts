@@ -12,15 +12,14 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
-import { LeaseLock, microTime } from '../../../src/daemon/lease-lock.js';
+import { LeaseLock, microTime } from '../../../src/kube/lease-lock.js';
 import { openRepository } from '../../../src/git/repository.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { describeKubeError } from '../../../src/kube/errors.js';
-import { Reconciler } from '../../../src/reconcile/reconciler.js';
-import { kubeConfigFor } from '../../support/control-plane.js';
-import { createBareRepository } from '../../support/git-server.js';
-import { HumanClone } from '../../support/human-clone.js';
+import { createReconciler } from '../../../src/reconcile/create-reconciler.js';
+import { kubeConfigFor } from '../../../harness/control-plane.js';
+import { createBareRepository } from '../../../harness/git-server.js';
+import { HumanClone } from '../../../harness/human-clone.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 // The RBAC that deploy/ ships, applied as written (only the namespaces and the cluster-scoped names are
@@ -116,7 +115,7 @@ async function reconcileAs(kc: KubeConfig, ns: string) {
     },
     'add podinfo',
   );
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     repo: await openRepository({
       url,
       branch: 'main',
@@ -124,12 +123,7 @@ async function reconcileAs(kc: KubeConfig, ns: string) {
       auth: { username: gitServer.username, password: gitServer.password },
     }),
     cluster: new Cluster(kc),
-    applies: true,
-    root: '',
-    defaultNamespace: 'default',
-    author: { name: 'gitcanary', email: 'gitcanary@test' },
     clock: () => new Date('2026-11-26T10:00:00Z'),
-    logger: pino({ level: 'silent' }),
   });
   return reconciler.reconcileOnce();
 }

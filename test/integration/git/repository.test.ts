@@ -9,7 +9,7 @@ import { GitConfigError, GitTransientError, PushConflictError } from '../../../s
 import { ObjectStore, type GitObject } from '../../../src/git/object-reader.js';
 import { pollHead } from '../../../src/git/poll-head.js';
 import { openRepository, type Repository, type RepositoryOptions } from '../../../src/git/repository.js';
-import { createBareRepository } from '../../support/git-server.js';
+import { createBareRepository } from '../../../harness/git-server.js';
 import {
   cloneOverHttp,
   commitWithCli,
@@ -18,7 +18,7 @@ import {
   gitCli,
   logSubjects,
 } from '../../support/git-cli.js';
-import { freePort } from '../../support/free-port.js';
+import { freePort } from '../../../harness/free-port.js';
 import { commitCraftedEntries } from '../../support/crafted-tree.js';
 
 const seed = {

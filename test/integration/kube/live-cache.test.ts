@@ -14,8 +14,8 @@ import { contourRouter } from '../../../src/core/routers/contour.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import type { ObjectRef } from '../../../src/kube/object-ref.js';
 import { LiveCache } from '../../../src/kube/live-cache.js';
-import { installCrds } from '../../support/control-plane.js';
-import { waitUntil } from '../../support/owned-process.js';
+import { installCrds } from '../../../harness/control-plane.js';
+import { waitUntil } from '../../../harness/owned-process.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 const kc = testKubeConfig();

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
-import { installCrds } from '../../support/control-plane.js';
+import { installCrds } from '../../../harness/control-plane.js';
 import { canary, kc, objects } from '../../support/release-fixture.js';
 import { createTestNamespace } from '../../support/test-namespace.js';
 

@@ -5,12 +5,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { kubeConfigFor } from '../../support/control-plane.js';
+import { kubeConfigFor } from '../../../harness/control-plane.js';
 import { startChatServer } from '../../support/chat-server.js';
-import { createBareRepository } from '../../support/git-server.js';
+import { createBareRepository } from '../../../harness/git-server.js';
 import { gitCli } from '../../support/git-cli.js';
-import { HumanClone } from '../../support/human-clone.js';
-import { waitUntil } from '../../support/owned-process.js';
+import { HumanClone } from '../../../harness/human-clone.js';
+import { waitUntil } from '../../../harness/owned-process.js';
 import { createTestNamespace, testKubeConfig } from '../../support/test-namespace.js';
 
 const server = inject('gitServer');

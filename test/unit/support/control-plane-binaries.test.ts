@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ensureControlPlaneBinaries, stagingModules } from '../../support/control-plane-binaries.js';
-import { stagingVersion } from '../../support/component-versions.js';
+import { ensureControlPlaneBinaries, stagingModules } from '../../../harness/control-plane-binaries.js';
+import { stagingVersion } from '../../../harness/component-versions.js';
 
 describe('stagingModules', () => {
   it('lists the modules replaced by ./staging paths, in both replace forms, and nothing else', () => {

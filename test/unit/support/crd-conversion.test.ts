@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdV1beta1ToV1, structural, type CrdV1beta1 } from '../../support/crd-conversion.js';
+import { crdV1beta1ToV1, structural, type CrdV1beta1 } from '../../../harness/crd-conversion.js';
 
 function v1beta1(spec: Partial<CrdV1beta1['spec']>): CrdV1beta1 {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wrapperGoMod, type GoModFile } from '../../support/go-modules.js';
+import { wrapperGoMod, type GoModFile } from '../../../harness/go-modules.js';
 
 const upstream: GoModFile = {
   Module: { Path: 'example.test/proxy/v3' },

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startOwnedProcess, waitUntil } from '../../support/owned-process.js';
+import { startOwnedProcess, waitUntil } from '../../../harness/owned-process.js';
 
 const isAlive = (pid: number) => {
   try {
@@ -46,7 +46,7 @@ describe('startOwnedProcess', () => {
     const pidFile = join(dir, 'pid');
     // A harness process that starts a sleeper, reports its PID, and is then SIGKILLed (no teardown runs).
     const script = `
-      import { startOwnedProcess } from ${JSON.stringify(join(process.cwd(), 'test/support/owned-process.ts'))};
+      import { startOwnedProcess } from ${JSON.stringify(join(process.cwd(), 'harness/owned-process.ts'))};
       import { writeFileSync } from 'node:fs';
       const p = startOwnedProcess('sleeper', 'sleep', ['300'], ${JSON.stringify(join(dir, 'log'))});
       writeFileSync(${JSON.stringify(pidFile)}, String(p.pid));

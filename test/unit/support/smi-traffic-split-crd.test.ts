@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CrdV1beta1, JsonSchema } from '../../support/crd-conversion.js';
-import { trafficSplitCrd } from '../../support/smi-traffic-split-crd.js';
+import type { CrdV1beta1, JsonSchema } from '../../../harness/crd-conversion.js';
+import { trafficSplitCrd } from '../../../harness/smi-traffic-split-crd.js';
 
 // The shape of smi-sdk-go's crds/split.yaml (v1beta1, one shared schema of the v1alpha4 shape, only
 // v1alpha4 served), written out small.

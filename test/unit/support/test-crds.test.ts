@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { crdSets, loadCrdSet, type CrdSet } from '../../support/test-crds.js';
+import { crdSets, loadCrdSet, type CrdSet } from '../../../harness/test-crds.js';
 
 function set(name: string): CrdSet {
   const found = crdSets.find((s) => s.name === name);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ensureTraefikBinary } from '../../support/traefik-binary.js';
+import { ensureTraefikBinary } from '../../../harness/traefik-binary.js';
 
 describe('ensureTraefikBinary with TRAEFIK_BINARY', () => {
   let dir = '';

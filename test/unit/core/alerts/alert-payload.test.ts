@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertRequest, type AlertContent } from '../../../src/core/alerts/alert-payload.js';
-import type { CommittedTransition } from '../../../src/core/alerts/committed-transition.js';
+import { alertRequest, type AlertContent } from '../../../../src/core/alerts/alert-payload.js';
+import type { CommittedTransition } from '../../../../src/core/alerts/committed-transition.js';
 
 const transition: CommittedTransition = {
   oid: '5b0e7c1d9a42'.padEnd(40, 'f'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analysisFieldOf, parseCanaryChecks } from '../../../src/core/analysis/parse-checks.js';
-import type { CanarySpec } from '../../../src/core/model.js';
-import { aCanary } from '../core/builders.js';
+import { analysisFieldOf, parseCanaryChecks } from '../../../../src/core/analysis/parse-checks.js';
+import type { CanarySpec } from '../../../../src/core/model.js';
+import { aCanary } from '../builders.js';
 
 const at = 'spec.analysis';
 

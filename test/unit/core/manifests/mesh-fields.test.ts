@@ -1,8 +1,8 @@
 // How a Canary for the mesh routers (istio, linkerd/osm/smi, contour) is read: which router and version each
 // provider names, the Istio-only fields normalized beside the others, and what each router reads or refuses.
 import { describe, expect, it } from 'vitest';
-import { normalizeCanary } from '../../../src/core/manifests/normalize-canary.js';
-import type { CanarySpec } from '../../../src/core/model.js';
+import { normalizeCanary } from '../../../../src/core/manifests/normalize-canary.js';
+import type { CanarySpec } from '../../../../src/core/model.js';
 
 const source = { file: 'apps/podinfo/canary.yaml', document: 0 };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CanarySpec } from '../../../src/core/model.js';
-import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
-import { normalizeCanary } from '../../../src/core/manifests/normalize-canary.js';
-import { anAnalysis, aService } from '../core/builders.js';
+import type { CanarySpec } from '../../../../src/core/model.js';
+import type { ManifestError } from '../../../../src/core/manifests/manifest-error.js';
+import { normalizeCanary } from '../../../../src/core/manifests/normalize-canary.js';
+import { anAnalysis, aService } from '../builders.js';
 
 type Fields = Record<string, unknown>;
 

@@ -4,8 +4,8 @@ import {
   builtinValue,
   canarySelector,
   selectorMatchers,
-} from '../../../src/core/analysis/builtin-queries.js';
-import { aTarget } from '../core/builders.js';
+} from '../../../../src/core/analysis/builtin-queries.js';
+import { aTarget } from '../builders.js';
 
 const scope = { namespace: 'apps', interval: '1m', selector: { app: 'podinfo-green' } };
 

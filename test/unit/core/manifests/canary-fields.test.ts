@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canaryFieldTrees, editDistance, type FieldNode } from '../../../src/core/manifests/canary-fields.js';
+import {
+  canaryFieldTrees,
+  editDistance,
+  type FieldNode,
+} from '../../../../src/core/manifests/canary-fields.js';
 import {
   FIELD_TABLE_BEGIN,
   FIELD_TABLE_END,
   renderFieldTable,
-} from '../../../src/core/manifests/field-table.js';
-import { normalizeCanary } from '../../../src/core/manifests/normalize-canary.js';
+} from '../../../../src/core/manifests/field-table.js';
+import { normalizeCanary } from '../../../../src/core/manifests/normalize-canary.js';
 
 const source = { file: 'apps/podinfo/canary.yaml', document: 0 };
 

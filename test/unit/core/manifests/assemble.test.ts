@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CanarySpec, ServiceManifest } from '../../../src/core/model.js';
-import { assembleRepository } from '../../../src/core/manifests/assemble.js';
-import type { ManifestError } from '../../../src/core/manifests/manifest-error.js';
-import type { ParsedFile } from '../../../src/core/manifests/parse-file.js';
-import { anAnalysis, aService } from '../core/builders.js';
+import type { CanarySpec, ServiceManifest } from '../../../../src/core/model.js';
+import { assembleRepository } from '../../../../src/core/manifests/assemble.js';
+import type { ManifestError } from '../../../../src/core/manifests/manifest-error.js';
+import type { ParsedFile } from '../../../../src/core/manifests/parse-file.js';
+import { anAnalysis, aService } from '../builders.js';
 
 function service(file: string, name: string, namespace = 'apps'): ServiceManifest {
   return {

@@ -5,7 +5,7 @@ import {
   NO_DATA_REASON,
   type Measurement,
   type ThresholdRange,
-} from '../../../src/core/analysis/evaluate-metric.js';
+} from '../../../../src/core/analysis/evaluate-metric.js';
 
 const value = (v: number): Measurement => ({ kind: 'value', value: v });
 

@@ -2,7 +2,7 @@
 // concurrency. A replace carries the resourceVersion that was read, so of two replicas racing for the same
 // Lease the API server lets exactly one win (the other gets 409 Conflict and stays a follower).
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { describeKubeError } from '../kube/errors.js';
+import { describeKubeError } from './errors.js';
 
 export class LeaseLock {
   private readonly api: CoordinationV1Api;

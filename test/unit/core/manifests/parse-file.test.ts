@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatManifestError } from '../../../src/core/manifests/manifest-error.js';
-import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
+import { formatManifestError } from '../../../../src/core/manifests/manifest-error.js';
+import { parseManifestFile } from '../../../../src/core/manifests/parse-file.js';
 
 const options = { defaultNamespace: 'apps' };
 const nothing = {

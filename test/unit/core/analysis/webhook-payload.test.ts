@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { WebhookType } from '../../../src/core/analysis-report.js';
+import type { WebhookType } from '../../../../src/core/analysis-report.js';
 import {
   eventPayload,
   payloadPhase,
   webhookPayload,
   withHookMetadata,
-} from '../../../src/core/analysis/webhook-payload.js';
-import { aCanary } from '../core/builders.js';
+} from '../../../../src/core/analysis/webhook-payload.js';
+import { aCanary } from '../builders.js';
 
 describe('webhookPayload', () => {
   it("has Flagger's fields, the revision as checksum, and no empty metadata", () => {

@@ -1,9 +1,9 @@
 // The analysis as the repository sees it: MetricTemplates and bad checks are manifest errors that name the
 // file and the field, and each Canary is joined with the templates its metrics refer to.
 import { describe, expect, it } from 'vitest';
-import { assembleRepository } from '../../../src/core/manifests/assemble.js';
-import { formatManifestError } from '../../../src/core/manifests/manifest-error.js';
-import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
+import { assembleRepository } from '../../../../src/core/manifests/assemble.js';
+import { formatManifestError } from '../../../../src/core/manifests/manifest-error.js';
+import { parseManifestFile } from '../../../../src/core/manifests/parse-file.js';
 
 const options = { defaultNamespace: 'apps' };
 

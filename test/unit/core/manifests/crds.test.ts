@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import type { Phase, RolloutState } from '../../../src/core/model.js';
-import { ACCEPTED_PROVIDERS, GITCANARY_V1ALPHA1 } from '../../../src/core/manifests/canary-schema.js';
-import { parseDuration } from '../../../src/core/manifests/duration.js';
-import { canaryCrd } from '../../../src/core/manifests/canary-crd.js';
+import type { Phase, RolloutState } from '../../../../src/core/model.js';
+import { ACCEPTED_PROVIDERS, GITCANARY_V1ALPHA1 } from '../../../../src/core/manifests/canary-schema.js';
+import { parseDuration } from '../../../../src/core/manifests/duration.js';
+import { canaryCrd } from '../../../../src/core/manifests/canary-crd.js';
 
 interface Schema {
   type?: string;

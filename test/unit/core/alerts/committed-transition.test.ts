@@ -3,10 +3,10 @@ import {
   parseTransition,
   severityOf,
   type TransitionKind,
-} from '../../../src/core/alerts/committed-transition.js';
-import type { CheckResult } from '../../../src/core/model.js';
-import type { CanaryPlan } from '../../../src/core/plan-rollout.js';
-import { aCanary, anAnalysis, aTarget, minutes, Rollout } from '../core/builders.js';
+} from '../../../../src/core/alerts/committed-transition.js';
+import type { CheckResult } from '../../../../src/core/model.js';
+import type { CanaryPlan } from '../../../../src/core/plan-rollout.js';
+import { aCanary, anAnalysis, aTarget, minutes, Rollout } from '../builders.js';
 
 /** The kind each commit of a real rollout is read back as: the titles come from rollout-transitions.ts. */
 function kinds(plans: CanaryPlan[]): [string, TransitionKind | undefined][] {

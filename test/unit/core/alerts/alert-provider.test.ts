@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
-import { assembleRepository } from '../../../src/core/manifests/assemble.js';
-import { formatManifestError } from '../../../src/core/manifests/manifest-error.js';
+import { parseManifestFile } from '../../../../src/core/manifests/parse-file.js';
+import { assembleRepository } from '../../../../src/core/manifests/assemble.js';
+import { formatManifestError } from '../../../../src/core/manifests/manifest-error.js';
 
 const service = `apiVersion: v1
 kind: Service

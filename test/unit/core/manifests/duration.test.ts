@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidDurationError, parseDuration } from '../../../src/core/manifests/duration.js';
+import { InvalidDurationError, parseDuration } from '../../../../src/core/manifests/duration.js';
 
 describe('parseDuration', () => {
   it.each([

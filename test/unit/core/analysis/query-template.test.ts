@@ -5,8 +5,8 @@ import {
   renderQuery,
   templateVariableKeys,
   type QueryModel,
-} from '../../../src/core/analysis/query-template.js';
-import { aCanary, aService } from '../core/builders.js';
+} from '../../../../src/core/analysis/query-template.js';
+import { aCanary, aService } from '../builders.js';
 
 const model: QueryModel = {
   name: 'podinfo-canary-spec',

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { ALERT_PROVIDER_TYPES } from '../../../src/core/alerts/alert-provider.js';
-import { ALERT_SEVERITIES } from '../../../src/core/alerts/parse-alerts.js';
+import { ALERT_PROVIDER_TYPES } from '../../../../src/core/alerts/alert-provider.js';
+import { ALERT_SEVERITIES } from '../../../../src/core/alerts/parse-alerts.js';
 
 interface Schema {
   enum?: unknown[];

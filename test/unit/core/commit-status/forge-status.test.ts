@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { CommittedTransition } from '../../../src/core/alerts/committed-transition.js';
+import type { CommittedTransition } from '../../../../src/core/alerts/committed-transition.js';
 import {
   defaultApiUrl,
   forgeStatusRequest,
   releaseStatus,
   repositoryPath,
-} from '../../../src/core/commit-status/forge-status.js';
+} from '../../../../src/core/commit-status/forge-status.js';
 
 const sha = 'a'.repeat(40);
 const step: CommittedTransition = {

@@ -7,8 +7,8 @@ import {
   labelIssues,
   labelValueProblem,
   qualifiedNameProblem,
-} from '../../../src/core/manifests/kube-names.js';
-import { parseManifestFile } from '../../../src/core/manifests/parse-file.js';
+} from '../../../../src/core/manifests/kube-names.js';
+import { parseManifestFile } from '../../../../src/core/manifests/parse-file.js';
 
 const valid = (problem: string | undefined) => problem === undefined;
 
