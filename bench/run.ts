@@ -95,8 +95,6 @@ async function runTable(git: NativeGit) {
       liveCache: !values['no-live-cache'],
       log: (line) => log(`${size}: ${line}`),
     };
-    // Cold syncs of the larger repositories take minutes: fewer runs, and no warm-up once the smaller
-    // sizes have warmed up the JIT and kubectl's discovery cache.
     const memoryOnly = values['memory-only'];
     // Cold syncs of the larger repositories take minutes: fewer runs, and no warm-up once the smaller
     // sizes have warmed up the JIT and kubectl's discovery cache.
