@@ -6,6 +6,7 @@ import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
 import { failedCondition } from '../core/outcome-class.js';
 import { inShard } from '../core/shards.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 import { concurrency, keyOf, type Pass, type ReconcileContext } from './context.js';
 import type { LoadedCommit } from './manifest-loader.js';
 import { mapConcurrently } from './map-concurrently.js';
@@ -42,8 +43,14 @@ export async function planPass(
   const { namespaces } = ctx.options;
   const watched = (r: ResolvedCanary) => !namespaces || namespaces.includes(r.canary.namespace);
   const mine = ofShard.filter(watched);
-  // Canaries whose last plan still holds are answered at once; the others are planned concurrently.
-  const reused = mine.map((resolved) => reusedPlan(ctx, resolved, oids));
+  // Canaries whose last plan still holds are answered from memory, in slices of the event loop (thousands
+  // of them when one falls due); the others are planned concurrently.
+  const turns = new EventLoopTurns();
+  const reused: ReturnType<typeof reusedPlan>[] = [];
+  for (const resolved of mine) {
+    while (turns.spent()) await turns.next();
+    reused.push(reusedPlan(ctx, resolved, oids));
+  }
   const fresh = await mapConcurrently(
     mine.filter((_, i) => !reused[i]),
     concurrency,

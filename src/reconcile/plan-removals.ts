@@ -7,6 +7,7 @@ import { isGeneratedPath, parseOrphanedFile } from '../core/generated-file.js';
 import type { CanaryPlan } from '../core/plan-rollout.js';
 import { planRemoval } from '../core/removal.js';
 import { inShard } from '../core/shards.js';
+import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 import type { ReconcileContext } from './context.js';
 import type { LoadedCommit } from './manifest-loader.js';
 
@@ -33,7 +34,9 @@ export async function planRemovals(
   };
   const plans: CanaryPlan[] = [];
   const now = clock();
+  const turns = new EventLoopTurns();
   for (const [path, oid] of loaded.oids) {
+    while (turns.spent()) await turns.next();
     if (!isGeneratedPath(path) || claimed.has(path)) continue;
     const text = await ctx.loader.boundedText(oid);
     const plan = text !== undefined && actionable(text) && planRemoval(path, text, now);
