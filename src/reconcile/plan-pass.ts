@@ -39,13 +39,13 @@ export async function planPass(
     else errors.push(message);
   }
 
+  // Each loop over the Canaries runs in slices of the event loop: thousands of them when one falls due.
+  const turns = new EventLoopTurns();
   const { ofShard, clashes, paths } = claim(assembled.canaries, shard);
   const { namespaces } = ctx.options;
   const watched = (r: ResolvedCanary) => !namespaces || namespaces.includes(r.canary.namespace);
   const mine = ofShard.filter(watched);
-  // Canaries whose last plan still holds are answered from memory, in slices of the event loop (thousands
-  // of them when one falls due); the others are planned concurrently.
-  const turns = new EventLoopTurns();
+  // Canaries whose last plan still holds are answered from memory; the others are planned concurrently.
   const reused: ReturnType<typeof reusedPlan>[] = [];
   for (const resolved of mine) {
     while (turns.spent()) await turns.next();
@@ -60,6 +60,7 @@ export async function planPass(
   const results = new Map<string, PlanResult>();
   let next = 0;
   for (const [i, resolved] of mine.entries()) {
+    while (turns.spent()) await turns.next();
     const planned = reused[i] ?? fresh[next++];
     if (!planned) throw new Error('unreachable: one result per Canary of the shard');
     if (planned.live) live.set(keyOf(resolved.canary), planned.live);
@@ -68,6 +69,7 @@ export async function planPass(
   // Repository order: each Canary's outcome, and its plan when it has one.
   const plans: CanaryPlan[] = [];
   for (const { canary } of ofShard) {
+    while (turns.spent()) await turns.next();
     const key = keyOf(canary);
     const result: PlanResult = results.get(key) ?? {
       kind: 'error',
@@ -89,6 +91,7 @@ export async function planPass(
     // A restoration of a Canary gone from git (or from this shard) has nowhere to be recorded.
     for (const key of ctx.restorations.keys()) if (!resolved.has(key)) ctx.restorations.delete(key);
   }
+  while (turns.spent()) await turns.next();
   const present = new Set(assembled.canaries.map(({ canary }) => keyOf(canary)));
   const removals = await planRemovals(ctx, loaded, paths, present, before);
   for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
