@@ -76,5 +76,3 @@ export interface Pass {
 
 /** Canaries planned, and applied, at the same time (their reads, analysis and writes overlap). */
 export const concurrency = 16;
-
-export const keyOf = (canary: { namespace: string; name: string }) => `${canary.namespace}/${canary.name}`;

@@ -8,8 +8,14 @@ import { liveObjectsOf, liveRefs } from '../core/live-objects.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
 import type { CanarySpec } from '../core/model.js';
-import { planPrerequisites, planRollout, type LiveObjects, type PlanResult } from '../core/plan-rollout.js';
-import { keyOf, type ReconcileContext } from './context.js';
+import {
+  canaryKey,
+  planPrerequisites,
+  planRollout,
+  type LiveObjects,
+  type PlanResult,
+} from '../core/plan-rollout.js';
+import type { ReconcileContext } from './context.js';
 
 /**
  * The last plan of a Canary when all it was made from is unchanged, seen in the live cache alone: no
@@ -21,7 +27,7 @@ export function reusedPlan(
   oids: ReadonlyMap<string, string>,
 ): { result: PlanResult; live: LiveObjects } | undefined {
   const { canary } = resolved;
-  const key = keyOf(canary);
+  const key = canaryKey(canary);
   if (ctx.restorations.has(key)) return undefined;
   const seen = liveRefs(canary).map((ref) => ctx.options.cluster.peek(ref));
   if (seen.some((entry) => entry === undefined)) return undefined;
@@ -39,7 +45,7 @@ export async function planCanary(
 ): Promise<{ result: PlanResult; live?: LiveObjects }> {
   const { options, loader, cache } = ctx;
   const { canary, target } = resolved;
-  const key = keyOf(canary);
+  const key = canaryKey(canary);
   const live = await observe(ctx, canary);
   const inputs = inputsOf(resolved, oids, live);
   const now = options.clock();
@@ -125,7 +131,7 @@ async function readPrevious(
   const message = formatManifestError(read.error);
   return {
     ok: false,
-    error: { kind: 'error', canary: keyOf(canary), code: 'GeneratedFileInvalid', message },
+    error: { kind: 'error', canary: canaryKey(canary), code: 'GeneratedFileInvalid', message },
   };
 }
 

@@ -3,11 +3,11 @@
 import { generatedPath } from '../core/generated-file.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import { formatManifestError } from '../core/manifests/manifest-error.js';
-import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
+import { canaryKey, type CanaryPlan, type LiveObjects, type PlanResult } from '../core/plan-rollout.js';
 import { failedCondition } from '../core/outcome-class.js';
 import { inShard } from '../core/shards.js';
 import { EventLoopTurns } from '../runtime/event-loop-turns.js';
-import { concurrency, keyOf, type Pass, type ReconcileContext } from './context.js';
+import { concurrency, type Pass, type ReconcileContext } from './context.js';
 import type { LoadedCommit } from './manifest-loader.js';
 import { mapConcurrently } from './map-concurrently.js';
 import { outcomeOf, type CanaryOutcome } from './outcomes.js';
@@ -63,14 +63,14 @@ export async function planPass(
     while (turns.spent()) await turns.next();
     const planned = reused[i] ?? fresh[next++];
     if (!planned) throw new Error('unreachable: one result per Canary of the shard');
-    if (planned.live) live.set(keyOf(resolved.canary), planned.live);
-    results.set(keyOf(resolved.canary), planned.result);
+    if (planned.live) live.set(canaryKey(resolved.canary), planned.live);
+    results.set(canaryKey(resolved.canary), planned.result);
   }
   // Repository order: each Canary's outcome, and its plan when it has one.
   const plans: CanaryPlan[] = [];
   for (const { canary } of ofShard) {
     while (turns.spent()) await turns.next();
-    const key = keyOf(canary);
+    const key = canaryKey(canary);
     const result: PlanResult = results.get(key) ?? {
       kind: 'error',
       canary: key,
@@ -85,14 +85,14 @@ export async function planPass(
   for (const { keys, message } of clashes) {
     for (const key of keys) outcomes.set(key, { canary: key, error: message, ...clashed });
   }
-  const resolved = new Map(mine.map((r) => [keyOf(r.canary), r]));
+  const resolved = new Map(mine.map((r) => [canaryKey(r.canary), r]));
   if (before) {
     ctx.cache.keepOnly(new Set(resolved.keys()));
     // A restoration of a Canary gone from git (or from this shard) has nowhere to be recorded.
     for (const key of ctx.restorations.keys()) if (!resolved.has(key)) ctx.restorations.delete(key);
   }
   while (turns.spent()) await turns.next();
-  const present = new Set(assembled.canaries.map(({ canary }) => keyOf(canary)));
+  const present = new Set(assembled.canaries.map(({ canary }) => canaryKey(canary)));
   const removals = await planRemovals(ctx, loaded, paths, present, before);
   for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
   // A clash found after the first Canary was planned leaves both out.
@@ -120,7 +120,7 @@ function claim(
   const ofShard: ResolvedCanary[] = [];
   const clashes: Clash[] = [];
   for (const resolved of canaries) {
-    const key = keyOf(resolved.canary);
+    const key = canaryKey(resolved.canary);
     const path = generatedPath(resolved.canary);
     const owner = owners.get(path);
     if (owner) {
