@@ -158,6 +158,7 @@ async function reconcileInMemory(repo: MemoryRepository, now: Date): Promise<voi
     apply: () => Promise.reject(new Error('the generator never applies')),
     keepVersionOnly: () => undefined,
     liveChanges: () => undefined,
+    takeLiveChanges: () => 'all',
   } as unknown as Cluster;
   const reconciler = createReconciler({
     repo,

@@ -1,5 +1,6 @@
 // The cluster edge: reads the objects gitcanary generates and writes them by server-side apply with one
 // field manager. Counts its requests so a reconcile can report (and tests can assert) how quiet it was.
+import type { LiveChanges } from './change-journal.js';
 import {
   KubeConfig,
   KubernetesObjectApi,
@@ -77,6 +78,14 @@ export class Cluster {
    */
   liveChanges(): number | undefined {
     return this.live?.stats.changes;
+  }
+
+  /**
+   * The objects whose `peek` may answer differently since the last call (by `liveRefKey`), or 'all'
+   * (always, without a live cache). For one reader, once a pass: the next call starts from this one.
+   */
+  takeLiveChanges(): LiveChanges {
+    return this.live?.takeChanges() ?? 'all';
   }
 
   /** The caller needs no more than the version of this object until it changes (`LiveCache.keepVersionOnly`). */

@@ -23,6 +23,7 @@ import type { KubeObject } from '../core/model.js';
 import { isManagedByUs } from '../core/generated-objects.js';
 import { normalizedServiceSpec } from '../core/service-spec.js';
 import type { ObjectRef } from './object-ref.js';
+import { ChangeJournal, type LiveChanges } from './change-journal.js';
 import { describeKubeError } from './errors.js';
 import { reuseConnections } from './reuse-connections.js';
 import {
@@ -71,6 +72,7 @@ const unknown: LiveLookup = { known: false };
 
 export class LiveCache {
   readonly stats: LiveCacheStats = { lists: 0, watches: 0, events: 0, discoveries: 0, changes: 0 };
+  private readonly journal = new ChangeJournal();
   private readonly reflectors: Reflector[] = [];
   /** By `apiVersion/kind`, then namespace ('' for all namespaces). */
   private readonly byScope = new Map<string, Map<string, Reflector>>();
@@ -87,6 +89,7 @@ export class LiveCache {
       watch: new Watch(options.kubeConfig),
       options,
       stats: this.stats,
+      journal: this.journal,
     };
     for (const kind of startupKinds) this.addReflectors(kind);
   }
@@ -116,6 +119,14 @@ export class LiveCache {
    */
   keepVersionOnly(ref: ObjectRef): void {
     this.reflectorFor(ref)?.keepVersionOnly(ref.name, ref.namespace);
+  }
+
+  /**
+   * The objects whose lookups may answer differently since the last call (`liveRefKey` of their refs), or
+   * 'all'. For one reader: the reconciler, once a pass.
+   */
+  takeChanges(): LiveChanges {
+    return this.journal.take();
   }
 
   /** Forgets an object gitcanary deleted, so the next reconcile need not wait for its watch event. */
@@ -214,6 +225,7 @@ interface ReflectorContext {
   watch: Watch;
   options: LiveCacheOptions;
   stats: LiveCacheStats;
+  journal: ChangeJournal;
 }
 
 /** One LIST+WATCH loop (client-go's Reflector): a collection's objects by namespace/name. */
@@ -262,7 +274,7 @@ class Reflector {
     const key = keyFor(name, namespace);
     this.objects.delete(key);
     this.versionOnly.delete(key);
-    this.ctx.stats.changes += 1;
+    this.changed(key);
   }
 
   /** Never rejects: a kind that cannot be listed yet (no CRD, no RBAC) is retried, and read by GET meanwhile. */
@@ -314,7 +326,7 @@ class Reflector {
     for (const [key, object] of listed) this.objects.set(key, object);
     this.resourceVersion = resourceVersion;
     this.synced = true;
-    this.ctx.stats.changes += 1;
+    this.changedAll();
   }
 
   private watch(): void {
@@ -395,7 +407,7 @@ class Reflector {
     if (!this.resourceVersion) {
       // Until the new listing is held, lookups fall through to the API server.
       this.synced = false;
-      this.ctx.stats.changes += 1;
+      this.changedAll();
       try {
         await this.list();
       } catch (err) {
@@ -413,7 +425,7 @@ class Reflector {
     this.objects.set(key, object);
     this.versionOnly.delete(key);
     // The watch bringing an object an apply already recorded changes no answer.
-    if (held?.metadata.resourceVersion !== object.metadata.resourceVersion) this.ctx.stats.changes += 1;
+    if (held?.metadata.resourceVersion !== object.metadata.resourceVersion) this.changed(key);
   }
 
   private remove(object: KubeObject): void {
@@ -423,7 +435,19 @@ class Reflector {
     if (held && isOlder(object, held)) return;
     this.objects.delete(key);
     this.versionOnly.delete(key);
+    this.changed(key);
+  }
+
+  /** A lookup of `key` (namespace/name) may answer differently now. */
+  private changed(key: string): void {
     this.ctx.stats.changes += 1;
+    this.ctx.journal.note(`${this.kind.apiVersion}/${this.kind.kind}/${key}`);
+  }
+
+  /** Any lookup of this kind may answer differently now. */
+  private changedAll(): void {
+    this.ctx.stats.changes += 1;
+    this.ctx.journal.noteAll();
   }
 }
 

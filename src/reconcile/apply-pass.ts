@@ -63,9 +63,12 @@ async function applyPlan(ctx: ReconcileContext, pass: Pass, plan: CanaryPlan): P
       (diff.action === 'create' ? own.created : own.configured).push(name);
       logger.info({ canary: plan.canary, object: name, action: diff.action }, 'applied');
     } catch (err) {
+      // Replaced, not changed: an outcome is shared by the passes that reuse its plan.
       const outcome = pass.outcomes.get(plan.canary);
-      if (outcome)
-        Object.assign(outcome, { error: (err as Error).message, ...failedCondition(kubeErrorFact(err)) });
+      if (outcome) {
+        const failure = { error: (err as Error).message, ...failedCondition(kubeErrorFact(err)) };
+        pass.outcomes.set(plan.canary, { ...outcome, ...failure });
+      }
       failed(name, err, 'apply');
     }
   }

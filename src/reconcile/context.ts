@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { AnalysisNeeds, AnalysisReport } from '../core/analysis-report.js';
 import type { ResolvedCanary } from '../core/manifests/assemble.js';
 import type { Restoration, RolloutState } from '../core/model.js';
-import type { CanaryPlan, LiveObjects } from '../core/plan-rollout.js';
+import type { CanaryPlan, LiveObjects, PlanResult } from '../core/plan-rollout.js';
 import type { Repository } from '../git/repository.js';
 import type { Cluster } from '../kube/cluster.js';
 import type { ManifestLoader } from './manifest-loader.js';
 import type { CanaryOutcome, Restored } from './outcomes.js';
+import type { PassMemo, ShardView } from './pass-memo.js';
 import type { PlanCache } from './plan-cache.js';
 
 export interface ReconcilerOptions {
@@ -61,6 +62,12 @@ export interface ReconcileContext {
    * commits it into the state (as the applyErrors are: the commit of a pass comes before its apply).
    */
   restorations: Map<string, Restoration>;
+  /** The last pass's plans, for the next pass on the same repository (pass-memo.ts). */
+  lastPass?: PassMemo;
+  /** The Canaries of the last assembled repository, as this shard sees them. */
+  view?: ShardView;
+  /** The outcome of each plan result still held: a reused plan's outcome is not made again. */
+  outcomes: WeakMap<PlanResult, CanaryOutcome>;
 }
 
 /** One pass's plans, in repository order, with what they were made from. */

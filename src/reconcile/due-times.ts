@@ -40,6 +40,21 @@ export class DueTimes {
     }
   }
 
+  /** Every key whose time is at or before `now`, found without looking at the later ones: O(due + stale). */
+  dueBy(now: number): string[] {
+    const due: string[] = [];
+    const visit = (i: number): void => {
+      const slot = this.heap[i];
+      // A slot's children are no earlier than it, so a subtree whose root is later holds nothing due.
+      if (!slot || slot.at > now) return;
+      if (this.current.get(slot.key) === slot.setting) due.push(slot.key);
+      visit(2 * i + 1);
+      visit(2 * i + 2);
+    };
+    visit(0);
+    return due;
+  }
+
   get size(): number {
     return this.current.size;
   }

@@ -32,6 +32,8 @@ export interface LoadedCommit {
   assembled: AssembledRepository;
   /** Warnings of the files parsed by this load (new blobs): said once per revision of a file, not every poll. */
   freshWarnings: ManifestError[];
+  /** Set by `advance`: the commit this one was made from by our own changes, and the paths they wrote. */
+  base?: { head: string; changed: readonly string[] };
 }
 
 /** A Canary's generated file read back, or why it could not be. */
@@ -159,7 +161,8 @@ export class ManifestLoader {
       const old = loaded.oids.get(path);
       if (old !== undefined && old !== oids.get(path)) this.texts.delete(old);
     }
-    return { head, oids, assembled: loaded.assembled, freshWarnings: [] };
+    const base = { head: loaded.head, changed: mine.map((change) => change.path) };
+    return { head, oids, assembled: loaded.assembled, freshWarnings: [], base };
   }
 
   /**

@@ -71,6 +71,11 @@ export class PlanCache {
     return this.due.earliest();
   }
 
+  /** The remembered plans whose hold has ended by `now`. */
+  dueBy(now: number): string[] {
+    return this.due.dueBy(now);
+  }
+
   forget(key: string): void {
     this.entries.delete(key);
     this.due.delete(key);

@@ -25,6 +25,8 @@ export function reusedPlan(
   ctx: ReconcileContext,
   resolved: ResolvedCanary,
   oids: ReadonlyMap<string, string>,
+  /** The pass's time, epoch ms. */
+  now: number,
 ): { result: PlanResult; live: LiveObjects } | undefined {
   const { canary } = resolved;
   const key = canaryKey(canary);
@@ -32,7 +34,7 @@ export function reusedPlan(
   const seen = liveRefs(canary).map((ref) => ctx.options.cluster.peek(ref));
   if (seen.some((entry) => entry === undefined)) return undefined;
   const live = liveObjectsOf(seen.map((entry) => entry?.object));
-  const result = ctx.cache.reuse(key, inputsOf(resolved, oids, live), ctx.options.clock().getTime());
+  const result = ctx.cache.reuse(key, inputsOf(resolved, oids, live), now);
   return result && { result, live };
 }
 

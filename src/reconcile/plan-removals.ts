@@ -14,8 +14,8 @@ import type { LoadedCommit } from './manifest-loader.js';
 export async function planRemovals(
   ctx: ReconcileContext,
   loaded: LoadedCommit,
-  /** The generated files of the Canaries planned in this pass. */
-  claimed: ReadonlySet<string>,
+  /** The generated files the repository's Canaries claim. */
+  claimed: { has(path: string): boolean },
   /** Every Canary in the repository, whatever its shard: a generated file of one of them is no orphan. */
   canaries: ReadonlySet<string>,
   /** The commit loaded before, when this pass loaded a new one. */

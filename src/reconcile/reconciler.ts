@@ -2,7 +2,8 @@
 //   poll    one ref listing; a fetch only when the head moved (git/poll-head.ts)
 //   load    the commit's manifests, parsed once per blob (manifest-loader.ts)
 //   observe the live objects, from the watch cache (plan-canary.ts)
-//   plan    each Canary, pure, or its last plan while core/at-rest.ts says it holds (plan-pass.ts)
+//   plan    each Canary, pure, or its last plan while core/at-rest.ts says it holds (plan-pass.ts); after
+//           a pass on the same repository, only the Canaries something moved for (pass-memo.ts)
 //   commit  and push: git is the truth, so it goes first (commit-pass.ts); a rejected push plans again
 //   apply   what differs from the live objects (apply-pass.ts)
 //   record  one change set and one log line; a pass that changed nothing is remembered, so the next poll
@@ -56,6 +57,7 @@ export class Reconciler {
       cache: new PlanCache(options.applies),
       applyErrors: new Map(),
       restorations: new Map(),
+      outcomes: new WeakMap(),
     };
   }
 

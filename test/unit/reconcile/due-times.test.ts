@@ -26,6 +26,18 @@ describe('DueTimes', () => {
     expect([due.earliest(), due.size]).toEqual([Infinity, 0]);
   });
 
+  it('lists the keys due by a time, a key at that very time among them, and no stale setting', () => {
+    const due = new DueTimes();
+    due.set('a', 10);
+    due.set('b', 20);
+    due.set('c', 30);
+    due.set('a', 25);
+    due.delete('b');
+    expect(due.dueBy(9)).toEqual([]);
+    expect(due.dueBy(25).sort()).toEqual(['a']);
+    expect(due.dueBy(30).sort()).toEqual(['a', 'c']);
+  });
+
   it('agrees with a scan of the current times over many random changes', () => {
     const due = new DueTimes();
     const current = new Map<string, number>();
@@ -42,6 +54,11 @@ describe('DueTimes', () => {
         current.set(key, at);
       }
       expect(due.earliest()).toBe(Math.min(Infinity, ...current.values()));
+      if (i % 50 === 0) {
+        const now = Math.floor(random() * 1e6);
+        const scanned = [...current].filter(([, at]) => at <= now).map(([k]) => k);
+        expect(due.dueBy(now).sort()).toEqual(scanned.sort());
+      }
     }
     expect(due.size).toBe(current.size);
   });

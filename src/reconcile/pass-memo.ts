@@ -1,0 +1,141 @@
+// What one pass leaves for the next, so that a pass plans only the Canaries something moved for: a step of
+// one Canary among 5,000 plans one, not 5,000. Between two passes on the same assembled repository (the
+// same load, or one advanced by our own commits), a Canary whose last plan was reused from the plan cache
+// reuses it again unless one of its inputs moved: its generated file (a path our commit wrote), its live
+// objects (the live cache's journal), the clock (its hold ended: the due-time heap), or what its last apply
+// left (a refusal, a restoration). Those are the only inputs core/at-rest.ts compares, so planning the
+// others would reuse the same plan after comparing them one by one. Anything this cannot name (a new
+// load, a live cache that lost its watch) plans every Canary, as the first pass does.
+import { generatedPath } from '../core/generated-file.js';
+import type { AssembledRepository, ResolvedCanary } from '../core/manifests/assemble.js';
+import { liveRefs } from '../core/live-objects.js';
+import { canaryKey, type CanaryPlan, type LiveObjects, type PlanResult } from '../core/plan-rollout.js';
+import { inShard } from '../core/shards.js';
+import { liveRefKey, type LiveChanges } from '../kube/change-journal.js';
+import type { LoadedCommit } from './manifest-loader.js';
+
+/** A Canary of the repository with its key, computed once per load. */
+export interface Keyed {
+  key: string;
+  resolved: ResolvedCanary;
+}
+
+/** Two Canaries whose generated files would be one: both are errors, neither is planned. */
+export interface Clash {
+  keys: [string, string];
+  message: string;
+}
+
+/** What a pass needs of the repository's Canaries that depends on nothing but the assembled repository. */
+export interface ShardView {
+  assembled: AssembledRepository;
+  /** The Canaries this shard plans, in repository order. */
+  ofShard: Keyed[];
+  /** Of those, the ones in a watched namespace. */
+  mine: Keyed[];
+  resolved: Map<string, ResolvedCanary>;
+  clashes: Clash[];
+  /** The Canary owning each generated path, whatever its shard. */
+  owners: Map<string, string>;
+  /** Every Canary of the repository, whatever its shard. */
+  present: Set<string>;
+  /** The Canaries each live object belongs to (`liveRefKey`): built the first time a pass needs it. */
+  refOwners?: Map<string, string[]>;
+}
+
+/** What a pass planned, for the next one on the same assembled repository. */
+export interface PassMemo {
+  /** The commit the pass planned on. */
+  head: string;
+  assembled: AssembledRepository;
+  results: Map<string, PlanResult>;
+  live: Map<string, LiveObjects>;
+  /** Canaries whose plan was not reused from the cache: the next pass plans them again. */
+  unsettled: Set<string>;
+  removals: CanaryPlan[];
+}
+
+/** What moved since the memo's pass: the Canaries to plan again, and the paths our commits wrote. */
+export interface SinceLastPass {
+  keys: Set<string>;
+  paths: readonly string[];
+}
+
+/**
+ * The Canaries this shard plans, in repository order, and the generated path each Canary claims. A path
+ * claimed twice is a clash; a Canary of another shard claims its path (no orphan here) and nothing else.
+ */
+export function shardView(
+  assembled: AssembledRepository,
+  shard: string | undefined,
+  namespaces: readonly string[] | undefined,
+): ShardView {
+  const owners = new Map<string, string>();
+  const ofShard: Keyed[] = [];
+  const clashes: Clash[] = [];
+  const present = new Set<string>();
+  for (const resolved of assembled.canaries) {
+    const key = canaryKey(resolved.canary);
+    present.add(key);
+    const path = generatedPath(resolved.canary);
+    const owner = owners.get(path);
+    if (owner) {
+      const message = `${path}: generated file of both ${owner} and ${key}; give the Canaries distinct names`;
+      clashes.push({ keys: [key, owner], message });
+      continue;
+    }
+    owners.set(path, key);
+    if (inShard(shard, resolved.canary.shard)) ofShard.push({ key, resolved });
+  }
+  const mine = ofShard.filter(
+    ({ resolved }) => !namespaces || namespaces.includes(resolved.canary.namespace),
+  );
+  const resolved = new Map(mine.map(({ key, resolved: r }) => [key, r]));
+  return { assembled, ofShard, mine, resolved, clashes, owners, present };
+}
+
+/**
+ * The Canaries to plan again since `memo`'s pass, or undefined when that cannot be told and every Canary
+ * is planned: another assembled repository, a commit not made from the memo's by our own changes, or a
+ * live cache that cannot name what moved.
+ */
+export function sinceLastPass(
+  memo: PassMemo,
+  loaded: LoadedCommit,
+  view: ShardView,
+  moved: {
+    live: LiveChanges;
+    due: readonly string[];
+    /** Canaries whose last apply left something for their next plan (a refusal, a restoration). */
+    applied: Iterable<string>;
+  },
+): SinceLastPass | undefined {
+  if (moved.live === 'all' || memo.assembled !== loaded.assembled) return undefined;
+  let paths: readonly string[];
+  if (memo.head === loaded.head) paths = [];
+  else if (loaded.base?.head === memo.head) paths = loaded.base.changed;
+  else return undefined;
+  const keys = new Set([...memo.unsettled, ...moved.due, ...moved.applied]);
+  for (const path of paths) {
+    const owner = view.owners.get(path);
+    if (owner) keys.add(owner);
+  }
+  if (moved.live.size > 0) {
+    view.refOwners ??= liveRefOwners(view.mine);
+    for (const ref of moved.live) for (const key of view.refOwners.get(ref) ?? []) keys.add(key);
+  }
+  return { keys, paths };
+}
+
+function liveRefOwners(mine: readonly Keyed[]): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  for (const { key, resolved } of mine) {
+    for (const ref of liveRefs(resolved.canary)) {
+      const refKey = liveRefKey(ref);
+      const known = owners.get(refKey);
+      if (known) known.push(key);
+      else owners.set(refKey, [key]);
+    }
+  }
+  return owners;
+}
