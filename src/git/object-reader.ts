@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { BlobTooLargeError } from './errors.js';
 
-type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
 export interface GitObject {
   type: ObjectType;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { classifyGitError } from './errors.js';
 import type { RepositoryContext } from './repository-context.js';
-import { objectsSince, sendPack } from './send-pack.js';
+import { forgetWritten, objectsSince, sendPack } from './send-pack.js';
 
 export async function pushCommit(ctx: RepositoryContext, commitOid: string): Promise<void> {
   const base = await git.resolveRef({ fs, gitdir: ctx.gitdir, ref: ctx.localRef }).catch(() => undefined);
@@ -20,6 +20,9 @@ export async function pushCommit(ctx: RepositoryContext, commitOid: string): Pro
     }
   } catch (err) {
     throw classifyGitError(err, ctx.displayUrl) ?? err;
+  } finally {
+    // On the server now, or refused and re-planned on another head: either way not sent again.
+    if (base !== undefined) forgetWritten(ctx, commitOid, base);
   }
   await git.writeRef({ fs, gitdir: ctx.gitdir, ref: ctx.localRef, value: commitOid, force: true });
 }

@@ -2,6 +2,7 @@
 // file of its own so that the verbs and the repository that wires them do not import each other.
 import type { HttpClient } from 'isomorphic-git';
 import type { ObjectStore } from './object-reader.js';
+import type { PackObject } from './pack-writer.js';
 
 /** Round trips to the server, so a benchmark or a test can see what a poll or a step cost. */
 export interface GitStats {
@@ -34,6 +35,9 @@ interface ListingMemo {
   trees: Map<string, TreeListing>;
 }
 
+/** An object of a commit we wrote, kept for its push. */
+export type WrittenObject = PackObject & { oid: string };
+
 /** What every verb needs; built once per Repository. */
 export interface RepositoryContext {
   readonly gitdir: string;
@@ -52,6 +56,11 @@ export interface RepositoryContext {
   readonly maxPacks: number;
   /** The last listing and its trees by oid: the next listing reads only trees that changed. */
   listing?: ListingMemo;
+  /**
+   * The objects each commit we wrote added to its parent (its blobs, its trees, itself), by commit oid,
+   * until it is pushed: the push sends them as they are, without reading trees back to compare them.
+   */
+  readonly written: Map<string, { parent: string; objects: WrittenObject[] }>;
   /** Fast reads of blobs and trees (object-reader.ts); replaced when the store is compacted. */
   objects: ObjectStore;
   readonly http: HttpClient;

@@ -107,6 +107,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     cache: {},
     objects: new ObjectStore(dir),
     maxPacks: options.maxPacks ?? defaultMaxPacks,
+    written: new Map(),
     http: gitHttpClient(options.http ?? nodeHttp, {
       timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),

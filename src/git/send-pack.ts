@@ -3,12 +3,14 @@
 // update only while the ref is still at <old>, which makes the push a compare-and-swap. No ref
 // advertisement is asked for first: the request is stateless, and the caller already knows <old> (the head
 // it built on), so a push is one round trip where isomorphic-git makes two and reads every tree of both
-// heads to decide what to send.
+// heads to decide what to send. Our own commits' objects are sent as they were written (kept by
+// write-commit.ts, packed by pack-writer.ts), so a step's push reads nothing back from the store.
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { PushConflictError } from './errors.js';
 import { readCommitInfo, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository-context.js';
+import { writePack, type PackObject } from './pack-writer.js';
 
 /** Commits further back than this are not searched for the base; the caller falls back to a full push. */
 const maxNewCommits = 10_000;
@@ -16,35 +18,70 @@ const maxNewCommits = 10_000;
 /**
  * Objects in `tip`'s history that are not in `base`'s snapshot, or undefined when `base` is not reached by
  * following first parents from `tip` (then the caller pushes the slow, general way). For each new commit:
- * the commit, and the trees and blobs of its tree that its parent's tree does not have.
+ * the objects it was written with (write-commit.ts keeps them), or, for a commit written by another
+ * process, the commit and the trees and blobs of its tree that its parent's tree does not have.
  */
 export async function objectsSince(
   ctx: RepositoryContext,
   tip: string,
   base: string,
-): Promise<string[] | undefined> {
-  const objects = new Set<string>();
+): Promise<PackObject[] | undefined> {
+  const objects = new Map<string, PackObject | undefined>();
   let oid = tip;
   for (let n = 0; oid !== base; n += 1) {
     if (n >= maxNewCommits) return undefined;
+    const written = ctx.written.get(oid);
+    if (written) {
+      for (const object of written.objects) objects.set(object.oid, object);
+      oid = written.parent;
+      continue;
+    }
     const commit = await readCommitInfo(ctx, oid);
     const [parent, ...others] = commit.parents;
     if (parent === undefined || others.length > 0) return undefined;
-    objects.add(oid);
+    objects.set(oid, undefined);
     await addTreeDifference(ctx, commit.tree, (await readCommitInfo(ctx, parent)).tree, objects);
     oid = parent;
   }
-  return [...objects];
+  const read: PackObject[] = [];
+  for (const [objectOid, known] of objects) read.push(known ?? (await readWhole(ctx, objectOid)));
+  return read;
+}
+
+/** The commits between `tip` and `base` were pushed, or refused: their objects need not be kept. */
+export function forgetWritten(ctx: RepositoryContext, tip: string, base: string): void {
+  for (let oid: string | undefined = tip; oid !== undefined && oid !== base;) {
+    const parent: string | undefined = ctx.written.get(oid)?.parent;
+    ctx.written.delete(oid);
+    oid = parent;
+  }
+}
+
+async function readWhole(ctx: RepositoryContext, oid: string): Promise<PackObject> {
+  const fast = ctx.objects.read(oid);
+  if (fast) return fast;
+  ctx.stats.objectFallbacks += 1;
+  const { type, object } = await git.readObject({
+    fs,
+    gitdir: ctx.gitdir,
+    oid,
+    format: 'content',
+    cache: ctx.cache,
+  });
+  if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
+    throw new Error(`${oid}: not a git object type: ${String(type)}`);
+  }
+  return { type, content: Buffer.from(object as Uint8Array) };
 }
 
 async function addTreeDifference(
   ctx: RepositoryContext,
   tree: string,
   old: string | undefined,
-  objects: Set<string>,
+  objects: Map<string, PackObject | undefined>,
 ): Promise<void> {
   if (tree === old) return;
-  objects.add(tree);
+  objects.set(tree, undefined);
   const before = new Map((old === undefined ? [] : await readTreeEntries(ctx, old)).map((e) => [e.path, e]));
   for (const entry of await readTreeEntries(ctx, tree)) {
     const previous = before.get(entry.path);
@@ -52,7 +89,7 @@ async function addTreeDifference(
     if (entry.type === 'tree') {
       await addTreeDifference(ctx, entry.oid, previous?.type === 'tree' ? previous.oid : undefined, objects);
     } else if (entry.type === 'blob') {
-      objects.add(entry.oid);
+      objects.set(entry.oid, undefined);
     }
   }
 }
@@ -61,12 +98,11 @@ async function addTreeDifference(
 export async function sendPack(
   ctx: RepositoryContext,
   update: { old: string; new: string; ref?: string },
-  objects: string[],
+  objects: readonly PackObject[],
 ): Promise<void> {
   // Another ref than the branch: the notification mark (notification-refs.ts), whose objects are all there.
   const ref = update.ref ?? ctx.remoteRef;
-  const { packfile } = await git.packObjects({ fs, gitdir: ctx.gitdir, oids: objects, cache: ctx.cache });
-  if (!packfile) throw new Error('isomorphic-git packObjects returned no pack');
+  const packfile = writePack(objects);
   const command = `${update.old} ${update.new} ${ref}\0report-status agent=gitcanary\n`;
   const response = await ctx.http.request({
     url: `${ctx.url.replace(/\/+$/, '')}/git-receive-pack`,

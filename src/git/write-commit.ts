@@ -4,8 +4,15 @@
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { readCommitInfo, readTreeEntries } from './read-tree.js';
-import type { RepositoryContext } from './repository-context.js';
-import { writeTreeObject } from './tree-object.js';
+import type { RepositoryContext, WrittenObject } from './repository-context.js';
+import { serializeTree, writeLooseObject } from './tree-object.js';
+
+/**
+ * Commits written and not pushed whose objects are kept for their push; past this, the oldest are read
+ * back from the store. Bounded because a step's trees are as wide as its folders (200 KB for `apps/` at
+ * 5,000 Canaries), and a pass of many steps pushes them all at once.
+ */
+const maxWrittenKept = 16;
 
 export interface FileChange {
   /** POSIX path from the repository root. */
@@ -36,10 +43,13 @@ export async function writeCommit(ctx: RepositoryContext, input: CommitInput): P
   }
   const changes = toPendingChanges(input.changes);
   const parent = await readCommitInfo(ctx, input.parent);
+  const written: WrittenObject[] = [];
   // The root is the one tree that may be empty: a repository whose last file was deleted.
-  const tree = (await rewriteTree(ctx, parent.tree, changes)) ?? writeTreeObject(ctx.gitdir, []);
+  const tree =
+    (await rewriteTree(ctx, parent.tree, changes, written)) ??
+    writeObject(ctx, 'tree', Buffer.alloc(0), written);
   const signature = { ...input.author, timestamp: input.timestamp, timezoneOffset: 0 };
-  return git.writeCommit({
+  const oid = await git.writeCommit({
     fs,
     gitdir: ctx.gitdir,
     commit: {
@@ -50,6 +60,27 @@ export async function writeCommit(ctx: RepositoryContext, input: CommitInput): P
       committer: signature,
     },
   });
+  const commit = ctx.objects.read(oid);
+  if (commit) {
+    ctx.written.set(oid, { parent: input.parent, objects: [...written, { oid, ...commit }] });
+    for (const old of ctx.written.keys()) {
+      if (ctx.written.size <= maxWrittenKept) break;
+      ctx.written.delete(old);
+    }
+  }
+  return oid;
+}
+
+/** Stores a blob or a tree, and keeps it for the push. */
+function writeObject(
+  ctx: RepositoryContext,
+  type: 'blob' | 'tree',
+  content: Buffer,
+  written: WrittenObject[],
+): string {
+  const oid = writeLooseObject(ctx.gitdir, type, content);
+  written.push({ oid, type, content });
+  return oid;
 }
 
 /** Returns the new tree's oid, or undefined when nothing is left in it (git stores no empty trees). */
@@ -57,6 +88,7 @@ async function rewriteTree(
   ctx: RepositoryContext,
   treeOid: string | undefined,
   changes: PendingChange[],
+  written: WrittenObject[],
 ): Promise<string | undefined> {
   const entries = new Map<string, TreeEntry>();
   if (treeOid !== undefined) {
@@ -73,7 +105,7 @@ async function rewriteTree(
         entries.delete(name);
         continue;
       }
-      const oid = await git.writeBlob({ fs, gitdir: ctx.gitdir, blob: Buffer.from(own.content, 'utf8') });
+      const oid = writeObject(ctx, 'blob', Buffer.from(own.content, 'utf8'), written);
       // Keep an executable bit someone set on purpose; anything else becomes a regular file.
       const mode = existing?.mode === '100755' ? '100755' : '100644';
       entries.set(name, { mode, path: name, oid, type: 'blob' });
@@ -83,7 +115,7 @@ async function rewriteTree(
         throw new Error(`${first}: a parent directory is a file in the parent commit`);
       }
       const below = group.map((change) => ({ ...change, segments: change.segments.slice(1) }));
-      const oid = await rewriteTree(ctx, existing?.oid, below);
+      const oid = await rewriteTree(ctx, existing?.oid, below, written);
       if (oid === undefined) entries.delete(name);
       else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
     }
@@ -91,7 +123,7 @@ async function rewriteTree(
 
   if (entries.size === 0) return undefined;
   // Sorted into git's order, so the oid does not depend on the order of `changes`.
-  return writeTreeObject(ctx.gitdir, [...entries.values()]);
+  return writeObject(ctx, 'tree', serializeTree([...entries.values()]), written);
 }
 
 function groupByFirstSegment(changes: PendingChange[]): Map<string, PendingChange[]> {

@@ -422,6 +422,37 @@ describe('the git repository edge', () => {
       expect((await filesAtHead(bareDir))['deep/new.yaml']).toBe('a: 1\n');
     });
 
+    it('sends the objects of its own commits as it wrote them, and reads back those past what it keeps', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const bodies: Buffer[] = [];
+      const dir = await mkdtemp(join(scratch, 'store-'));
+      const repo = await open(url, { dir, http: recordingUploads(bodies) });
+      let head = await repo.fetch();
+      const subjects: string[] = [];
+      for (let i = 0; i < 20; i += 1) {
+        subjects.unshift(`note ${i}`);
+        head = await repo.commit({
+          parent: head,
+          changes: [{ path: `notes/note-${i}.yaml`, content: `n: ${i}\n` }],
+          message: `note ${i}`,
+          author,
+          timestamp: 1 + i,
+        });
+      }
+      // The newest commit's new trees are gone from the store: only what the commit kept can send them.
+      const trees = await gitCli(['--git-dir', dir, 'rev-parse', `${head}^{tree}`, `${head}:notes`]);
+      for (const oid of trees.trim().split('\n'))
+        await rm(join(dir, 'objects', oid.slice(0, 2), oid.slice(2)));
+
+      await repo.push(head);
+
+      // Each commit: itself, the root, notes/ and its blob. The first four are read back from the store.
+      expect(bodies.map(packObjectCountOf)).toEqual([80]);
+      await gitCli(['--git-dir', bareDir, 'fsck', '--full', '--strict']);
+      expect((await logSubjects(bareDir)).slice(0, 20)).toEqual(subjects);
+      expect((await filesAtHead(bareDir))['notes/note-19.yaml']).toBe('n: 19\n');
+    });
+
     it('gives the same oid for the same inputs, whatever the order of the changes', async () => {
       const { url } = await createSeededRepository(server, seed);
       const [one, two] = [await open(url), await open(url)];

@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTreeObject, type TreeObjectEntry } from '../../../src/git/tree-object.js';
+import { serializeTree, writeLooseObject, type TreeObjectEntry } from '../../../src/git/tree-object.js';
+
+const writeTreeObject = (gitdir: string, entries: TreeObjectEntry[]) =>
+  writeLooseObject(gitdir, 'tree', serializeTree(entries));
 
 const dir = mkdtempSync(join(tmpdir(), 'tree-object-'));
 execFileSync('git', ['init', '--quiet', dir]);
@@ -16,7 +19,7 @@ const git = (args: string[], input?: string) =>
     .trim();
 const blob = (text: string) => git(['hash-object', '-w', '--stdin'], text);
 
-describe('writeTreeObject', () => {
+describe('a tree written by serializeTree and writeLooseObject', () => {
   it("gives git's own oid, in git's order, for names that sort differently as folders and as bytes", () => {
     const file = blob('a file\n');
     const folder = git(['mktree'], `100644 blob ${file}\tinner\n`);
