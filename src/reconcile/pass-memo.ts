@@ -9,7 +9,7 @@
 import { generatedPath } from '../core/generated-file.js';
 import type { AssembledRepository, ResolvedCanary } from '../core/manifests/assemble.js';
 import { liveRefs } from '../core/live-objects.js';
-import { canaryKey, type CanaryPlan, type LiveObjects, type PlanResult } from '../core/plan-rollout.js';
+import { canaryKey, type CanaryPlan, type PlanResult } from '../core/plan-rollout.js';
 import { inShard } from '../core/shards.js';
 import { liveRefKey, type LiveChanges } from '../kube/change-journal.js';
 import type { LoadedCommit } from './manifest-loader.js';
@@ -49,7 +49,6 @@ export interface PassMemo {
   head: string;
   assembled: AssembledRepository;
   results: Map<string, PlanResult>;
-  live: Map<string, LiveObjects>;
   /** Canaries whose plan was not reused from the cache: the next pass plans them again. */
   unsettled: Set<string>;
   removals: CanaryPlan[];

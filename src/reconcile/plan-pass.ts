@@ -56,8 +56,10 @@ export async function planPass(
   const planning: Keyed[] = [];
   for (const { key, resolved } of view.mine) {
     while (turns.spent()) await turns.next();
+    // A plan kept from the last pass is one the cache confirmed: never applied, so its live objects are
+    // not needed (and not held: the live cache keeps only their versions).
     const kept = since && !since.keys.has(key) && memo?.results.get(key);
-    const hit = kept ? { result: kept, live: memo.live.get(key) } : reusedPlan(ctx, resolved, oids, now);
+    const hit = kept ? { result: kept, live: undefined } : reusedPlan(ctx, resolved, oids, now);
     if (!hit) {
       planning.push({ key, resolved });
       unsettled.add(key);
@@ -92,7 +94,7 @@ export async function planPass(
   for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
   // A clash found after the first Canary was planned leaves both out.
   const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
-  if (analyzing) ctx.lastPass = { head: loaded.head, assembled, results, live, unsettled, removals };
+  if (analyzing) ctx.lastPass = { head: loaded.head, assembled, results, unsettled, removals };
   return {
     plans: [...kept, ...removals],
     resolved: view.resolved,

@@ -11,7 +11,7 @@ function resolved(name: string): ResolvedCanary {
     target: aTarget(),
     checks: { metrics: [], webhooks: [] },
     templates: {},
-  } as unknown as ResolvedCanary;
+  };
 }
 
 const assembled: AssembledRepository = {
@@ -24,7 +24,6 @@ const memo = (unsettled: string[] = []): PassMemo => ({
   head: 'h1',
   assembled,
   results: new Map(),
-  live: new Map(),
   unsettled: new Set(unsettled),
   removals: [],
 });
