@@ -22,5 +22,6 @@ export async function compactStoreIfFull(ctx: RepositoryContext): Promise<boolea
 /** Drops what the context holds of objects that are gone from the store (caches, the fast reader). */
 export function forgetStoreContent(ctx: RepositoryContext): void {
   ctx.cache = {};
+  ctx.objects.close();
   ctx.objects = new ObjectStore(ctx.gitdir);
 }

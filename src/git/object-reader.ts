@@ -10,7 +10,7 @@
 // A read may be given a size limit: an object larger than it is refused with BlobTooLargeError before it is
 // inflated (packed objects and deltas say their size first) or as soon as inflating passes the limit (loose
 // objects), so a blob of a gigabyte of zeros, a few kilobytes in the pack, is never held.
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { BlobTooLargeError } from './errors.js';
@@ -27,13 +27,19 @@ const ofsDelta = 6;
 const refDelta = 7;
 /** A delta's base is another version of a file, which may be larger than the file read: a wider bound. */
 const baseLimitFactor = 16;
+/** An object whose bytes in the pack are no more than this is read in one go (most manifests are ~1 KB). */
+const wholeReadBytes = 16 * 1024;
 
-/** One pack: its index (for lookups) and its data, read whole (packs of this store are a few MB). */
+/**
+ * One pack: its index (for lookups), and its data read object by object from an open file. The data is not
+ * held: the snapshot's pack is 2.5 MiB at 5,000 Canaries, and after the cold start a poll reads only the few
+ * objects that changed, one positioned read each (docs/performance.md, Memory).
+ */
 class Pack {
   private readonly count: number;
   /** Object start offsets in ascending order, to find where each object's data ends. */
   private sortedOffsets: Float64Array | undefined;
-  private data: Buffer | undefined;
+  private file: { fd: number; size: number } | undefined;
   /** Recently resolved delta bases by offset: similar files chain deltas up to 50 deep. */
   private readonly bases = new Map<number, GitObject>();
 
@@ -64,9 +70,18 @@ class Pack {
     return undefined;
   }
 
+  /** Closes the pack's file; a later read opens it again. */
+  close(): void {
+    if (this.file) closeSync(this.file.fd);
+    this.file = undefined;
+  }
+
   read(offset: number, store: ObjectStore, maxBytes?: number): GitObject {
-    const data = (this.data ??= readFileSync(this.packPath));
-    let at = offset;
+    // A small object is read whole; of a larger one, its first bytes, so that a blob over the limit is
+    // refused on its header alone, as before any of its data is read.
+    const end = this.endOf(offset);
+    const data = this.bytes(offset, Math.min(end, offset + wholeReadBytes));
+    let at = 0;
     let byte = data[at++] ?? 0;
     const typeCode = (byte >> 4) & 7;
     // The object's size (of the delta itself, for a delta): 4 bits, then 7 bits a byte.
@@ -93,7 +108,8 @@ class Pack {
       throw new BlobTooLargeError(size, maxBytes);
     }
     // The size said is the size made: a pack that lies about it is not inflated further.
-    const content = inflateSync(data.subarray(at, this.endOf(offset)), {
+    const compressed = offset + wholeReadBytes < end ? this.bytes(offset + at, end) : data.subarray(at);
+    const content = inflateSync(compressed, {
       maxOutputLength: Math.max(size, 1),
     });
     if (!base) {
@@ -119,6 +135,26 @@ class Pack {
     return base;
   }
 
+  private open(): { fd: number; size: number } {
+    if (!this.file) {
+      const fd = openSync(this.packPath, 'r');
+      this.file = { fd, size: fstatSync(fd).size };
+    }
+    return this.file;
+  }
+
+  private bytes(start: number, end: number): Buffer {
+    const { fd } = this.open();
+    const bytes = Buffer.allocUnsafe(Math.max(end - start, 0));
+    let read = 0;
+    while (read < bytes.length) {
+      const n = readSync(fd, bytes, read, bytes.length - read, start + read);
+      if (n === 0) throw new Error(`${this.packPath}: ends inside the object at ${start}`);
+      read += n;
+    }
+    return bytes;
+  }
+
   private offsetAt(position: number): number {
     const offsets = 8 + 256 * 4 + this.count * 24;
     const small = this.index.readUInt32BE(offsets + position * 4);
@@ -142,7 +178,7 @@ class Pack {
       else high = mid;
     }
     // The last object ends where the pack's trailing checksum starts.
-    return low < sorted.length ? (sorted[low] ?? 0) : (this.data?.length ?? 0) - 20;
+    return low < sorted.length ? (sorted[low] ?? 0) : this.open().size - 20;
   }
 }
 
@@ -199,6 +235,11 @@ export class ObjectStore {
     return { type, content };
   }
 
+  /** Closes the packs' files (the store is being emptied, or its packs listed again). */
+  close(): void {
+    for (const pack of this.packs) pack.close();
+  }
+
   private findNewPacks(): boolean {
     const dir = join(this.gitdir, 'objects', 'pack');
     let names: string[];
@@ -210,6 +251,7 @@ export class ObjectStore {
     const indexes = names.filter((name) => name.endsWith('.idx'));
     // Packs deleted by a compaction are dropped; new ones are added.
     if (indexes.length === this.known.size && indexes.every((name) => this.known.has(name))) return false;
+    this.close();
     this.known = new Set(indexes);
     this.packs = indexes.map(
       (name) => new Pack(readFileSync(join(dir, name)), join(dir, name.replace(/\.idx$/, '.pack'))),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +130,30 @@ describe('the object reader', () => {
       expect.arrayContaining([zeros.length]),
     );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('reads an object of a pack without holding the pack in memory, and closes its file', async () => {
+    // 6 MiB that do not compress, in a repository of its own: a pack of about that size.
+    const own = join(scratch, 'large-pack.git');
+    await gitCli(['init', '--quiet', '--bare', '--initial-branch=main', own]);
+    const noise = (seed: number) => randomBytes(1024 * 1024).toString('base64') + String(seed);
+    const files: Record<string, string> = { 'apps/small.yaml': 'kind: Service\n' };
+    for (let i = 0; i < 6; i += 1) files[`noise/${i}.txt`] = noise(i);
+    const head = await commitWithCli(own, files, 'noise');
+    await gitCli(['--git-dir', own, 'repack', '-a', '-d', '-q']);
+    const small = (await gitCli(['--git-dir', own, 'rev-parse', `${head}:apps/small.yaml`])).trim();
+    const store = new ObjectStore(own);
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    const filesBefore = await openFiles();
+    const before = process.memoryUsage().arrayBuffers;
+
+    const object = store.read(small);
+    const held = process.memoryUsage().arrayBuffers - before;
+
+    expect(object?.content.toString()).toBe('kind: Service\n');
+    expect(held).toBeLessThan(1024 * 1024);
+    store.close();
+    expect(await openFiles()).toBe(filesBefore);
   });
 
   it('counts each object it leaves to isomorphic-git, which still reads it', async () => {
