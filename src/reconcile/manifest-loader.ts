@@ -3,7 +3,11 @@
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
 // kept, so a daemon's memory follows the repository's size, not its history. A file over the size limit
 // is never read, and the files of a commit read together stay within the budget of a pass (passLimits).
-import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
+import {
+  assembleRepositoryReusing,
+  type AssembledRepository,
+  type AssemblyMemo,
+} from '../core/manifests/assemble.js';
 import {
   isManifestPath,
   parseManifestFile,
@@ -63,6 +67,8 @@ export class ManifestLoader {
   private parsed = new Map<string, ParsedEntry>();
   /** Texts read by `text`, by blob id, while the last commit holds them and no one said `forget`. */
   private texts = new Map<string, string>();
+  /** How the last commit's Canaries were joined: a new commit joins again only those its changes concern. */
+  private assembly: AssemblyMemo = new Map();
   private readonly root: string;
 
   constructor(
@@ -119,7 +125,8 @@ export class ManifestLoader {
     const oids = new Map(files.map((file) => [file.path, file.oid]));
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
-    const assembled = assembleRepository(parsedFiles);
+    const { assembled, memo } = assembleRepositoryReusing(parsedFiles, this.assembly);
+    this.assembly = memo;
     const errors = [...refused, ...(await this.withLines(assembled.errors, oids))].sort(
       compareManifestErrors,
     );
