@@ -3,7 +3,7 @@
 // repository whose objects refer to each other (targets, templates, Ingresses, providers, with clashes
 // and missing ones) check that.
 import { describe, expect, it } from 'vitest';
-import type { ReadBlobOptions, RepositoryFile } from '../../../src/git/read-tree.js';
+import type { ReadBlobOptions, RepositoryFile, TreeChange } from '../../../src/git/read-tree.js';
 import { ManifestLoader } from '../../../src/reconcile/manifest-loader.js';
 
 /** A small seeded generator (mulberry32), so that a failure can be run again. */
@@ -80,6 +80,7 @@ const kinds: Record<string, readonly ((r: Random) => string)[]> = {
   'shared/ingress.yaml': [ingressDoc],
   'shared/providers.yaml': [(r) => `${providerDoc(r, 'p1')}---\n${providerDoc(r, 'p2')}`],
   'README.md': [otherDoc],
+  'apps/a/a.gitcanary.yaml': [(r) => `state: ${r.pick(['1', '2', '3'])}\n`],
 };
 const paths = Object.keys(kinds);
 
@@ -108,8 +109,23 @@ function store() {
         [...files].map(([path, text]) => ({ path, oid: oidOf(text) })),
       );
     },
-    listFiles: (head: string, filter: (path: string) => boolean = () => true) =>
-      Promise.resolve((commits.get(head) ?? []).filter((file) => filter(file.path))),
+    listings: 0,
+    listFiles(head: string, filter: (path: string) => boolean = () => true) {
+      this.listings += 1;
+      return Promise.resolve((commits.get(head) ?? []).filter((file) => filter(file.path)));
+    },
+    /** As git's tree diff gives them: the paths whose blob differs. */
+    listChanges(from: string, to: string, filter: (path: string) => boolean = () => true) {
+      const before = new Map((commits.get(from) ?? []).map((file) => [file.path, file.oid]));
+      const after = new Map((commits.get(to) ?? []).map((file) => [file.path, file.oid]));
+      const changes: TreeChange[] = [];
+      for (const [path, oid] of after) {
+        const old = before.get(path);
+        if (old !== oid) changes.push({ path, after: oid, ...(old !== undefined ? { before: old } : {}) });
+      }
+      for (const [path, oid] of before) if (!after.has(path)) changes.push({ path, before: oid });
+      return Promise.resolve(changes.filter((change) => filter(change.path)));
+    },
     readBlob: (oid: string, _options: ReadBlobOptions = {}) => Promise.resolve(blobs.get(oid) ?? ''),
   };
 }
@@ -122,7 +138,10 @@ describe('a load after another', () => {
       const repo = store();
       const files = new Map<string, string>();
       for (const path of paths) if (r.chance(0.8)) files.set(path, fileText(r, path));
-      const loader = new ManifestLoader(repo, '', { defaultNamespace: 'default' });
+      // Every other seed with a pass budget some commits go over, where which files fit is the listing's say.
+      const limits = seed % 2 === 1 ? { maxBytes: 2500, maxNodes: 100_000 } : undefined;
+      const options = { defaultNamespace: 'default' };
+      const loader = new ManifestLoader(repo, '', options, limits);
 
       for (let commit = 0; commit < 12; commit += 1) {
         const changes = 1 + Math.floor(r.next() * 2);
@@ -135,7 +154,7 @@ describe('a load after another', () => {
         repo.commit(head, files);
 
         const loaded = await loader.load(head);
-        const fresh = await new ManifestLoader(repo, '', { defaultNamespace: 'default' }).load(head);
+        const fresh = await new ManifestLoader(repo, '', options, limits).load(head);
 
         expect({ ...loaded, freshWarnings: [] }).toEqual({ ...fresh, freshWarnings: [] });
       }
@@ -163,6 +182,8 @@ describe('a load after another', () => {
 
     expect(a2).toBe(a1);
     expect(b2).not.toBe(b1);
+    // The second commit was diffed with the first, not listed.
+    expect(repo.listings).toBe(1);
     expect(b2?.target.object).toMatchObject({ metadata: { labels: { v: 'v2' } } });
   });
 });
