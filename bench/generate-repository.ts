@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { loadAll } from 'js-yaml';
 import type { Cluster } from '../src/kube/cluster.js';
-import type { CommitInput, Repository, RepositoryFile } from '../src/git/repository.js';
+import type { CommitInput, Repository, RepositoryFile, TreeChange } from '../src/git/repository.js';
 import { emptyGitStats } from '../src/git/repository-context.js';
 import { createReconciler } from '../src/reconcile/create-reconciler.js';
 
@@ -210,6 +210,9 @@ class MemoryRepository implements Repository {
     }
     return Promise.resolve(listed);
   }
+
+  // No history is kept to diff: a load lists the files instead.
+  listChanges = () => Promise.resolve<TreeChange[] | undefined>(undefined);
 
   readBlob(oid: string): Promise<string> {
     const content = this.blobs.get(oid);

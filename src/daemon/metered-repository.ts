@@ -39,6 +39,7 @@ export function meterRepository(
     localHead: () => repo.localHead(),
     fetch: () => timed('fetch', () => repo.fetch()),
     listFiles: (commitOid, filter) => repo.listFiles(commitOid, filter),
+    listChanges: (fromCommit, toCommit, filter) => repo.listChanges(fromCommit, toCommit, filter),
     readBlob: (oid, options) => repo.readBlob(oid, options),
     commit: (input) => repo.commit(input),
     push: (commitOid) => timed('push', () => repo.push(commitOid)),

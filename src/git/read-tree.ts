@@ -25,6 +25,17 @@ export interface RepositoryFile {
   refused?: string;
 }
 
+/** A path whose blob differs between two commits. */
+export interface TreeChange {
+  path: string;
+  /** Its blob in the first commit; absent: the path is new. */
+  before?: string;
+  /** Its blob in the second commit; absent: the path is gone. */
+  after?: string;
+  /** As RepositoryFile.refused: a tree entry of either commit no path may be made of. */
+  refused?: string;
+}
+
 export interface ReadBlobOptions {
   /** Refuse (BlobTooLargeError) a blob over this many bytes, without inflating it. */
   maxBytes?: number;
@@ -47,6 +58,89 @@ export async function listFiles(
     ctx.listing = { commit: commitOid, root, trees };
   }
   return files.filter((file) => file.refused !== undefined || filter(file.path));
+}
+
+/**
+ * The files whose blob differs between two commits, found by descending only into the trees whose oid
+ * differs: a one-file commit reads the trees along its path, whatever the size of the repository.
+ * Entries no path may be made of, in a tree that changed, are given as refused whatever the filter.
+ * Undefined when the store does not hold `fromCommit`.
+ */
+export async function listChanges(
+  ctx: RepositoryContext,
+  fromCommit: string,
+  toCommit: string,
+  filter: (path: string) => boolean = () => true,
+): Promise<TreeChange[] | undefined> {
+  let from: string;
+  try {
+    from = (await readCommitInfo(ctx, fromCommit)).tree;
+  } catch {
+    // A store made again (store repair) no longer holds the older commit: the caller lists instead.
+    return undefined;
+  }
+  const to = (await readCommitInfo(ctx, toCommit)).tree;
+  const changes: TreeChange[] = [];
+  await diffTree(ctx, from, to, '', changes, new EventLoopTurns());
+  return changes.filter((change) => change.refused !== undefined || filter(change.path));
+}
+
+async function diffTree(
+  ctx: RepositoryContext,
+  beforeOid: string | undefined,
+  afterOid: string | undefined,
+  prefix: string,
+  changes: TreeChange[],
+  turns: EventLoopTurns,
+): Promise<void> {
+  if (beforeOid === afterOid) return;
+  while (turns.spent()) await turns.next();
+  const listingOf = async (oid: string | undefined) =>
+    oid === undefined ? [] : (ctx.listing?.trees.get(oid) ?? (await readListing(ctx, oid)));
+  const before = new Map((await listingOf(beforeOid)).map((entry) => [entry.name, entry]));
+  const after = await listingOf(afterOid);
+  const named = new Set<string>();
+  for (const entry of after) {
+    named.add(entry.name);
+    const old = before.get(entry.name);
+    if (old?.oid === entry.oid && old.tree === entry.tree) continue;
+    await diffEntry(ctx, old, entry, prefix, changes, turns);
+  }
+  for (const [name, old] of before) {
+    if (!named.has(name)) await diffEntry(ctx, old, undefined, prefix, changes, turns);
+  }
+}
+
+/** One name of a tree that differs: a blob given, a tree descended into, on either side. */
+async function diffEntry(
+  ctx: RepositoryContext,
+  old: TreeListing[number] | undefined,
+  now: TreeListing[number] | undefined,
+  prefix: string,
+  changes: TreeChange[],
+  turns: EventLoopTurns,
+): Promise<void> {
+  const name = (now ?? old)?.name ?? '';
+  const path = `${prefix}${name}`;
+  const refused = refusedEntryName(name);
+  if (refused) {
+    changes.push({ path, refused });
+    return;
+  }
+  const blobBefore = old && !old.tree ? old.oid : undefined;
+  const blobAfter = now && !now.tree ? now.oid : undefined;
+  if (blobBefore !== undefined || blobAfter !== undefined) {
+    changes.push({
+      path,
+      ...(blobBefore !== undefined ? { before: blobBefore } : {}),
+      ...(blobAfter !== undefined ? { after: blobAfter } : {}),
+    });
+  }
+  const treeBefore = old?.tree ? old.oid : undefined;
+  const treeAfter = now?.tree ? now.oid : undefined;
+  if (treeBefore !== undefined || treeAfter !== undefined) {
+    await diffTree(ctx, treeBefore, treeAfter, `${path}/`, changes, turns);
+  }
 }
 
 /**

@@ -10,7 +10,14 @@ import { fetchHead } from './fetch-head.js';
 import { gitHttpClient } from './http-client.js';
 import { pushCommit } from './push-commit.js';
 import { ObjectStore } from './object-reader.js';
-import { listFiles, readBlobText, type ReadBlobOptions, type RepositoryFile } from './read-tree.js';
+import {
+  listChanges,
+  listFiles,
+  readBlobText,
+  type TreeChange,
+  type ReadBlobOptions,
+  type RepositoryFile,
+} from './read-tree.js';
 import { emptyGitStats, type GitStats, type RepositoryContext } from './repository-context.js';
 import { readRemoteHead } from './remote-head.js';
 import { emptyStore, inspectStore } from './store-health.js';
@@ -24,7 +31,7 @@ import {
 } from './notification-refs.js';
 
 export type { CommitInput, FileChange } from './write-commit.js';
-export type { ReadBlobOptions, RepositoryFile } from './read-tree.js';
+export type { ReadBlobOptions, RepositoryFile, TreeChange } from './read-tree.js';
 export type { CommitRecord } from './notification-refs.js';
 
 export interface RepositoryOptions {
@@ -62,6 +69,15 @@ export interface Repository {
   fetch(): Promise<string>;
   /** Blob paths (POSIX, recursive) and oids of a commit's tree, without reading any blob. */
   listFiles(commitOid: string, filter?: (path: string) => boolean): Promise<RepositoryFile[]>;
+  /**
+   * The files whose blob differs between two commits (read-tree.ts `listChanges`); undefined when the local
+   * store no longer holds the first.
+   */
+  listChanges(
+    fromCommit: string,
+    toCommit: string,
+    filter?: (path: string) => boolean,
+  ): Promise<TreeChange[] | undefined>;
   /** The blob as UTF-8 text; BlobTooLargeError when it is over `options.maxBytes`. */
   readBlob(oid: string, options?: ReadBlobOptions): Promise<string>;
   /** Writes a commit on `parent` changing only `changes`; deterministic, no network. */
@@ -155,6 +171,9 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     fetch: checked(() => fetchHead(ctx)),
     listFiles: checked((commitOid: string, filter?: (path: string) => boolean) =>
       listFiles(ctx, commitOid, filter),
+    ),
+    listChanges: checked((fromCommit: string, toCommit: string, filter?: (path: string) => boolean) =>
+      listChanges(ctx, fromCommit, toCommit, filter),
     ),
     readBlob: checked((oid: string, options?: ReadBlobOptions) => readBlobText(ctx, oid, options)),
     commit: checked((input: CommitInput) => writeCommit(ctx, input)),

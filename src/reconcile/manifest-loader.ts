@@ -1,9 +1,13 @@
-// Loads a commit's manifests: lists the tree, parses each input file once per blob id (a poll re-parses
-// only what changed), and joins Canaries with their targets. Shared by the reconciler and the commands
+// Loads a commit's manifests: lists the tree (or diffs it with the last commit loaded), parses each input
+// file once per blob id (a poll re-parses only what changed), and joins Canaries with their targets. Shared by the reconciler and the commands
 // that read the repository (status, diff, approve, …). Only the last commit's parsed files and texts are
 // kept, so a daemon's memory follows the repository's size, not its history. A file over the size limit
 // is never read, and the files of a commit read together stay within the budget of a pass (passLimits).
-import { assembleRepository, type AssembledRepository } from '../core/manifests/assemble.js';
+import {
+  assembleRepositoryReusing,
+  type AssembledRepository,
+  type AssemblyMemo,
+} from '../core/manifests/assemble.js';
 import {
   isManifestPath,
   parseManifestFile,
@@ -32,8 +36,11 @@ export interface LoadedCommit {
   assembled: AssembledRepository;
   /** Warnings of the files parsed by this load (new blobs): said once per revision of a file, not every poll. */
   freshWarnings: ManifestError[];
-  /** Set by `advance`: the commit this one was made from by our own changes, and the paths they wrote. */
-  base?: { head: string; changed: readonly string[] };
+  /**
+   * The commit loaded before, when this one was loaded from it by the paths that changed (our own commit's
+   * `advance`, or a diff), and those paths: what a pass may plan from the last pass (pass-memo.ts).
+   */
+  from?: { head: string; changed: readonly string[] };
 }
 
 /** A Canary's generated file read back, or why it could not be. */
@@ -60,15 +67,32 @@ interface ParsedEntry {
 
 type PassLimits = Record<keyof typeof passLimits, number>;
 
+/**
+ * The last commit loaded, as the next load starts from it: its blob ids and its manifest files' parsed
+ * content in the order of the listing. Absent when that load had something whose outcome depends on the
+ * whole listing (a refused tree entry, a file over the pass budget): then the next load lists its commit.
+ */
+interface LoadBase {
+  head: string;
+  oids: ReadonlyMap<string, string>;
+  parsedFiles: readonly ParsedFile[];
+  spent: { bytes: number; nodes: number };
+}
+
 export class ManifestLoader {
   /** By `oid:path`, for the files of the last commit loaded. */
   private parsed = new Map<string, ParsedEntry>();
   /** Texts read by `text`, by blob id, while the last commit holds them and no one said `forget`. */
   private texts = new Map<string, string>();
+  /** How the last commit's Canaries were joined: a new commit joins again only those its changes concern. */
+  private assembly: AssemblyMemo = new Map();
+  private base: LoadBase | undefined;
   private readonly root: string;
 
   constructor(
-    private readonly repo: Pick<Repository, 'listFiles' | 'readBlob'>,
+    /** Without `listChanges`, every load lists its whole commit. */
+    private readonly repo: Pick<Repository, 'listFiles' | 'readBlob'> &
+      Partial<Pick<Repository, 'listChanges'>>,
     root: string,
     private readonly options: ParseManifestOptions,
     /** Smaller in tests. */
@@ -77,7 +101,80 @@ export class ManifestLoader {
     this.root = root.replace(/^\/+|\/+$/g, '');
   }
 
+  /**
+   * The commit's manifests, joined. From the changes since the last commit loaded when that is enough to give
+   * what a listing would (loadChanges); otherwise from a listing of the whole commit.
+   */
   async load(head: string): Promise<LoadedCommit> {
+    return (await this.loadChanges(head)) ?? (await this.loadListing(head));
+  }
+
+  /**
+   * The commit `head` as the last one loaded plus the blobs that differ between them, found by diffing the
+   * two trees: a person's one-file commit costs its changes, not the repository's size. Undefined (list
+   * instead) where the result could depend on where a file sits in the listing: a path added (the order of
+   * the files), a file that had nothing for gitcanary and now has (its place among those that have), a
+   * refused entry, or a commit over the pass budget (which files fit depends on their order).
+   */
+  private async loadChanges(head: string): Promise<LoadedCommit | undefined> {
+    const base = this.base;
+    if (!base || !this.repo.listChanges) return undefined;
+    const changes = await this.repo.listChanges(
+      base.head,
+      head,
+      (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
+    );
+    if (!changes) return undefined;
+    if (changes.some((change) => change.before === undefined || change.refused !== undefined)) {
+      return undefined;
+    }
+    const parsedFiles = [...base.parsedFiles];
+    const spent = { ...base.spent };
+    const replaced: { key: string; entry?: ParsedEntry; fresh: boolean; oldKey: string }[] = [];
+    for (const { path, before, after } of changes) {
+      if (isGeneratedPath(path)) continue;
+      const oldKey = `${before ?? ''}:${path}`;
+      const old = this.parsed.get(oldKey);
+      if (old?.parsed === undefined) return undefined;
+      const key = `${after ?? ''}:${path}`;
+      const known = after === undefined ? undefined : this.parsed.get(key);
+      const entry = after === undefined ? undefined : (known ?? (await this.parse(path, after)));
+      spent.bytes += (entry?.bytes ?? 0) - old.bytes;
+      spent.nodes += (entry?.nodes ?? 0) - old.nodes;
+      const at = old.parsed === nothing ? -1 : parsedFiles.indexOf(old.parsed);
+      if (entry?.parsed !== undefined && entry.parsed !== nothing) {
+        // A file that had nothing has no place in the list to take: only a listing says where it goes.
+        if (at < 0) return undefined;
+        parsedFiles[at] = entry.parsed;
+      } else if (at >= 0) parsedFiles.splice(at, 1);
+      replaced.push({ key, oldKey, fresh: known === undefined, ...(entry ? { entry } : {}) });
+    }
+    if (spent.bytes > this.limits.maxBytes || spent.nodes > this.limits.maxNodes) return undefined;
+
+    const oids = new Map(base.oids);
+    const freshWarnings: ManifestError[] = [];
+    for (const { key, oldKey, entry, fresh } of replaced) {
+      this.parsed.delete(oldKey);
+      if (!entry) continue;
+      this.parsed.set(key, entry);
+      if (fresh) freshWarnings.push(...(entry.parsed?.warnings ?? []));
+    }
+    const held = new Set<string>();
+    for (const { path, after } of changes) {
+      if (after === undefined) oids.delete(path);
+      else {
+        oids.set(path, after);
+        held.add(after);
+      }
+    }
+    // A text may still be held by an unchanged file: then it is read again when asked for, no more.
+    for (const { before } of changes)
+      if (before !== undefined && !held.has(before)) this.texts.delete(before);
+    const from = { head: base.head, changed: changes.map((change) => change.path) };
+    return { ...(await this.assemble(head, oids, parsedFiles, [], freshWarnings, spent)), from };
+  }
+
+  private async loadListing(head: string): Promise<LoadedCommit> {
     const listed = await this.repo.listFiles(
       head,
       (path) => this.inRoot(path) && (isGeneratedPath(path) || isManifestPath(path)),
@@ -93,6 +190,7 @@ export class ManifestLoader {
     // What the files read so far cost: a file that would take it past the budget of a pass is not read.
     const spent = { bytes: 0, nodes: 0 };
     const turns = new EventLoopTurns();
+    let overBudget = false;
     for (const file of files) {
       if (isGeneratedPath(file.path)) continue;
       while (turns.spent()) await turns.next();
@@ -104,6 +202,7 @@ export class ManifestLoader {
       if (!this.withinLimits(spent, entry)) {
         // Only its cost is kept, so that the next pass knows without reading it again.
         kept.set(key, { bytes: entry.bytes, nodes: entry.nodes });
+        overBudget = true;
         const over = { bytes: spent.bytes + entry.bytes, nodes: spent.nodes + entry.nodes };
         parsedFiles.push({
           ...nothing,
@@ -115,13 +214,29 @@ export class ManifestLoader {
       spent.nodes += entry.nodes;
       if (fresh) freshWarnings.push(...(entry.parsed?.warnings ?? []));
       kept.set(key, entry);
-      if (entry.parsed) parsedFiles.push(entry.parsed);
+      // A file with nothing for gitcanary adds nothing to the join: left out, so that each file listed here
+      // is one object, found again by identity when it changes (loadChanges).
+      if (entry.parsed && entry.parsed !== nothing) parsedFiles.push(entry.parsed);
     }
     this.parsed = kept;
     const oids = new Map(files.map((file) => [file.path, file.oid]));
     const held = new Set(oids.values());
     for (const oid of this.texts.keys()) if (!held.has(oid)) this.texts.delete(oid);
-    const assembled = assembleRepository(parsedFiles);
+    return this.assemble(head, oids, parsedFiles, refused, freshWarnings, overBudget ? undefined : spent);
+  }
+
+  /** Joins the files, and keeps what the next load starts from (none when `spent` is not given). */
+  private async assemble(
+    head: string,
+    oids: ReadonlyMap<string, string>,
+    parsedFiles: readonly ParsedFile[],
+    refused: readonly ManifestError[],
+    freshWarnings: ManifestError[],
+    spent: { bytes: number; nodes: number } | undefined,
+  ): Promise<LoadedCommit> {
+    const { assembled, memo } = assembleRepositoryReusing(parsedFiles, this.assembly);
+    this.assembly = memo;
+    this.base = spent && refused.length === 0 ? { head, oids, parsedFiles, spent } : undefined;
     const errors = [...refused, ...(await this.withLines(assembled.errors, oids))].sort(
       compareManifestErrors,
     );
@@ -161,8 +276,11 @@ export class ManifestLoader {
       const old = loaded.oids.get(path);
       if (old !== undefined && old !== oids.get(path)) this.texts.delete(old);
     }
-    const base = { head: loaded.head, changed: mine.map((change) => change.path) };
-    return { head, oids, assembled: loaded.assembled, freshWarnings: [], base };
+    // The next load diffs from our own commit, whose generated files' texts are the ones kept here.
+    if (this.base?.head === loaded.head && this.base.oids === loaded.oids)
+      this.base = { ...this.base, head, oids };
+    const from = { head: loaded.head, changed: mine.map((change) => change.path) };
+    return { head, oids, assembled: loaded.assembled, freshWarnings: [], from };
   }
 
   /**

@@ -1,9 +1,10 @@
 // What one pass leaves for the next, so that a pass plans only the Canaries something moved for: a step of
-// one Canary among 5,000 plans one, not 5,000. Between two passes on the same assembled repository (the
-// same load, or one advanced by our own commits), a Canary whose last plan was reused from the plan cache
-// reuses it again unless one of its inputs moved: its generated file (a path our commit wrote), its live
-// objects (the live cache's journal), the clock (its hold ended: the due-time heap), or what its last apply
-// left (a refusal, a restoration). Those are the only inputs core/at-rest.ts compares, so planning the
+// one Canary among 5,000 plans one, not 5,000. Between two passes on commits loaded one from the other by
+// the paths that changed (the same commit, our own commit's `advance`, a person's commit diffed), a Canary
+// whose last plan was reused from the plan cache reuses it again unless one of its inputs moved: its
+// resolved Canary (joined again), its generated file (a changed path), its live objects (the live cache's
+// journal), the clock (its hold ended: the due-time heap), or what its last apply left (a refusal, a
+// restoration). Those are the only inputs core/at-rest.ts compares, so planning the
 // others would reuse the same plan after comparing them one by one. Anything this cannot name (a new
 // load, a live cache that lost its watch) plans every Canary, as the first pass does.
 import { generatedPath } from '../core/generated-file.js';
@@ -48,6 +49,8 @@ export interface PassMemo {
   /** The commit the pass planned on. */
   head: string;
   assembled: AssembledRepository;
+  /** The Canaries it planned, as resolved then: one resolved again since is planned again. */
+  resolved: ReadonlyMap<string, ResolvedCanary>;
   results: Map<string, PlanResult>;
   /** Canaries whose plan was not reused from the cache: the next pass plans them again. */
   unsettled: Set<string>;
@@ -95,8 +98,8 @@ export function shardView(
 
 /**
  * The Canaries to plan again since `memo`'s pass, or undefined when that cannot be told and every Canary
- * is planned: another assembled repository, a commit not made from the memo's by our own changes, or a
- * live cache that cannot name what moved.
+ * is planned: a commit not loaded from the memo's by the paths that changed (a listing), or a live cache
+ * that cannot name what moved.
  */
 export function sinceLastPass(
   memo: PassMemo,
@@ -109,12 +112,17 @@ export function sinceLastPass(
     applied: Iterable<string>;
   },
 ): SinceLastPass | undefined {
-  if (moved.live === 'all' || memo.assembled !== loaded.assembled) return undefined;
+  if (moved.live === 'all') return undefined;
   let paths: readonly string[];
   if (memo.head === loaded.head) paths = [];
-  else if (loaded.base?.head === memo.head) paths = loaded.base.changed;
+  else if (loaded.from?.head === memo.head) paths = loaded.from.changed;
   else return undefined;
   const keys = new Set([...memo.unsettled, ...moved.due, ...moved.applied]);
+  // A load joins again only the Canaries a change concerns (core/manifests/assemble.ts): the others are
+  // the same objects, and so are their plans' inputs.
+  if (memo.assembled !== loaded.assembled) {
+    for (const { key, resolved } of view.mine) if (memo.resolved.get(key) !== resolved) keys.add(key);
+  }
   for (const path of paths) {
     const owner = view.owners.get(path);
     if (owner) keys.add(owner);

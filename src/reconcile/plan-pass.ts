@@ -36,7 +36,7 @@ export async function planPass(
   if (ctx.view?.assembled !== assembled) ctx.view = shardView(assembled, shard, namespaces);
   const view = ctx.view;
   // A preview plans without analysis: what it plans is no memo for a pass that analyzes.
-  const memo = analyzing && !before ? ctx.lastPass : undefined;
+  const memo = analyzing ? ctx.lastPass : undefined;
   ctx.lastPass = undefined;
   const since =
     memo &&
@@ -87,14 +87,20 @@ export async function planPass(
   }
   while (turns.spent()) await turns.next();
   // The orphaned files are those of the last pass while our commits wrote only files that Canaries claim.
-  const sameOrphans = since?.paths.every((path) => view.owners.has(path)) && memo && isIdle(memo.removals);
+  const sameOrphans =
+    !before &&
+    memo?.assembled === assembled &&
+    since?.paths.every((path) => view.owners.has(path)) &&
+    isIdle(memo.removals);
   const removals = sameOrphans
     ? memo.removals
     : await planRemovals(ctx, loaded, view.owners, view.present, before);
   for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
   // A clash found after the first Canary was planned leaves both out.
   const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
-  if (analyzing) ctx.lastPass = { head: loaded.head, assembled, results, unsettled, removals };
+  if (analyzing) {
+    ctx.lastPass = { head: loaded.head, assembled, resolved: view.resolved, results, unsettled, removals };
+  }
   return {
     plans: [...kept, ...removals],
     resolved: view.resolved,

@@ -1,6 +1,6 @@
-// A pass after a pass on the same repository looks only at the Canaries something moved for
-// (src/reconcile/pass-memo.ts): a step of one Canary among several reads the live objects of that one, and
-// a change the watch brings for another Canary's object still reaches that Canary. Against the real git
+// A pass after a pass looks only at the Canaries something moved for (src/reconcile/pass-memo.ts): a step
+// of one Canary among several reads the live objects of that one, a change the watch brings for another
+// Canary's object still reaches that Canary, and a person's commit to one app plans that app's Canary. Against the real git
 // server and API server, through the live cache, as `gitcanary run` reads them.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitUntil } from '../../harness/owned-process.js';
@@ -79,5 +79,18 @@ describe('a pass on the repository of the last pass', () => {
     const repaired = await s.reconcile(3.3);
     expect(repaired.changes.created).toEqual([`Service/${s.ns}/beta-canary`]);
     expect([...peeked()].some((name) => name.startsWith('alpha') || name.startsWith('gamma'))).toBe(false);
+
+    // A person releases gamma: the commit is diffed, gamma alone joined and planned again.
+    for (const minute of [3.4, 3.5]) await s.reconcile(minute);
+    await s.human.commitAndPush(
+      { 'apps/gamma/service.yaml': service(s.ns, clusterIpSpec('green')).replaceAll('podinfo', 'gamma') },
+      'release gamma',
+    );
+    peek.mockClear();
+    const released = await s.reconcile(3.6);
+    expect(released.canaries.find((c) => c.canary === `${s.ns}/gamma`)?.phase).toBe('Progressing');
+    expect(new Set([...peeked()].map((name) => name.replace(/-(primary|canary)$/, '')))).toEqual(
+      new Set(['gamma']),
+    );
   });
 });

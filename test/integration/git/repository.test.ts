@@ -197,6 +197,62 @@ describe('the git repository edge', () => {
       expect(oid(after, 'apps/podinfo/service.yaml')).not.toBe(oid(before, 'apps/podinfo/service.yaml'));
     });
 
+    it('lists the changes between two commits as git diff does, reading only the trees that differ', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const first = await repo.fetch();
+      const before = await repo.listFiles(first);
+      await commitWithCli(
+        bareDir,
+        {
+          'apps/podinfo/service.yaml': 'kind: Service\nspec: {}\n',
+          'apps/podinfo/old.gitcanary.yaml': null,
+          'apps/new/service.yaml': 'kind: Service\n',
+          // A file where a folder was, and a folder where a file was.
+          'README.md': null,
+          'README.md/index.yaml': 'kind: Service\n',
+          'apps/other/service.yaml': null,
+          'apps/other': 'a file now\n',
+        },
+        'edit',
+      );
+      const second = await repo.fetch();
+
+      const changes = await repo.listChanges(first, second);
+
+      const oid = (path: string) => before.find((f) => f.path === path)?.oid;
+      const after = new Map((await repo.listFiles(second)).map((f) => [f.path, f.oid]));
+      expect(changes?.sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual([
+        { path: 'README.md', before: oid('README.md') },
+        { path: 'README.md/index.yaml', after: after.get('README.md/index.yaml') },
+        { path: 'apps/new/service.yaml', after: after.get('apps/new/service.yaml') },
+        { path: 'apps/other', after: after.get('apps/other') },
+        { path: 'apps/other/service.yaml', before: oid('apps/other/service.yaml') },
+        { path: 'apps/podinfo/old.gitcanary.yaml', before: oid('apps/podinfo/old.gitcanary.yaml') },
+        {
+          path: 'apps/podinfo/service.yaml',
+          before: oid('apps/podinfo/service.yaml'),
+          after: after.get('apps/podinfo/service.yaml'),
+        },
+      ]);
+      expect(await repo.listChanges(second, second)).toEqual([]);
+      expect(await repo.listChanges('0'.repeat(40), second)).toBeUndefined();
+    });
+
+    it('lists a refused entry of a changed tree among the changes, whatever the filter', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const repo = await open(url);
+      const first = await repo.fetch();
+      await commitCraftedEntries(bareDir, [
+        { parent: 'apps', name: '..', content: { 'escape.yaml': 'kind: Service\n' } },
+      ]);
+      const second = await repo.fetch();
+
+      const changes = await repo.listChanges(first, second, () => false);
+
+      expect(changes).toEqual([{ path: 'apps/..', refused: 'the tree entry ".." names no file' }]);
+    });
+
     it('throws GitConfigError when the branch does not exist', async () => {
       const { url } = await createSeededRepository(server, seed);
       const repo = await open(url, { branch: 'release' });

@@ -23,6 +23,7 @@ const view = shardView(assembled, undefined, undefined);
 const memo = (unsettled: string[] = []): PassMemo => ({
   head: 'h1',
   assembled,
+  resolved: view.resolved,
   results: new Map(),
   unsettled: new Set(unsettled),
   removals: [],
@@ -49,16 +50,28 @@ describe('sinceLastPass', () => {
   });
 
   it('finds the Canary of a generated file our commit wrote, and of a live object that moved', () => {
-    const advanced = loaded({ head: 'h2', base: { head: 'h1', changed: [generatedOf('b')] } });
+    const advanced = loaded({ head: 'h2', from: { head: 'h1', changed: [generatedOf('b')] } });
     const live = new Set([service('c-canary'), service('someone-elses')]);
     const since = sinceLastPass(memo(), advanced, view, { ...nothingMoved, live });
     expect(since).toEqual({ keys: new Set(['test/b', 'test/c']), paths: [generatedOf('b')] });
   });
 
-  it('cannot tell after another load, a commit not made from the last one, or a live cache that lost track', () => {
-    const reloaded = loaded({ assembled: { ...assembled } });
-    expect(sinceLastPass(memo(), reloaded, view, nothingMoved)).toBeUndefined();
-    const elsewhere = loaded({ head: 'h3', base: { head: 'h2', changed: [] } });
+  it('after a load that joined again, plans the Canaries resolved again and no other', () => {
+    const again = resolved('b');
+    const [a, , c] = assembled.canaries;
+    if (!a || !c) throw new Error('three Canaries');
+    const rejoined: AssembledRepository = { ...assembled, canaries: [a, again, c] };
+    const diffed = loaded({
+      head: 'h2',
+      assembled: rejoined,
+      from: { head: 'h1', changed: ['apps/b/service.yaml'] },
+    });
+    const since = sinceLastPass(memo(), diffed, shardView(rejoined, undefined, undefined), nothingMoved);
+    expect(since?.keys).toEqual(new Set(['test/b']));
+  });
+
+  it('cannot tell after a listing, a commit not loaded from the last one, or a live cache that lost track', () => {
+    const elsewhere = loaded({ head: 'h3', from: { head: 'h2', changed: [] } });
     expect(sinceLastPass(memo(), elsewhere, view, nothingMoved)).toBeUndefined();
     expect(sinceLastPass(memo(), loaded({ head: 'h2' }), view, nothingMoved)).toBeUndefined();
     expect(sinceLastPass(memo(), loaded(), view, { ...nothingMoved, live: 'all' })).toBeUndefined();
