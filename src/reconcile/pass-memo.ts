@@ -52,6 +52,8 @@ export interface PassMemo {
   /** The Canaries it planned, as resolved then: one resolved again since is planned again. */
   resolved: ReadonlyMap<string, ResolvedCanary>;
   results: Map<string, PlanResult>;
+  /** Paths our commits wrote since the pass, which moved `head` on to the commit pushed (`pushedOn`). */
+  written: readonly string[];
   /** Canaries whose plan was not reused from the cache: the next pass plans them again. */
   unsettled: Set<string>;
   removals: CanaryPlan[];
@@ -114,8 +116,8 @@ export function sinceLastPass(
 ): SinceLastPass | undefined {
   if (moved.live === 'all') return undefined;
   let paths: readonly string[];
-  if (memo.head === loaded.head) paths = [];
-  else if (loaded.from?.head === memo.head) paths = loaded.from.changed;
+  if (memo.head === loaded.head) paths = memo.written;
+  else if (loaded.from?.head === memo.head) paths = [...memo.written, ...loaded.from.changed];
   else return undefined;
   const keys = new Set([...memo.unsettled, ...moved.due, ...moved.applied]);
   // A load joins again only the Canaries a change concerns (core/manifests/assemble.ts): the others are
@@ -132,6 +134,16 @@ export function sinceLastPass(
     for (const ref of moved.live) for (const key of view.refOwners.get(ref) ?? []) keys.add(key);
   }
   return { keys, paths };
+}
+
+/**
+ * The memo of a pass whose commits were pushed and the loaded commit advanced by them (`advanced`): it
+ * holds for the pushed commit, with the paths written, so that a person's commit on top of ours (diffed
+ * from ours) still plans from it.
+ */
+export function pushedOn(memo: PassMemo | undefined, advanced: LoadedCommit): PassMemo | undefined {
+  if (!memo || !advanced.from || advanced.from.head !== memo.head) return undefined;
+  return { ...memo, head: advanced.head, written: [...memo.written, ...advanced.from.changed] };
 }
 
 function liveRefOwners(mine: readonly Keyed[]): Map<string, string[]> {

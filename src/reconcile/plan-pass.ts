@@ -99,7 +99,8 @@ export async function planPass(
   // A clash found after the first Canary was planned leaves both out.
   const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
   if (analyzing) {
-    ctx.lastPass = { head: loaded.head, assembled, resolved: view.resolved, results, unsettled, removals };
+    const resolved = view.resolved;
+    ctx.lastPass = { head: loaded.head, assembled, resolved, results, written: [], unsettled, removals };
   }
   return {
     plans: [...kept, ...removals],

@@ -24,6 +24,7 @@ import {
   type ReconcilePreview,
   type ReconcileSummary,
 } from './outcomes.js';
+import { pushedOn } from './pass-memo.js';
 import { PlanCache } from './plan-cache.js';
 import { planPass } from './plan-pass.js';
 import { previewPass } from './preview.js';
@@ -167,9 +168,14 @@ export class Reconciler {
     });
     this.head = result.pushed ?? result.head;
     if (!pass) throw new Error('unreachable: pushWithRetry calls attempt at least once');
-    if (result.pushed && this.loaded?.head === result.head) {
+    const advanced =
+      result.pushed && this.loaded?.head === result.head
+        ? this.ctx.loader.advance(this.loaded, result.pushed, changed)
+        : undefined;
+    if (advanced) {
       // Our own commits: the next plan starts from what they changed, not from a listing of the tree.
-      this.loaded = this.ctx.loader.advance(this.loaded, result.pushed, changed) ?? this.loaded;
+      this.loaded = advanced;
+      this.ctx.lastPass = pushedOn(this.ctx.lastPass, advanced);
     }
     return { pass, commits };
   }

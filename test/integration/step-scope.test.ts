@@ -89,8 +89,18 @@ describe('a pass on the repository of the last pass', () => {
     peek.mockClear();
     const released = await s.reconcile(3.6);
     expect(released.canaries.find((c) => c.canary === `${s.ns}/gamma`)?.phase).toBe('Progressing');
-    expect(new Set([...peeked()].map((name) => name.replace(/-(primary|canary)$/, '')))).toEqual(
-      new Set(['gamma']),
+    const apps = () => new Set([...peeked()].map((name) => name.replace(/-(primary|canary)$/, '')));
+    expect(apps()).toEqual(new Set(['gamma']));
+
+    // Right after our push of gamma's step, a person releases alpha: diffed from our commit, alpha is
+    // planned, and gamma (planned afresh last pass), and no other.
+    await s.human.commitAndPush(
+      { 'apps/alpha/service.yaml': service(s.ns, clusterIpSpec('green')).replaceAll('podinfo', 'alpha') },
+      'release alpha',
     );
+    peek.mockClear();
+    const alpha = await s.reconcile(3.7);
+    expect(alpha.canaries.find((c) => c.canary === `${s.ns}/alpha`)?.phase).toBe('Progressing');
+    expect(apps()).toEqual(new Set(['alpha', 'gamma']));
   });
 });

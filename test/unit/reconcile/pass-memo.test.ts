@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AssembledRepository, ResolvedCanary } from '../../../src/core/manifests/assemble.js';
 import { liveRefKey } from '../../../src/kube/change-journal.js';
 import type { LoadedCommit } from '../../../src/reconcile/manifest-loader.js';
-import { shardView, sinceLastPass, type PassMemo } from '../../../src/reconcile/pass-memo.js';
+import { pushedOn, shardView, sinceLastPass, type PassMemo } from '../../../src/reconcile/pass-memo.js';
 import { aCanary, aTarget } from '../core/builders.js';
 
 function resolved(name: string): ResolvedCanary {
@@ -25,6 +25,7 @@ const memo = (unsettled: string[] = []): PassMemo => ({
   assembled,
   resolved: view.resolved,
   results: new Map(),
+  written: [],
   unsettled: new Set(unsettled),
   removals: [],
 });
@@ -68,6 +69,18 @@ describe('sinceLastPass', () => {
     });
     const since = sinceLastPass(memo(), diffed, shardView(rejoined, undefined, undefined), nothingMoved);
     expect(since?.keys).toEqual(new Set(['test/b']));
+  });
+
+  it('holds for our pushed commit, with what it wrote, so that a commit diffed from ours plans from it', () => {
+    const ours = loaded({ head: 'h2', from: { head: 'h1', changed: [generatedOf('a')] } });
+    const moved = pushedOn(memo(), ours);
+    expect(moved).toMatchObject({ head: 'h2', written: [generatedOf('a')] });
+    const theirs = loaded({ head: 'h3', from: { head: 'h2', changed: [generatedOf('c')] } });
+    expect(moved && sinceLastPass(moved, theirs, view, nothingMoved)).toEqual({
+      keys: new Set(['test/a', 'test/c']),
+      paths: [generatedOf('a'), generatedOf('c')],
+    });
+    expect(pushedOn(memo(), loaded({ head: 'h3', from: { head: 'h2', changed: [] } }))).toBeUndefined();
   });
 
   it('cannot tell after a listing, a commit not loaded from the last one, or a live cache that lost track', () => {
