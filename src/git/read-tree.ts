@@ -193,6 +193,23 @@ export async function readTreeEntries(ctx: RepositoryContext, oid: string): Prom
   return (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
 }
 
+/** Any object, whole: from object-reader.ts, or else from isomorphic-git. */
+export async function readObject(ctx: RepositoryContext, oid: string): Promise<GitObject> {
+  const object = readFast(ctx, oid);
+  if (object) return object;
+  const { type, object: content } = await git.readObject({
+    fs,
+    gitdir: ctx.gitdir,
+    oid,
+    format: 'content',
+    cache: ctx.cache,
+  });
+  if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
+    throw new Error(`${oid}: not a git object type: ${String(type)}`);
+  }
+  return { type, content: Buffer.from(content as Uint8Array) };
+}
+
 /** The object from object-reader.ts, or undefined (counted) to let isomorphic-git read it. */
 function readFast(ctx: RepositoryContext, oid: string, maxBytes?: number): GitObject | undefined {
   let object: GitObject | undefined;

@@ -5,10 +5,9 @@
 // it built on), so a push is one round trip where isomorphic-git makes two and reads every tree of both
 // heads to decide what to send. Our own commits' objects are sent as they were written (kept by
 // write-commit.ts, packed by pack-writer.ts), so a step's push reads nothing back from the store.
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { PushConflictError } from './errors.js';
-import { readCommitInfo, readTreeEntries } from './read-tree.js';
+import { readCommitInfo, readObject, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository-context.js';
 import { writePack, type PackObject } from './pack-writer.js';
 
@@ -44,7 +43,7 @@ export async function objectsSince(
     oid = parent;
   }
   const read: PackObject[] = [];
-  for (const [objectOid, known] of objects) read.push(known ?? (await readWhole(ctx, objectOid)));
+  for (const [objectOid, known] of objects) read.push(known ?? (await readObject(ctx, objectOid)));
   return read;
 }
 
@@ -55,23 +54,6 @@ export function forgetWritten(ctx: RepositoryContext, tip: string, base: string)
     ctx.written.delete(oid);
     oid = parent;
   }
-}
-
-async function readWhole(ctx: RepositoryContext, oid: string): Promise<PackObject> {
-  const fast = ctx.objects.read(oid);
-  if (fast) return fast;
-  ctx.stats.objectFallbacks += 1;
-  const { type, object } = await git.readObject({
-    fs,
-    gitdir: ctx.gitdir,
-    oid,
-    format: 'content',
-    cache: ctx.cache,
-  });
-  if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
-    throw new Error(`${oid}: not a git object type: ${String(type)}`);
-  }
-  return { type, content: Buffer.from(object as Uint8Array) };
 }
 
 async function addTreeDifference(

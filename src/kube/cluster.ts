@@ -1,6 +1,5 @@
 // The cluster edge: reads the objects gitcanary generates and writes them by server-side apply with one
 // field manager. Counts its requests so a reconcile can report (and tests can assert) how quiet it was.
-import type { LiveChanges } from './change-journal.js';
 import {
   KubeConfig,
   KubernetesObjectApi,
@@ -12,6 +11,7 @@ import { ApplyError, KubeReadError, describeKubeError } from './errors.js';
 import type { LiveCache } from './live-cache.js';
 import { reuseConnections } from './reuse-connections.js';
 import type { ObjectRef } from './object-ref.js';
+import type { LiveChanges } from './change-journal.js';
 
 export const fieldManager = 'gitcanary';
 

@@ -48,9 +48,8 @@ export interface ShardView {
 export interface PassMemo {
   /** The commit the pass planned on. */
   head: string;
-  assembled: AssembledRepository;
-  /** The Canaries it planned, as resolved then: one resolved again since is planned again. */
-  resolved: ReadonlyMap<string, ResolvedCanary>;
+  /** Its Canaries, as resolved then: one resolved again since is planned again. */
+  view: ShardView;
   results: Map<string, PlanResult>;
   /** Paths our commits wrote since the pass, which moved `head` on to the commit pushed (`pushedOn`). */
   written: readonly string[];
@@ -122,8 +121,8 @@ export function sinceLastPass(
   const keys = new Set([...memo.unsettled, ...moved.due, ...moved.applied]);
   // A load joins again only the Canaries a change concerns (core/manifests/assemble.ts): the others are
   // the same objects, and so are their plans' inputs.
-  if (memo.assembled !== loaded.assembled) {
-    for (const { key, resolved } of view.mine) if (memo.resolved.get(key) !== resolved) keys.add(key);
+  if (memo.view !== view) {
+    for (const { key, resolved } of view.mine) if (memo.view.resolved.get(key) !== resolved) keys.add(key);
   }
   for (const path of paths) {
     const owner = view.owners.get(path);

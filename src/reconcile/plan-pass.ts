@@ -38,35 +38,33 @@ export async function planPass(
   // A preview plans without analysis: what it plans is no memo for a pass that analyzes.
   const memo = analyzing ? ctx.lastPass : undefined;
   ctx.lastPass = undefined;
+  // Taken by every pass that analyzes, so that the next one counts from what this one saw.
+  const live = analyzing ? cluster.takeLiveChanges() : 'all';
   const since =
     memo &&
     sinceLastPass(memo, loaded, view, {
-      // Taken by every pass that analyzes, so that the next one counts from here.
-      live: cluster.takeLiveChanges(),
+      live,
       due: ctx.cache.dueBy(now),
       applied: [...ctx.applyErrors.keys(), ...ctx.restorations.keys()],
     });
-  if (analyzing && !memo) cluster.takeLiveChanges();
 
   // Each loop over the Canaries runs in slices of the event loop: thousands of them when one falls due.
   const turns = new EventLoopTurns();
   const results = new Map<string, PlanResult>();
-  const live = new Map<string, LiveObjects>();
-  const unsettled = new Set<string>();
+  const liveObjects = new Map<string, LiveObjects>();
   const planning: Keyed[] = [];
   for (const { key, resolved } of view.mine) {
     while (turns.spent()) await turns.next();
     // A plan kept from the last pass is one the cache confirmed: never applied, so its live objects are
     // not needed (and not held: the live cache keeps only their versions).
-    const kept = since && !since.keys.has(key) && memo?.results.get(key);
-    const hit = kept ? { result: kept, live: undefined } : reusedPlan(ctx, resolved, oids, now);
+    const held = since && !since.keys.has(key) && memo?.results.get(key);
+    const hit = held ? { result: held, live: undefined } : reusedPlan(ctx, resolved, oids, now);
     if (!hit) {
       planning.push({ key, resolved });
-      unsettled.add(key);
       continue;
     }
     results.set(key, hit.result);
-    if (hit.live) live.set(key, hit.live);
+    if (hit.live) liveObjects.set(key, hit.live);
   }
   // Canaries whose last plan does not hold are planned concurrently.
   const fresh = await mapConcurrently(planning, concurrency, ({ resolved }) =>
@@ -76,7 +74,7 @@ export async function planPass(
     const planned = fresh[i];
     if (!planned) throw new Error('unreachable: one result per Canary planned');
     results.set(key, planned.result);
-    if (planned.live) live.set(key, planned.live);
+    if (planned.live) liveObjects.set(key, planned.live);
   }
   const plans = await outcomesOf(ctx, view, results, outcomes, turns);
 
@@ -89,7 +87,7 @@ export async function planPass(
   // The orphaned files are those of the last pass while our commits wrote only files that Canaries claim.
   const sameOrphans =
     !before &&
-    memo?.assembled === assembled &&
+    memo?.view === view &&
     since?.paths.every((path) => view.owners.has(path)) &&
     isIdle(memo.removals);
   const removals = sameOrphans
@@ -99,13 +97,14 @@ export async function planPass(
   // A clash found after the first Canary was planned leaves both out.
   const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
   if (analyzing) {
-    const resolved = view.resolved;
-    ctx.lastPass = { head: loaded.head, assembled, resolved, results, written: [], unsettled, removals };
+    // The Canaries planned afresh are planned again by the next pass; the others kept their plans.
+    const unsettled = new Set(planning.map(({ key }) => key));
+    ctx.lastPass = { head: loaded.head, view, results, written: [], unsettled, removals };
   }
   return {
     plans: [...kept, ...removals],
     resolved: view.resolved,
-    live,
+    live: liveObjects,
     outcomes,
     errors,
     reusedOnly: fresh.length === 0 && view.clashes.length === 0 && isIdle(removals),

@@ -22,8 +22,7 @@ const assembled: AssembledRepository = {
 const view = shardView(assembled, undefined, undefined);
 const memo = (unsettled: string[] = []): PassMemo => ({
   head: 'h1',
-  assembled,
-  resolved: view.resolved,
+  view,
   results: new Map(),
   written: [],
   unsettled: new Set(unsettled),
