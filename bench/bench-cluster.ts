@@ -1,10 +1,8 @@
 // The cluster side of the benchmark: namespaces for the apps, emptying them between cold syncs, and
 // `kubectl apply --server-side` as the peer of gitcanary's own applies.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { runPeer } from './peer-runner.js';
 
-const execFileAsync = promisify(execFile);
 const selector = 'app.kubernetes.io/managed-by=gitcanary';
 
 export async function createNamespaces(kc: KubeConfig, names: readonly string[]): Promise<void> {
@@ -55,7 +53,7 @@ export async function kubectlApply(
   file: string,
   fieldManager = 'kubectl',
 ): Promise<void> {
-  await execFileAsync(
+  await runPeer(
     'kubectl',
     [
       '--kubeconfig',
@@ -67,6 +65,6 @@ export async function kubectlApply(
       '-f',
       file,
     ],
-    { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, KUBECACHEDIR: `${kubeconfig}.cache` } },
+    { env: { KUBECACHEDIR: `${kubeconfig}.cache` } },
   );
 }

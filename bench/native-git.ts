@@ -1,17 +1,14 @@
 // The git CLI, for publishing the benchmark's repositories and as the peer that gitcanary is measured
 // beside. Runs without the user's git configuration; authenticates to the test server like any client
 // with stored credentials (an Authorization header sent up front).
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { createBareRepository, type GitServerAccess } from '../harness/git-server.js';
+import { runPeer } from './peer-runner.js';
 
-const execFileAsync = promisify(execFile);
-
+// Added to the environment of the peer runner (peer-runner.ts), which is this process's.
 const env = {
-  ...process.env,
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_TERMINAL_PROMPT: '0',
@@ -39,12 +36,7 @@ export class NativeGit {
   }
 
   async run(args: string[], cwd?: string): Promise<string> {
-    const { stdout } = await execFileAsync('git', [...this.authArgs, ...args], {
-      cwd,
-      env,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return stdout;
+    return runPeer('git', [...this.authArgs, ...args], { ...(cwd ? { cwd } : {}), env });
   }
 
   /** A new repository `name` on the server holding `files` in one commit; returns its URL. */

@@ -51,4 +51,31 @@ export function writeLooseObject(gitdir: string, type: 'blob' | 'tree', body: Bu
   return oid;
 }
 
+/** Where one entry of a tree object's content is: its mode as stored, and the offset of its 20-byte oid. */
+export interface TreeEntrySlot {
+  mode: string;
+  oidAt: number;
+}
+
+/**
+ * Finds the entry `name` in a tree object's content without parsing the others: each entry is walked over
+ * by its two delimiters, and only a name of the right length is compared. Undefined when absent, or when
+ * the content is not a well-formed tree before it is found.
+ */
+export function findTreeEntry(body: Buffer, name: string): TreeEntrySlot | undefined {
+  const wanted = Buffer.from(name, 'utf8');
+  let at = 0;
+  while (at < body.length) {
+    const space = body.indexOf(0x20, at);
+    if (space < 0) return undefined;
+    const nul = body.indexOf(0, space + 1);
+    if (nul < 0 || nul + 21 > body.length) return undefined;
+    if (nul - space - 1 === wanted.length && wanted.compare(body, space + 1, nul) === 0) {
+      return { mode: body.toString('latin1', at, space), oidAt: nul + 1 };
+    }
+    at = nul + 21;
+  }
+  return undefined;
+}
+
 const isFolder = (mode: string) => mode === '040000' || mode === '40000';

@@ -3,9 +3,9 @@
 // clock: the same parent, changes, message, author and timestamp always give the same oid.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
-import { readCommitInfo, readTreeEntries } from './read-tree.js';
+import { readCommitInfo, readObject, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext, WrittenObject } from './repository-context.js';
-import { serializeTree, writeLooseObject } from './tree-object.js';
+import { findTreeEntry, serializeTree, writeLooseObject, type TreeEntrySlot } from './tree-object.js';
 
 /**
  * Commits written and not pushed whose objects are kept for their push; past this, the oldest are read
@@ -90,6 +90,8 @@ async function rewriteTree(
   changes: PendingChange[],
   written: WrittenObject[],
 ): Promise<string | undefined> {
+  const patched = treeOid === undefined ? undefined : await patchTree(ctx, treeOid, changes, written);
+  if (patched !== undefined) return patched;
   const entries = new Map<string, TreeEntry>();
   if (treeOid !== undefined) {
     for (const entry of await readTreeEntries(ctx, treeOid)) entries.set(entry.path, entry);
@@ -124,6 +126,51 @@ async function rewriteTree(
   if (entries.size === 0) return undefined;
   // Sorted into git's order, so the oid does not depend on the order of `changes`.
   return writeObject(ctx, 'tree', serializeTree([...entries.values()]), written);
+}
+
+/**
+ * The common step: every change gives an entry that exists a new content of the same kind (a file stays a
+ * regular file, a folder a folder, nothing added or deleted). Then only those entries' oids change, in a
+ * copy of the tree's content; the other entries (5,000 in `apps/` at 5,000 apps) are neither parsed nor
+ * sorted nor serialized again, and stay byte for byte as they were. Undefined when a change is of another
+ * kind: the caller rebuilds the tree, and has written nothing twice, since the checks come first.
+ */
+async function patchTree(
+  ctx: RepositoryContext,
+  treeOid: string,
+  changes: PendingChange[],
+  written: WrittenObject[],
+): Promise<string | undefined> {
+  if (changes.some((change) => change.content === null)) return undefined;
+  const tree = await readObject(ctx, treeOid);
+  if (tree.type !== 'tree') return undefined;
+  const slots: { slot: TreeEntrySlot; group: PendingChange[] }[] = [];
+  for (const [name, group] of groupByFirstSegment(changes)) {
+    const slot = findTreeEntry(tree.content, name);
+    if (!slot) return undefined;
+    const own = group.some((change) => change.segments.length === 1);
+    const sameKind = own
+      ? group.length === 1 && (slot.mode === '100644' || slot.mode === '100755')
+      : slot.mode === '40000';
+    if (!sameKind) return undefined;
+    slots.push({ slot, group });
+  }
+  const body = Buffer.from(tree.content);
+  for (const { slot, group } of slots) {
+    const [own] = group;
+    let oid: string | undefined;
+    if (own?.segments.length === 1) {
+      oid = writeObject(ctx, 'blob', Buffer.from(own.content ?? '', 'utf8'), written);
+    } else {
+      const below = group.map((change) => ({ ...change, segments: change.segments.slice(1) }));
+      oid = await rewriteTree(ctx, body.toString('hex', slot.oidAt, slot.oidAt + 20), below, written);
+    }
+    // Unreachable: nothing is deleted, so no folder below is left empty.
+    if (oid === undefined)
+      throw new Error(`${treeOid}: a folder left empty by a change that deletes nothing`);
+    body.write(oid, slot.oidAt, 'hex');
+  }
+  return writeObject(ctx, 'tree', body, written);
 }
 
 function groupByFirstSegment(changes: PendingChange[]): Map<string, PendingChange[]> {

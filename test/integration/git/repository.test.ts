@@ -443,6 +443,31 @@ describe('the git repository edge', () => {
       expect(await gitCli(['--git-dir', clone, 'ls-tree', '--name-only', 'main:apps'])).toBe('podinfo\n');
     });
 
+    it("changes files in place in folders whose names sort apart as bytes and as folders, as git's own commit does", async () => {
+      const wide = {
+        'apps/a/x.yaml': 'x: 1\n',
+        'apps/a.b/x.yaml': 'x: 2\n',
+        'apps/a-b/x.yaml': 'x: 3\n',
+        'apps/a b/x.yaml': 'x: 4\n',
+        'apps/é/x.yaml': 'x: 5\n',
+        'apps/ab': 'a file beside the folders\n',
+      };
+      const edits = { 'apps/a b/x.yaml': 'x: 40\n', 'apps/a/x.yaml': 'x: 10\n', 'apps/ab': 'edited\n' };
+      const ours = await createSeededRepository(server, wide);
+      const theirs = await createSeededRepository(server, wide);
+      const repo = await open(ours.url);
+      const parent = await repo.fetch();
+      const changes = Object.entries(edits).map(([path, content]) => ({ path, content }));
+      await repo.push(await repo.commit({ parent, changes, message: 'edit', author, timestamp: 1 }));
+      await commitWithCli(theirs.bareDir, edits, 'edit');
+
+      const tree = async (bareDir: string, ref: string) =>
+        (await gitCli(['--git-dir', bareDir, 'rev-parse', ref])).trim();
+      expect(await tree(ours.bareDir, 'main^{tree}')).toBe(await tree(theirs.bareDir, 'main^{tree}'));
+      expect(await tree(ours.bareDir, 'main:apps/a.b')).toBe(await tree(ours.bareDir, 'main~1:apps/a.b'));
+      await gitCli(['--git-dir', ours.bareDir, 'fsck', '--strict', '--no-progress']);
+    });
+
     it('pushes a chain of commits in one request carrying only the objects they added', async () => {
       const { url, bareDir } = await createSeededRepository(server, seed);
       const bodies: Buffer[] = [];

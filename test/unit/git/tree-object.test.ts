@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serializeTree, writeLooseObject, type TreeObjectEntry } from '../../../src/git/tree-object.js';
+import {
+  findTreeEntry,
+  serializeTree,
+  writeLooseObject,
+  type TreeObjectEntry,
+} from '../../../src/git/tree-object.js';
 
 const writeTreeObject = (gitdir: string, entries: TreeObjectEntry[]) =>
   writeLooseObject(gitdir, 'tree', serializeTree(entries));
@@ -45,5 +50,43 @@ describe('a tree written by serializeTree and writeLooseObject', () => {
 
   it('writes the empty tree as git names it', () => {
     expect(writeTreeObject(gitdir, [])).toBe('4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+  });
+});
+
+describe('findTreeEntry', () => {
+  const oid = (digit: string) => digit.repeat(40);
+  const entries: TreeObjectEntry[] = [
+    { mode: '040000', path: 'a', oid: oid('1') },
+    { mode: '100644', path: 'a b', oid: oid('2') },
+    { mode: '100755', path: 'b', oid: oid('3') },
+    { mode: '100644', path: 'ba', oid: oid('4') },
+    { mode: '100644', path: 'é', oid: oid('5') },
+  ];
+  const body = serializeTree(entries);
+  const oidAt = (slot: { oidAt: number } | undefined) =>
+    slot && body.toString('hex', slot.oidAt, slot.oidAt + 20);
+
+  it('finds each entry with its stored mode and oid, by its whole name', () => {
+    for (const entry of entries) {
+      const slot = findTreeEntry(body, entry.path);
+      expect(slot?.mode).toBe(entry.mode === '040000' ? '40000' : entry.mode);
+      expect(oidAt(slot)).toBe(entry.oid);
+    }
+  });
+
+  it('finds no entry by a part of a name, nor in a tree cut short', () => {
+    for (const name of ['', ' b', 'b a', 'a b ', 'bb', 'e', 'x'])
+      expect(findTreeEntry(body, name)).toBeUndefined();
+    expect(findTreeEntry(body.subarray(0, body.length - 5), 'é')).toBeUndefined();
+  });
+
+  it('is not misled by an oid whose bytes look like an entry', () => {
+    // 0x20 ("a space") and 0x00 inside the oid of the first entry, then "b\0".
+    const tricky = serializeTree([
+      { mode: '100644', path: 'a', oid: `2062000000${'0'.repeat(30)}` },
+      { mode: '100644', path: 'c', oid: oid('6') },
+    ]);
+    expect(findTreeEntry(tricky, 'b')).toBeUndefined();
+    expect(tricky.toString('hex', findTreeEntry(tricky, 'c')?.oidAt)).toBe(oid('6'));
   });
 });
