@@ -87,7 +87,7 @@ export function rowsOf(result: SizeResult): Row[] {
       measurement: 'step (commit, push, apply)',
       canaries,
       gitcanary: fmt(step.gitcanaryMs),
-      peer: `commit + push + kubectl ${fmt(step.peerMs)}`,
+      peer: `commit + push + kubectl ${fmt(step.peerMs)} (push ${fmt(step.peerPushMs)})`,
       ratio,
       target: `≤ ${targets.stepRatio}×`,
       requests: `git ${step.gitRequests}, kube ${step.kubeWrites} write(s)`,

@@ -246,6 +246,8 @@ export interface StepResult {
   /** The longest event-loop block during gitcanary's run (see Timed.loopBlockMs). */
   loopBlockMs: number;
   peerMs: number;
+  /** The peer's `git push` alone: what the server's receive costs, beside the repository's size. */
+  peerPushMs: number;
   gitRequests: number;
   kubeWrites: number;
 }
@@ -269,12 +271,13 @@ export async function step(ctx: SizeContext, bench: BenchReconciler, times: Repe
     const text = await readFile(stateFile, 'utf8');
     await writeFile(stateFile, text.replace(/canaryWeight: \d+/, `canaryWeight: ${weight}`));
     await writeFile(routeFile, JSON.stringify(peerRoute(stepApp.name, stepApp.namespace, weight)));
+    let peerPushMs = 0;
     const peer = await timed(async () => {
       await ctx.git.run(
         ['commit', '--quiet', '-am', `${stepApp.name}: weight ${weight - 5} → ${weight}`],
         clone,
       );
-      await ctx.git.run(['push', '--quiet', 'origin', 'HEAD:main'], clone);
+      peerPushMs = (await timed(() => ctx.git.run(['push', '--quiet', 'origin', 'HEAD:main'], clone))).ms;
       await kubectlApply(ctx.controlPlane.kubeconfigPath, routeFile, 'bench-peer');
     });
 
@@ -290,6 +293,7 @@ export async function step(ctx: SizeContext, bench: BenchReconciler, times: Repe
       gitcanaryMs: measured.ms,
       loopBlockMs: measured.loopBlockMs,
       peerMs: peer.ms,
+      peerPushMs,
       gitRequests: bench.repo.stats.httpRequests - git,
       kubeWrites: bench.cluster.stats.writes - writes,
     };

@@ -7,6 +7,7 @@ import {
   assembleRepositoryReusing,
   type AssembledRepository,
   type AssemblyMemo,
+  noAssembly,
 } from '../core/manifests/assemble.js';
 import {
   isManifestPath,
@@ -85,7 +86,7 @@ export class ManifestLoader {
   /** Texts read by `text`, by blob id, while the last commit holds them and no one said `forget`. */
   private texts = new Map<string, string>();
   /** How the last commit's Canaries were joined: a new commit joins again only those its changes concern. */
-  private assembly: AssemblyMemo = new Map();
+  private assembly: AssemblyMemo = noAssembly;
   private base: LoadBase | undefined;
   private readonly root: string;
 

@@ -10,6 +10,7 @@
 import { generatedPath } from '../core/generated-file.js';
 import type { AssembledRepository, ResolvedCanary } from '../core/manifests/assemble.js';
 import { liveRefs } from '../core/live-objects.js';
+import type { CanarySpec } from '../core/model.js';
 import { canaryKey, type CanaryPlan, type PlanResult } from '../core/plan-rollout.js';
 import { inShard } from '../core/shards.js';
 import { liveRefKey, type LiveChanges } from '../kube/change-journal.js';
@@ -78,9 +79,8 @@ export function shardView(
   const clashes: Clash[] = [];
   const present = new Set<string>();
   for (const resolved of assembled.canaries) {
-    const key = canaryKey(resolved.canary);
+    const { key, path } = namesOf(resolved.canary);
     present.add(key);
-    const path = generatedPath(resolved.canary);
     const owner = owners.get(path);
     if (owner) {
       const message = `${path}: generated file of both ${owner} and ${key}; give the Canaries distinct names`;
@@ -145,11 +145,35 @@ export function pushedOn(memo: PassMemo | undefined, advanced: LoadedCommit): Pa
   return { ...memo, head: advanced.head, written: [...memo.written, ...advanced.from.changed] };
 }
 
+/** A Canary's key, the generated path it claims and its live objects' keys. */
+interface CanaryNames {
+  key: string;
+  path: string;
+  refKeys?: string[];
+}
+
+/**
+ * The names of each Canary object, made once: a load after a commit keeps every Canary its files did not
+ * touch as the same object, so a pass on it (a view of 5,000 Canaries, their live objects' owners) builds
+ * no string again for them.
+ */
+const names = new WeakMap<CanarySpec, CanaryNames>();
+
+function namesOf(canary: CanarySpec): CanaryNames {
+  let known = names.get(canary);
+  if (!known) {
+    known = { key: canaryKey(canary), path: generatedPath(canary) };
+    names.set(canary, known);
+  }
+  return known;
+}
+
 function liveRefOwners(mine: readonly Keyed[]): Map<string, string[]> {
   const owners = new Map<string, string[]>();
   for (const { key, resolved } of mine) {
-    for (const ref of liveRefs(resolved.canary)) {
-      const refKey = liveRefKey(ref);
+    const canaryNames = namesOf(resolved.canary);
+    canaryNames.refKeys ??= liveRefs(resolved.canary).map(liveRefKey);
+    for (const refKey of canaryNames.refKeys) {
       const known = owners.get(refKey);
       if (known) known.push(key);
       else owners.set(refKey, [key]);

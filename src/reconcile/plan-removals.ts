@@ -36,8 +36,10 @@ export async function planRemovals(
   const now = clock();
   const turns = new EventLoopTurns();
   for (const [path, oid] of loaded.oids) {
+    // Most paths are manifests, passed over in a few instructions: only a generated one costs a check of the clock.
+    if (!isGeneratedPath(path)) continue;
     while (turns.spent()) await turns.next();
-    if (!isGeneratedPath(path) || claimed.has(path)) continue;
+    if (claimed.has(path)) continue;
     const text = await ctx.loader.boundedText(oid);
     const plan = text !== undefined && actionable(text) && planRemoval(path, text, now);
     if (plan) plans.push(plan);

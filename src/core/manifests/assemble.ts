@@ -56,11 +56,27 @@ interface Lookup {
   found: readonly unknown[] | undefined;
 }
 
-/** The resolutions of the last assemble, by Canary object; opaque to callers, who only hand it back. */
-export type AssemblyMemo = ReadonlyMap<CanarySpec, CanaryResolution>;
+/**
+ * What the last assemble gave and built: opaque to callers, who only hand it back. `noAssembly` before the
+ * first.
+ */
+export interface AssemblyMemo {
+  readonly resolutions: ReadonlyMap<CanarySpec, CanaryResolution>;
+  /** The files it joined, and its lookup tables: the next one updates them where files differ. */
+  readonly files?: readonly ParsedFile[];
+  readonly indexes?: Indexes;
+}
+
+export const noAssembly: AssemblyMemo = { resolutions: new Map() };
+
+/**
+ * Past this many files added or removed since the last assemble, its lookup tables are built again from
+ * every file rather than updated.
+ */
+const maxFilesUpdated = 64;
 
 export function assembleRepository(files: readonly ParsedFile[]): AssembledRepository {
-  return assembleRepositoryReusing(files, new Map()).assembled;
+  return assembleRepositoryReusing(files, noAssembly).assembled;
 }
 
 /**
@@ -72,16 +88,19 @@ export function assembleRepositoryReusing(
   files: readonly ParsedFile[],
   memo: AssemblyMemo,
 ): { assembled: AssembledRepository; memo: AssemblyMemo } {
-  const indexes = indexesOf(files);
+  const updated = updatedIndexes(memo, files);
+  const indexes = updated?.indexes ?? indexesOf(files);
+  // Updated tables: a lookup finds what it found before unless its key is among those the changed files
+  // hold. Built afresh: unless it finds the same objects again.
+  const holds = updated
+    ? ({ table, key }: Lookup) => !updated.touched.get(table)?.has(key)
+    : ({ table, key, found }: Lookup) => sameItems(table(indexes).get(key), found);
   const errors: ManifestError[] = files.flatMap((file) => file.errors);
   const resolved: ResolvedCanary[] = [];
   const resolutions = new Map<CanarySpec, CanaryResolution>();
   for (const canary of indexes.canaries) {
-    const known = memo.get(canary);
-    const resolution =
-      known && known.lookups.every(({ table, key, found }) => sameItems(table(indexes).get(key), found))
-        ? known
-        : resolveCanary(canary, indexes);
+    const known = memo.resolutions.get(canary);
+    const resolution = known?.lookups.every(holds) ? known : resolveCanary(canary, indexes);
     resolutions.set(canary, resolution);
     errors.push(...resolution.errors);
     if (resolution.resolved) resolved.push(resolution.resolved);
@@ -95,7 +114,12 @@ export function assembleRepositoryReusing(
   );
   errors.sort(compareManifestErrors);
   const warnings = files.flatMap((file) => file.warnings).sort(compareManifestErrors);
-  return { assembled: { canaries: resolved, errors, warnings }, memo: resolutions };
+  // The tables are updated next time only where a group's order can be found again: by path.
+  const updatable = updated !== undefined || pathOrder(files) !== undefined;
+  return {
+    assembled: { canaries: resolved, errors, warnings },
+    memo: updatable ? { resolutions, files, indexes } : { resolutions },
+  };
 }
 
 /**
@@ -124,35 +148,223 @@ interface Indexes {
   checks: Map<string, CanaryChecks[]>;
 }
 
+/** The objects of a file each lookup table groups, with the key it groups them by. */
+interface Grouped<T extends { source: SourceRef }> {
+  table: Table;
+  items: (file: ParsedFile) => readonly T[];
+  key: (item: T) => string;
+}
+
+const grouped = <T extends { source: SourceRef }>(g: Grouped<T>) =>
+  g as unknown as Grouped<{ source: SourceRef }>;
+
+/** Every table but `checks` (a location is one file's: its last wins). */
+const groupedTables = [
+  grouped<ServiceManifest>({
+    table: servicesTable,
+    items: (file) => file.services,
+    key: (service) => objectKey(service.namespace, service.name),
+  }),
+  grouped<CanarySpec>({
+    table: byName,
+    items: (file) => file.canaries,
+    key: (canary) => objectKey(canary.namespace, canary.name),
+  }),
+  grouped<CanarySpec>({
+    table: byTarget,
+    items: (file) => file.canaries,
+    key: (canary) => objectKey(canary.namespace, canary.targetName),
+  }),
+  grouped<MetricTemplateManifest>({
+    table: templatesTable,
+    items: (file) => file.metricTemplates,
+    key: ({ template }) => objectKey(template.namespace, template.name),
+  }),
+  grouped<AlertProviderManifest>({
+    table: providersTable,
+    items: (file) => file.alertProviders ?? [],
+    key: ({ provider }) => objectKey(provider.namespace, provider.name),
+  }),
+  grouped<IngressManifest>({
+    table: ingressesTable,
+    items: (file) => file.ingresses,
+    key: (ingress) => objectKey(ingress.namespace, ingress.name),
+  }),
+];
+
+/** The mutable table of `indexes` that `table` reads. */
+function tableOf(indexes: Indexes, table: Table): Map<string, unknown[]> {
+  return table(indexes) as Map<string, unknown[]>;
+}
+
 function indexesOf(files: readonly ParsedFile[]): Indexes {
-  const canaries = files.flatMap((file) => file.canaries);
-  return {
-    canaries,
-    services: groupBy(
-      files.flatMap((file) => file.services),
-      (service) => objectKey(service.namespace, service.name),
-    ),
-    canariesByName: groupBy(canaries, (canary) => objectKey(canary.namespace, canary.name)),
-    canariesByTarget: groupBy(canaries, (canary) => objectKey(canary.namespace, canary.targetName)),
-    templates: groupBy(
-      files.flatMap((file) => file.metricTemplates),
-      ({ template }) => objectKey(template.namespace, template.name),
-    ),
-    providers: groupBy(
-      files.flatMap((file) => file.alertProviders ?? []),
-      ({ provider }) => objectKey(provider.namespace, provider.name),
-    ),
-    ingresses: groupBy(
-      files.flatMap((file) => file.ingresses),
-      (ingress) => objectKey(ingress.namespace, ingress.name),
-    ),
-    // The last of a location wins, as a Map built from the list would keep it.
-    checks: new Map(
-      files
-        .flatMap((file) => file.canaryChecks)
-        .map(({ source, checks }) => [location(source), [checks]] as const),
-    ),
+  const indexes: Indexes = {
+    canaries: files.flatMap((file) => file.canaries),
+    services: new Map(),
+    canariesByName: new Map(),
+    canariesByTarget: new Map(),
+    templates: new Map(),
+    providers: new Map(),
+    ingresses: new Map(),
+    checks: new Map(),
   };
+  for (const { table, items, key } of groupedTables) {
+    const groups = tableOf(indexes, table);
+    for (const file of files) {
+      for (const item of items(file)) {
+        const group = groups.get(key(item));
+        if (group) group.push(item);
+        else groups.set(key(item), [item]);
+      }
+    }
+  }
+  // The last of a location wins, as a Map built from the list would keep it.
+  for (const file of files)
+    for (const { source, checks } of file.canaryChecks) indexes.checks.set(location(source), [checks]);
+  return indexes;
+}
+
+/**
+ * The last assemble's lookup tables, updated to `files` where they differ from its files: the groups of
+ * the keys the removed and added files hold are rebuilt, every other group is the same array as before.
+ * With the keys touched, by table: a lookup of any other key finds what it found before. Undefined (build
+ * the tables afresh) before the first assemble, past `maxFilesUpdated` files, or when a file's objects name
+ * several paths. A memo is only kept for files that each name a path of their own (`pathOrder`), as the
+ * manifest loader's do (one per path of a commit); the order of a group's objects is that of their files,
+ * found by path.
+ */
+function updatedIndexes(
+  memo: AssemblyMemo,
+  files: readonly ParsedFile[],
+): { indexes: Indexes; touched: Map<Table, Set<string>> } | undefined {
+  if (!memo.files || !memo.indexes) return undefined;
+  const diff = filesBetween(memo.files, files);
+  if (!diff) return undefined;
+  const { removed, added } = diff;
+  if (added.some((file) => pathOf(file) === undefined)) return undefined;
+  const previous = memo.indexes;
+  const indexes: Indexes = {
+    canaries:
+      added.length === 0 && removed.length === 0 ? previous.canaries : files.flatMap((file) => file.canaries),
+    services: new Map(previous.services),
+    canariesByName: new Map(previous.canariesByName),
+    canariesByTarget: new Map(previous.canariesByTarget),
+    templates: new Map(previous.templates),
+    providers: new Map(previous.providers),
+    ingresses: new Map(previous.ingresses),
+    checks: new Map(previous.checks),
+  };
+  const touched = new Map<Table, Set<string>>();
+  // Wanted only for a group of several objects (a name defined twice): then each file's place is looked up.
+  let order: Map<string, number> | undefined;
+  for (const { table, items, key } of groupedTables) {
+    const gone = new Set(removed.flatMap(items));
+    const fresh = added.flatMap(items);
+    const keys = new Set([...gone, ...fresh].map(key));
+    if (keys.size === 0) continue;
+    touched.set(table, keys);
+    const groups = tableOf(indexes, table);
+    for (const k of keys) {
+      const group = [
+        ...(groups.get(k) ?? []).filter((item) => !gone.has(item as { source: SourceRef })),
+        ...fresh.filter((item) => key(item) === k),
+      ] as { source: SourceRef }[];
+      if (group.length > 1) {
+        order ??= pathOrder(files);
+        if (!order) return undefined;
+        const at = order;
+        // Stable: the objects of one file keep their order in it.
+        group.sort((a, b) => (at.get(a.source.file) ?? 0) - (at.get(b.source.file) ?? 0));
+      }
+      if (group.length > 0) groups.set(k, group);
+      else groups.delete(k);
+    }
+  }
+  const checkKeys = new Set<string>();
+  for (const file of removed) {
+    for (const { source, checks } of file.canaryChecks) {
+      const at = location(source);
+      if (indexes.checks.get(at)?.[0] === checks) indexes.checks.delete(at);
+      checkKeys.add(at);
+    }
+  }
+  for (const file of added) {
+    for (const { source, checks } of file.canaryChecks) {
+      indexes.checks.set(location(source), [checks]);
+      checkKeys.add(location(source));
+    }
+  }
+  if (checkKeys.size > 0) touched.set(checksTable, checkKeys);
+  return { indexes, touched };
+}
+
+/** The path a file's objects name, if they name one (every file the loader parses does); '' for none. */
+function pathOf(file: ParsedFile): string | undefined {
+  let path = '';
+  const kinds = [
+    file.services,
+    file.ingresses,
+    file.canaries,
+    file.metricTemplates,
+    file.alertProviders ?? [],
+    file.canaryChecks,
+  ];
+  for (const objects of kinds) {
+    for (const { source } of objects) {
+      if (path === '') path = source.file;
+      else if (source.file !== path) return undefined;
+    }
+  }
+  return path;
+}
+
+/**
+ * The files removed from `before` and added in `after`, walking both in step: the loader replaces a file in
+ * its place, drops it, or lists the commit again (where a file may also come in between). Undefined past
+ * `maxFilesUpdated` of either.
+ */
+function filesBetween(
+  before: readonly ParsedFile[],
+  after: readonly ParsedFile[],
+): { removed: ParsedFile[]; added: ParsedFile[] } | undefined {
+  const removed: ParsedFile[] = [];
+  const added: ParsedFile[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const [old, next] = [before[i], after[j]];
+    if (old !== undefined && old === next) {
+      i += 1;
+      j += 1;
+    } else if (old !== undefined && before[i + 1] === next && next !== undefined) {
+      removed.push(old);
+      i += 1;
+    } else if (next !== undefined && after[j + 1] === old && old !== undefined) {
+      added.push(next);
+      j += 1;
+    } else {
+      if (old !== undefined) removed.push(old);
+      if (next !== undefined) added.push(next);
+      i += 1;
+      j += 1;
+    }
+    if (removed.length > maxFilesUpdated || added.length > maxFilesUpdated) return undefined;
+  }
+  return { removed, added };
+}
+
+/**
+ * Each file's place by the path its objects name; undefined when a file's objects name several paths, or
+ * two files one path. Files with no objects have no place: they are in no group.
+ */
+function pathOrder(files: readonly ParsedFile[]): Map<string, number> | undefined {
+  const order = new Map<string, number>();
+  for (const [i, file] of files.entries()) {
+    const path = pathOf(file);
+    if (path === undefined || order.has(path)) return undefined;
+    if (path !== '') order.set(path, i);
+  }
+  return order;
 }
 
 /** Joins one Canary, recording every lookup it makes. */
@@ -250,15 +462,4 @@ function locations(items: readonly { source: SourceRef }[]): string {
     .map((item) => location(item.source))
     .sort(compareText)
     .join(', ');
-}
-
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CanarySpec, ServiceManifest } from '../../../../src/core/model.js';
-import { assembleRepository } from '../../../../src/core/manifests/assemble.js';
+import {
+  assembleRepository,
+  assembleRepositoryReusing,
+  noAssembly,
+} from '../../../../src/core/manifests/assemble.js';
 import type { ManifestError } from '../../../../src/core/manifests/manifest-error.js';
 import type { ParsedFile } from '../../../../src/core/manifests/parse-file.js';
 import { anAnalysis, aService } from '../builders.js';
@@ -322,6 +326,47 @@ describe('assembleRepository with an ingressRef', () => {
 
     expect(assembled.errors).toMatchObject([
       { file: 'i.yaml', document: 0, field: 'spec.defaultBackend.service.name', canary: 'apps/podinfo' },
+    ]);
+  });
+});
+
+describe('assembleRepositoryReusing', () => {
+  const app = (name: string) => [
+    file({ services: [service(`apps/${name}/svc.yaml`, name)] }),
+    file({ canaries: [canary(`apps/${name}/canary.yaml`, name)] }),
+  ];
+
+  it('updates its tables from the files that changed: the join of every other Canary is kept', () => {
+    const first = [...app('a'), ...app('b'), ...app('c')];
+    const { assembled: before, memo } = assembleRepositoryReusing(first, noAssembly);
+    // b's Service replaced; a Service of the same name added in a file before it: b's target is now twice.
+    const second = [
+      ...app('a'),
+      file({ services: [service('apps/aa/svc.yaml', 'b')] }),
+      file({ services: [service('apps/b/svc.yaml', 'b')] }),
+      ...first.slice(3),
+    ];
+    second.splice(0, 2, ...first.slice(0, 2));
+
+    const { assembled: after } = assembleRepositoryReusing(second, memo);
+
+    expect(after).toEqual(assembleRepository(second));
+    expect(after.canaries.map((c) => c.canary.name)).toEqual(['a', 'c']);
+    expect(after.errors.map((e) => e.message)).toEqual([
+      'target Service apps/b is defined more than once: apps/aa/svc.yaml#1, apps/b/svc.yaml#1',
+    ]);
+    expect(after.canaries[0]).toBe(before.canaries[0]);
+    expect(after.canaries[1]).toBe(before.canaries[2]);
+  });
+
+  it('builds its tables afresh when two files name one path, and gives the same result', () => {
+    const first = [...app('a'), ...app('b')];
+    const { memo } = assembleRepositoryReusing(first, noAssembly);
+    const twice = [...first, file({ services: [service('apps/a/svc.yaml', 'a')] })];
+
+    expect(assembleRepositoryReusing(twice, memo).assembled).toEqual(assembleRepository(twice));
+    expect(assembleRepository(twice).errors.map((e) => e.message)).toEqual([
+      'target Service apps/a is defined more than once: apps/a/svc.yaml#1, apps/a/svc.yaml#1',
     ]);
   });
 });
