@@ -239,6 +239,31 @@ describe('the git repository edge', () => {
       expect(await repo.listChanges('0'.repeat(40), second)).toBeUndefined();
     });
 
+    it('lists as git diff does the changes at the start, in the middle and at the end of a wide folder', async () => {
+      const names = Array.from({ length: 40 }, (_, i) => `app-${String(i).padStart(2, '0')}`);
+      const files = Object.fromEntries(names.map((name) => [`apps/${name}/service.yaml`, `name: ${name}\n`]));
+      const { url, bareDir } = await createSeededRepository(server, files);
+      const repo = await open(url);
+      const first = await repo.fetch();
+      await commitWithCli(
+        bareDir,
+        {
+          'apps/app-00/service.yaml': 'changed: first\n',
+          'apps/app-17/service.yaml': 'changed: middle\n',
+          'apps/app-18/service.yaml': null,
+          'apps/app-18a/service.yaml': 'added: beside\n',
+          'apps/app-39/service.yaml': 'changed: last\n',
+        },
+        'edit',
+      );
+      const second = await repo.fetch();
+
+      const changes = await repo.listChanges(first, second);
+
+      const diff = await gitCli(['--git-dir', bareDir, 'diff', '--name-only', first, second]);
+      expect(changes?.map((change) => change.path).sort()).toEqual(diff.trim().split('\n').sort());
+    });
+
     it('lists a refused entry of a changed tree among the changes, whatever the filter', async () => {
       const { url, bareDir } = await createSeededRepository(server, seed);
       const repo = await open(url);
