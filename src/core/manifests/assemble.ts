@@ -10,6 +10,7 @@ import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { IngressManifest, ParsedFile } from './parse-file.js';
+import { Groups } from './groups.js';
 import { resolveIngressRef } from './ingress-ref.js';
 import { routerOf } from '../routers/router-registry.js';
 import type { RouteReferences } from '../routers/router.js';
@@ -94,7 +95,7 @@ export function assembleRepositoryReusing(
   // hold. Built afresh: unless it finds the same objects again.
   const holds = updated
     ? ({ table, key }: Lookup) => !updated.touched.get(table)?.has(key)
-    : ({ table, key, found }: Lookup) => sameItems(table(indexes).get(key), found);
+    : ({ table, key, found }: Lookup) => sameItems(indexes[table].get(key), found);
   const errors: ManifestError[] = files.flatMap((file) => file.errors);
   const resolved: ResolvedCanary[] = [];
   const resolutions = new Map<CanarySpec, CanaryResolution>();
@@ -122,35 +123,27 @@ export function assembleRepositoryReusing(
   };
 }
 
-/**
- * One of the lookup tables, taken from an assemble's indexes: a memo's lookup is made again in the new
- * indexes through it.
- */
-type Table = (indexes: Indexes) => ReadonlyMap<string, readonly unknown[]>;
-
-const byName: Table = (i) => i.canariesByName;
-const byTarget: Table = (i) => i.canariesByTarget;
-const servicesTable: Table = (i) => i.services;
-const checksTable: Table = (i) => i.checks;
-const templatesTable: Table = (i) => i.templates;
-const providersTable: Table = (i) => i.providers;
-const ingressesTable: Table = (i) => i.ingresses;
-
-interface Indexes {
-  canaries: CanarySpec[];
-  services: Map<string, ServiceManifest[]>;
-  canariesByName: Map<string, CanarySpec[]>;
-  canariesByTarget: Map<string, CanarySpec[]>;
-  templates: Map<string, MetricTemplateManifest[]>;
-  providers: Map<string, AlertProviderManifest[]>;
-  ingresses: Map<string, IngressManifest[]>;
+interface Tables {
+  services: Groups<ServiceManifest>;
+  canariesByName: Groups<CanarySpec>;
+  canariesByTarget: Groups<CanarySpec>;
+  templates: Groups<MetricTemplateManifest>;
+  providers: Groups<AlertProviderManifest>;
+  ingresses: Groups<IngressManifest>;
   /** A Canary's parsed checks by its location: a group of one. */
-  checks: Map<string, CanaryChecks[]>;
+  checks: Groups<CanaryChecks>;
 }
+
+interface Indexes extends Tables {
+  canaries: CanarySpec[];
+}
+
+/** One of the lookup tables: a memo's lookup is made again in the new indexes through it. */
+type Table = keyof Tables;
 
 /** The objects of a file each lookup table groups, with the key it groups them by. */
 interface Grouped<T extends { source: SourceRef }> {
-  table: Table;
+  table: Exclude<Table, 'checks'>;
   items: (file: ParsedFile) => readonly T[];
   key: (item: T) => string;
 }
@@ -161,55 +154,46 @@ const grouped = <T extends { source: SourceRef }>(g: Grouped<T>) =>
 /** Every table but `checks` (a location is one file's: its last wins). */
 const groupedTables = [
   grouped<ServiceManifest>({
-    table: servicesTable,
+    table: 'services',
     items: (file) => file.services,
     key: (service) => objectKey(service.namespace, service.name),
   }),
   grouped<CanarySpec>({
-    table: byName,
+    table: 'canariesByName',
     items: (file) => file.canaries,
     key: (canary) => objectKey(canary.namespace, canary.name),
   }),
   grouped<CanarySpec>({
-    table: byTarget,
+    table: 'canariesByTarget',
     items: (file) => file.canaries,
     key: (canary) => objectKey(canary.namespace, canary.targetName),
   }),
   grouped<MetricTemplateManifest>({
-    table: templatesTable,
+    table: 'templates',
     items: (file) => file.metricTemplates,
     key: ({ template }) => objectKey(template.namespace, template.name),
   }),
   grouped<AlertProviderManifest>({
-    table: providersTable,
+    table: 'providers',
     items: (file) => file.alertProviders ?? [],
     key: ({ provider }) => objectKey(provider.namespace, provider.name),
   }),
   grouped<IngressManifest>({
-    table: ingressesTable,
+    table: 'ingresses',
     items: (file) => file.ingresses,
     key: (ingress) => objectKey(ingress.namespace, ingress.name),
   }),
 ];
 
-/** The mutable table of `indexes` that `table` reads. */
-function tableOf(indexes: Indexes, table: Table): Map<string, unknown[]> {
-  return table(indexes) as Map<string, unknown[]>;
+/** `indexes` with `table` replaced (the tables' types are one per name, which TypeScript cannot follow). */
+function withTable(indexes: Indexes, table: Table, groups: Groups<unknown>): Indexes {
+  return { ...indexes, [table]: groups };
 }
 
 function indexesOf(files: readonly ParsedFile[]): Indexes {
-  const indexes: Indexes = {
-    canaries: files.flatMap((file) => file.canaries),
-    services: new Map(),
-    canariesByName: new Map(),
-    canariesByTarget: new Map(),
-    templates: new Map(),
-    providers: new Map(),
-    ingresses: new Map(),
-    checks: new Map(),
-  };
+  const maps = new Map<Table, Map<string, unknown[]>>();
   for (const { table, items, key } of groupedTables) {
-    const groups = tableOf(indexes, table);
+    const groups = new Map<string, unknown[]>();
     for (const file of files) {
       for (const item of items(file)) {
         const group = groups.get(key(item));
@@ -217,11 +201,23 @@ function indexesOf(files: readonly ParsedFile[]): Indexes {
         else groups.set(key(item), [item]);
       }
     }
+    maps.set(table, groups);
   }
   // The last of a location wins, as a Map built from the list would keep it.
+  const checks = new Map<string, CanaryChecks[]>();
   for (const file of files)
-    for (const { source, checks } of file.canaryChecks) indexes.checks.set(location(source), [checks]);
-  return indexes;
+    for (const { source, checks: c } of file.canaryChecks) checks.set(location(source), [c]);
+  const table = <T>(name: Table) => new Groups(maps.get(name) as Map<string, T[]>);
+  return {
+    canaries: files.flatMap((file) => file.canaries),
+    services: table('services'),
+    canariesByName: table('canariesByName'),
+    canariesByTarget: table('canariesByTarget'),
+    templates: table('templates'),
+    providers: table('providers'),
+    ingresses: table('ingresses'),
+    checks: new Groups(checks),
+  };
 }
 
 /**
@@ -243,16 +239,10 @@ function updatedIndexes(
   const { removed, added } = diff;
   if (added.some((file) => pathOf(file) === undefined)) return undefined;
   const previous = memo.indexes;
-  const indexes: Indexes = {
+  let indexes: Indexes = {
+    ...previous,
     canaries:
       added.length === 0 && removed.length === 0 ? previous.canaries : files.flatMap((file) => file.canaries),
-    services: new Map(previous.services),
-    canariesByName: new Map(previous.canariesByName),
-    canariesByTarget: new Map(previous.canariesByTarget),
-    templates: new Map(previous.templates),
-    providers: new Map(previous.providers),
-    ingresses: new Map(previous.ingresses),
-    checks: new Map(previous.checks),
   };
   const touched = new Map<Table, Set<string>>();
   // Wanted only for a group of several objects (a name defined twice): then each file's place is looked up.
@@ -263,12 +253,13 @@ function updatedIndexes(
     const keys = new Set([...gone, ...fresh].map(key));
     if (keys.size === 0) continue;
     touched.set(table, keys);
-    const groups = tableOf(indexes, table);
+    const groups = previous[table] as Groups<{ source: SourceRef }>;
+    const changes = new Map<string, { source: SourceRef }[] | undefined>();
     for (const k of keys) {
       const group = [
-        ...(groups.get(k) ?? []).filter((item) => !gone.has(item as { source: SourceRef })),
+        ...(groups.get(k) ?? []).filter((item) => !gone.has(item)),
         ...fresh.filter((item) => key(item) === k),
-      ] as { source: SourceRef }[];
+      ];
       if (group.length > 1) {
         order ??= pathOrder(files);
         if (!order) return undefined;
@@ -276,46 +267,25 @@ function updatedIndexes(
         // Stable: the objects of one file keep their order in it.
         group.sort((a, b) => (at.get(a.source.file) ?? 0) - (at.get(b.source.file) ?? 0));
       }
-      if (group.length > 0) groups.set(k, group);
-      else groups.delete(k);
+      changes.set(k, group.length > 0 ? group : undefined);
     }
+    indexes = withTable(indexes, table, groups.with(changes));
   }
-  const checkKeys = new Set<string>();
+  const checks = new Map<string, CanaryChecks[] | undefined>();
   for (const file of removed) {
-    for (const { source, checks } of file.canaryChecks) {
+    for (const { source, checks: c } of file.canaryChecks) {
       const at = location(source);
-      if (indexes.checks.get(at)?.[0] === checks) indexes.checks.delete(at);
-      checkKeys.add(at);
+      if (previous.checks.get(at)?.[0] === c) checks.set(at, undefined);
     }
   }
   for (const file of added) {
-    for (const { source, checks } of file.canaryChecks) {
-      indexes.checks.set(location(source), [checks]);
-      checkKeys.add(location(source));
-    }
+    for (const { source, checks: c } of file.canaryChecks) checks.set(location(source), [c]);
   }
-  if (checkKeys.size > 0) touched.set(checksTable, checkKeys);
+  if (checks.size > 0) {
+    touched.set('checks', new Set(checks.keys()));
+    indexes = { ...indexes, checks: previous.checks.with(checks) };
+  }
   return { indexes, touched };
-}
-
-/** The path a file's objects name, if they name one (every file the loader parses does); '' for none. */
-function pathOf(file: ParsedFile): string | undefined {
-  let path = '';
-  const kinds = [
-    file.services,
-    file.ingresses,
-    file.canaries,
-    file.metricTemplates,
-    file.alertProviders ?? [],
-    file.canaryChecks,
-  ];
-  for (const objects of kinds) {
-    for (const { source } of objects) {
-      if (path === '') path = source.file;
-      else if (source.file !== path) return undefined;
-    }
-  }
-  return path;
 }
 
 /**
@@ -353,6 +323,26 @@ function filesBetween(
   return { removed, added };
 }
 
+/** The path a file's objects name, if they name one (every file the loader parses does); '' for none. */
+function pathOf(file: ParsedFile): string | undefined {
+  let path = '';
+  const kinds = [
+    file.services,
+    file.ingresses,
+    file.canaries,
+    file.metricTemplates,
+    file.alertProviders ?? [],
+    file.canaryChecks,
+  ];
+  for (const objects of kinds) {
+    for (const { source } of objects) {
+      if (path === '') path = source.file;
+      else if (source.file !== path) return undefined;
+    }
+  }
+  return path;
+}
+
 /**
  * Each file's place by the path its objects name; undefined when a file's objects name several paths, or
  * two files one path. Files with no objects have no place: they are in no group.
@@ -370,7 +360,7 @@ function pathOrder(files: readonly ParsedFile[]): Map<string, number> | undefine
 /** Joins one Canary, recording every lookup it makes. */
 function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
   const lookups: Lookup[] = [];
-  const recorded = <T>(table: Table, groups: ReadonlyMap<string, readonly T[]>) => {
+  const recorded = <T>(table: Table, groups: Groups<T>) => {
     const get = (key: string): readonly T[] | undefined => {
       const found = groups.get(key);
       lookups.push({ table, key, found });
@@ -391,9 +381,9 @@ function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
     ...(resolved ? { resolved } : {}),
   });
 
-  const sameName = recorded(byName, indexes.canariesByName).get(key) ?? [];
-  const sameTarget = recorded(byTarget, indexes.canariesByTarget).get(targetKey) ?? [];
-  const targets = recorded(servicesTable, indexes.services).get(targetKey) ?? [];
+  const sameName = recorded('canariesByName', indexes.canariesByName).get(key) ?? [];
+  const sameTarget = recorded('canariesByTarget', indexes.canariesByTarget).get(targetKey) ?? [];
+  const targets = recorded('services', indexes.services).get(targetKey) ?? [];
   const [target] = targets;
   if (sameName.length > 1) {
     problem('metadata.name', `Canary ${key} is defined more than once: ${locations(sameName)}`);
@@ -415,21 +405,20 @@ function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
   } else if (routerOf(canary.provider).shiftsTraffic && servicePort(canary, target.object) === 0) {
     problem('spec.service.port', `required: the target Service ${targetKey} has no ports to route to`);
   } else {
-    const [checks = noChecks] = recorded(checksTable, indexes.checks).get(location(canary.source)) ?? [];
-    const analysis = resolveTemplates(canary, checks, target, recorded(templatesTable, indexes.templates));
+    const [checks = noChecks] = recorded('checks', indexes.checks).get(location(canary.source)) ?? [];
+    const analysis = resolveTemplates(canary, checks, target, recorded('templates', indexes.templates));
     const ingress = canary.ingressRef
       ? resolveIngressRef(
           canary,
-          recorded(ingressesTable, indexes.ingresses).get(
-            objectKey(canary.namespace, canary.ingressRef.name),
-          ) ?? [],
+          recorded('ingresses', indexes.ingresses).get(objectKey(canary.namespace, canary.ingressRef.name)) ??
+            [],
         )
       : undefined;
     if (!analysis.ok) for (const issue of analysis.issues) problem(issue.field, issue.message);
     if (ingress && !ingress.ok) errors.push(...ingress.errors);
     if (analysis.ok && (!ingress || ingress.ok)) {
       // A bad alert is reported but never stalls the release: alerts only tell of it.
-      const alerts = resolveAlerts(canary, recorded(providersTable, indexes.providers), errors);
+      const alerts = resolveAlerts(canary, recorded('providers', indexes.providers), errors);
       return done({
         canary,
         target,
