@@ -129,7 +129,7 @@ export function sinceLastPass(
     if (owner) keys.add(owner);
   }
   if (moved.live.size > 0) {
-    view.refOwners ??= liveRefOwners(view.mine);
+    view.refOwners ??= refOwnersSince(memo.view, view) ?? liveRefOwners(view.mine);
     for (const ref of moved.live) for (const key of view.refOwners.get(ref) ?? []) keys.add(key);
   }
   return { keys, paths };
@@ -168,12 +168,41 @@ function namesOf(canary: CanarySpec): CanaryNames {
   return known;
 }
 
+/**
+ * The owners of each live object in `view`, from those of the view before: only the Canaries resolved
+ * again (or gone, or new) change theirs. Undefined when the view before has none.
+ */
+function refOwnersSince(previous: ShardView, view: ShardView): Map<string, string[]> | undefined {
+  if (!previous.refOwners) return undefined;
+  if (previous === view) return previous.refOwners;
+  const owners = new Map(previous.refOwners);
+  const move = (key: string, canary: CanarySpec, owns: boolean) => {
+    for (const refKey of refKeysOf(canary)) {
+      const others = (owners.get(refKey) ?? []).filter((owner) => owner !== key);
+      const now = owns ? [...others, key] : others;
+      if (now.length > 0) owners.set(refKey, now);
+      else owners.delete(refKey);
+    }
+  };
+  for (const [key, resolved] of previous.resolved) {
+    if (view.resolved.get(key) !== resolved) move(key, resolved.canary, false);
+  }
+  for (const [key, resolved] of view.resolved) {
+    if (previous.resolved.get(key) !== resolved) move(key, resolved.canary, true);
+  }
+  return owners;
+}
+
+function refKeysOf(canary: CanarySpec): string[] {
+  const canaryNames = namesOf(canary);
+  canaryNames.refKeys ??= liveRefs(canary).map(liveRefKey);
+  return canaryNames.refKeys;
+}
+
 function liveRefOwners(mine: readonly Keyed[]): Map<string, string[]> {
   const owners = new Map<string, string[]>();
   for (const { key, resolved } of mine) {
-    const canaryNames = namesOf(resolved.canary);
-    canaryNames.refKeys ??= liveRefs(resolved.canary).map(liveRefKey);
-    for (const refKey of canaryNames.refKeys) {
+    for (const refKey of refKeysOf(resolved.canary)) {
       const known = owners.get(refKey);
       if (known) known.push(key);
       else owners.set(refKey, [key]);

@@ -70,6 +70,36 @@ describe('sinceLastPass', () => {
     expect(since?.keys).toEqual(new Set(['test/b']));
   });
 
+  it("after a load, knows each live object's Canaries from the view before as a fresh view knows them", () => {
+    const before = shardView(assembled, undefined, undefined);
+    const moved = { ...nothingMoved, live: new Set([service('a-primary')]) };
+    sinceLastPass({ ...memo(), view: before }, loaded(), before, moved);
+    // b now targets a's Service under another name; c is gone; d is new.
+    const [a] = assembled.canaries;
+    if (!a) throw new Error('three Canaries');
+    const renamed = resolved('b');
+    renamed.canary = { ...renamed.canary, name: 'b', targetName: 'a' };
+    const rejoined: AssembledRepository = { ...assembled, canaries: [a, renamed, resolved('d')] };
+    const diffed = loaded({
+      head: 'h2',
+      assembled: rejoined,
+      from: { head: 'h1', changed: ['apps/b/canary.yaml'] },
+    });
+    const [updated, fresh] = [
+      shardView(rejoined, undefined, undefined),
+      shardView(rejoined, undefined, undefined),
+    ];
+
+    sinceLastPass({ ...memo(), view: before }, diffed, updated, moved);
+    sinceLastPass({ ...memo(), view: fresh }, diffed, fresh, moved);
+
+    const sorted = (owners: Map<string, string[]> | undefined) =>
+      [...(owners ?? [])].map(([ref, keys]) => [ref, [...keys].sort()]).sort();
+    expect(before.refOwners?.get(service('c-canary'))).toEqual(['test/c']);
+    expect(updated.refOwners?.get(service('c-canary'))).toBeUndefined();
+    expect(sorted(updated.refOwners)).toEqual(sorted(fresh.refOwners));
+  });
+
   it('holds for our pushed commit, with what it wrote, so that a commit diffed from ours plans from it', () => {
     const ours = loaded({ head: 'h2', from: { head: 'h1', changed: [generatedOf('a')] } });
     const moved = pushedOn(memo(), ours);
