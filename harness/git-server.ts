@@ -126,6 +126,15 @@ function serveWithHttpBackend(root: string, user: string, req: IncomingMessage, 
     if (!headerDone) res.writeHead(502).write(`git http-backend gave no response: ${stderr}`);
     res.end();
   });
+  // What the server refused, and why, in the log of whoever runs it (a test, the benchmark).
+  cgi.on('close', (code) => {
+    if (code !== 0 || stderr.trim() !== '') {
+      const length = req.headers['content-length'] ?? 'no length';
+      process.stderr.write(
+        `git http-backend ${req.method} ${url.pathname} (${length}): exit ${code}: ${stderr}\n`,
+      );
+    }
+  });
 }
 
 function findHeaderEnd(buffer: Buffer): { index: number; length: number } | undefined {
