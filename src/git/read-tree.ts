@@ -140,10 +140,7 @@ function differingEntries(
   while (head < a.length - 1 && head < b.length - 1 && same(head, head)) head += 1;
   let [endA, endB] = [a.length - 1, b.length - 1];
   while (endA > head && endB > head && same(endA - 1, endB - 1)) [endA, endB] = [endA - 1, endB - 1];
-  const listing = (content: Buffer, from = 0, to = 0): TreeListing =>
-    parseTree(content.subarray(from, to))
-      .filter((entry) => entry.type === 'tree' || entry.type === 'blob')
-      .map((entry) => ({ name: entry.path, oid: entry.oid, tree: entry.type === 'tree' }));
+  const listing = (content: Buffer, from = 0, to = 0) => asListing(parseTree(content.subarray(from, to)));
   return [listing(before.content, a[head], a[endA]), listing(after.content, b[head], b[endB])];
 }
 
@@ -306,8 +303,12 @@ function walkKnownTree(
 }
 
 async function readListing(ctx: RepositoryContext, treeOid: string): Promise<TreeListing> {
-  // Submodules ('commit' entries) have no content in this repository.
-  return (await readTreeEntries(ctx, treeOid))
+  return asListing(await readTreeEntries(ctx, treeOid));
+}
+
+/** A tree's entries as a listing: submodules ('commit' entries) have no content in this repository. */
+function asListing(entries: readonly TreeEntry[]): TreeListing {
+  return entries
     .filter((entry) => entry.type === 'tree' || entry.type === 'blob')
     .map((entry) => ({ name: entry.path, oid: entry.oid, tree: entry.type === 'tree' }));
 }

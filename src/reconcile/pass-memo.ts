@@ -174,7 +174,6 @@ function namesOf(canary: CanarySpec): CanaryNames {
  */
 function refOwnersSince(previous: ShardView, view: ShardView): Map<string, string[]> | undefined {
   if (!previous.refOwners) return undefined;
-  if (previous === view) return previous.refOwners;
   const owners = new Map(previous.refOwners);
   const move = (key: string, canary: CanarySpec, owns: boolean) => {
     for (const refKey of refKeysOf(canary)) {
