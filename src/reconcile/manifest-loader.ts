@@ -25,6 +25,7 @@ import {
 } from '../core/generated-file.js';
 import { fileLimits, overPassBudget, passLimits, tooLarge } from '../core/load-yaml.js';
 import type { CanarySpec } from '../core/model.js';
+import { LayeredMap } from '../core/layered-map.js';
 import { blobOid } from '../git/blob-oid.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
@@ -152,7 +153,8 @@ export class ManifestLoader {
     }
     if (spent.bytes > this.limits.maxBytes || spent.nodes > this.limits.maxNodes) return undefined;
 
-    const oids = new Map(base.oids);
+    // The blob ids of the commit before, with those of the changed paths above them: not copied.
+    const oids = LayeredMap.of(base.oids).with(changes.map(({ path, after }) => [path, after]));
     const freshWarnings: ManifestError[] = [];
     for (const { key, oldKey, entry, fresh } of replaced) {
       this.parsed.delete(oldKey);
@@ -160,14 +162,7 @@ export class ManifestLoader {
       this.parsed.set(key, entry);
       if (fresh) freshWarnings.push(...(entry.parsed?.warnings ?? []));
     }
-    const held = new Set<string>();
-    for (const { path, after } of changes) {
-      if (after === undefined) oids.delete(path);
-      else {
-        oids.set(path, after);
-        held.add(after);
-      }
-    }
+    const held = new Set(changes.flatMap(({ after }) => (after === undefined ? [] : [after])));
     // A text may still be held by an unchanged file: then it is read again when asked for, no more.
     for (const { before } of changes)
       if (before !== undefined && !held.has(before)) this.texts.delete(before);
@@ -262,17 +257,14 @@ export class ManifestLoader {
   ): LoadedCommit | undefined {
     const mine = changes.filter((change) => this.inRoot(change.path));
     if (mine.some((change) => !isGeneratedPath(change.path))) return undefined;
-    const oids = new Map(loaded.oids);
-    for (const { path, content } of mine) {
-      if (content === null) {
-        oids.delete(path);
-        continue;
-      }
+    const written = mine.map(({ path, content }) => {
+      if (content === null) return [path, undefined] as const;
       const oid = blobOid(content);
-      oids.set(path, oid);
       // The next plan of its Canary reads it back: from here, not from the store.
       this.texts.set(oid, content);
-    }
+      return [path, oid] as const;
+    });
+    const oids = LayeredMap.of(loaded.oids).with(written);
     for (const { path } of mine) {
       const old = loaded.oids.get(path);
       if (old !== undefined && old !== oids.get(path)) this.texts.delete(old);

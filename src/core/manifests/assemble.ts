@@ -10,7 +10,7 @@ import { resolveTemplates } from '../analysis/resolve-templates.js';
 import { compareManifestErrors, compareText } from './manifest-error.js';
 import type { ManifestError } from './manifest-error.js';
 import type { IngressManifest, ParsedFile } from './parse-file.js';
-import { Groups } from './groups.js';
+import { LayeredMap } from '../layered-map.js';
 import { resolveIngressRef } from './ingress-ref.js';
 import { routerOf } from '../routers/router-registry.js';
 import type { RouteReferences } from '../routers/router.js';
@@ -123,6 +123,9 @@ export function assembleRepositoryReusing(
   };
 }
 
+/** A lookup table of the join: the objects of each key, in the order of their files. */
+type Groups<T> = LayeredMap<string, T[]>;
+
 interface Tables {
   services: Groups<ServiceManifest>;
   canariesByName: Groups<CanarySpec>;
@@ -207,7 +210,7 @@ function indexesOf(files: readonly ParsedFile[]): Indexes {
   const checks = new Map<string, CanaryChecks[]>();
   for (const file of files)
     for (const { source, checks: c } of file.canaryChecks) checks.set(location(source), [c]);
-  const table = <T>(name: Table) => new Groups(maps.get(name) as Map<string, T[]>);
+  const table = <T>(name: Table): Groups<T> => LayeredMap.of(maps.get(name) as Map<string, T[]>);
   return {
     canaries: files.flatMap((file) => file.canaries),
     services: table('services'),
@@ -216,7 +219,7 @@ function indexesOf(files: readonly ParsedFile[]): Indexes {
     templates: table('templates'),
     providers: table('providers'),
     ingresses: table('ingresses'),
-    checks: new Groups(checks),
+    checks: LayeredMap.of(checks),
   };
 }
 
