@@ -9,12 +9,14 @@
 // load, a live cache that lost its watch) plans every Canary, as the first pass does.
 import { generatedPath } from '../core/generated-file.js';
 import type { AssembledRepository, ResolvedCanary } from '../core/manifests/assemble.js';
+import { LayeredMap } from '../core/layered-map.js';
 import { liveRefs } from '../core/live-objects.js';
 import type { CanarySpec } from '../core/model.js';
-import { canaryKey, type CanaryPlan, type PlanResult } from '../core/plan-rollout.js';
+import { canaryKey, type PlanResult } from '../core/plan-rollout.js';
 import { inShard } from '../core/shards.js';
 import { liveRefKey, type LiveChanges } from '../kube/change-journal.js';
 import type { LoadedCommit } from './manifest-loader.js';
+import type { Removals } from './plan-removals.js';
 
 /** A Canary of the repository with its key, computed once per load. */
 export interface Keyed {
@@ -42,7 +44,7 @@ export interface ShardView {
   /** Every Canary of the repository, whatever its shard. */
   present: Set<string>;
   /** The Canaries each live object belongs to (`liveRefKey`): built the first time a pass needs it. */
-  refOwners?: Map<string, string[]>;
+  refOwners?: ReadonlyMap<string, string[]>;
 }
 
 /** What a pass planned, for the next one on the same assembled repository. */
@@ -56,7 +58,8 @@ export interface PassMemo {
   written: readonly string[];
   /** Canaries whose plan was not reused from the cache: the next pass plans them again. */
   unsettled: Set<string>;
-  removals: CanaryPlan[];
+  /** The removals it planned, and the generated paths no Canary claimed. */
+  orphans: Removals;
 }
 
 /** What moved since the memo's pass: the Canaries to plan again, and the paths our commits wrote. */
@@ -172,15 +175,17 @@ function namesOf(canary: CanarySpec): CanaryNames {
  * The owners of each live object in `view`, from those of the view before: only the Canaries resolved
  * again (or gone, or new) change theirs. Undefined when the view before has none.
  */
-function refOwnersSince(previous: ShardView, view: ShardView): Map<string, string[]> | undefined {
-  if (!previous.refOwners) return undefined;
-  const owners = new Map(previous.refOwners);
+function refOwnersSince(previous: ShardView, view: ShardView): ReadonlyMap<string, string[]> | undefined {
+  const before = previous.refOwners;
+  if (!before) return undefined;
+  // Only the live objects of those Canaries change owners: the others' are not copied (LayeredMap).
+  const changes = new Map<string, string[] | undefined>();
   const move = (key: string, canary: CanarySpec, owns: boolean) => {
     for (const refKey of refKeysOf(canary)) {
-      const others = (owners.get(refKey) ?? []).filter((owner) => owner !== key);
+      const owners = changes.has(refKey) ? changes.get(refKey) : before.get(refKey);
+      const others = (owners ?? []).filter((owner) => owner !== key);
       const now = owns ? [...others, key] : others;
-      if (now.length > 0) owners.set(refKey, now);
-      else owners.delete(refKey);
+      changes.set(refKey, now.length > 0 ? now : undefined);
     }
   };
   for (const [key, resolved] of previous.resolved) {
@@ -189,7 +194,7 @@ function refOwnersSince(previous: ShardView, view: ShardView): Map<string, strin
   for (const [key, resolved] of view.resolved) {
     if (previous.resolved.get(key) !== resolved) move(key, resolved.canary, true);
   }
-  return owners;
+  return LayeredMap.of(before).with(changes);
 }
 
 function refKeysOf(canary: CanarySpec): string[] {

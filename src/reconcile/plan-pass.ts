@@ -89,17 +89,29 @@ export async function planPass(
     !before &&
     memo?.view === view &&
     since?.paths.every((path) => view.owners.has(path)) &&
-    isIdle(memo.removals);
-  const removals = sameOrphans
-    ? memo.removals
-    : await planRemovals(ctx, loaded, view.owners, view.present, before);
+    isIdle(memo.orphans.plans);
+  // Otherwise the orphans are searched for from those of the last pass, where it planned on this commit or
+  // one this was loaded from by its changes (`since`).
+  const orphans = sameOrphans
+    ? memo.orphans
+    : await planRemovals(
+        ctx,
+        loaded,
+        view.owners,
+        view.present,
+        before,
+        memo && since
+          ? { unclaimed: memo.orphans.unclaimed, owners: memo.view.owners, changed: since.paths }
+          : undefined,
+      );
+  const removals = orphans.plans;
   for (const removal of removals) outcomes.set(removal.canary, outcomeOf(removal));
   // A clash found after the first Canary was planned leaves both out.
   const kept = plans.filter((p) => !outcomes.get(p.canary)?.error);
   if (analyzing) {
     // The Canaries planned afresh are planned again by the next pass; the others kept their plans.
     const unsettled = new Set(planning.map(({ key }) => key));
-    ctx.lastPass = { head: loaded.head, view, results, written: [], unsettled, removals };
+    ctx.lastPass = { head: loaded.head, view, results, written: [], unsettled, orphans };
   }
   return {
     plans: [...kept, ...removals],

@@ -26,7 +26,7 @@ const memo = (unsettled: string[] = []): PassMemo => ({
   results: new Map(),
   written: [],
   unsettled: new Set(unsettled),
-  removals: [],
+  orphans: { plans: [], unclaimed: [] },
 });
 const loaded = (overrides: Partial<LoadedCommit> = {}): LoadedCommit => ({
   head: 'h1',
@@ -93,7 +93,7 @@ describe('sinceLastPass', () => {
     sinceLastPass({ ...memo(), view: before }, diffed, updated, moved);
     sinceLastPass({ ...memo(), view: fresh }, diffed, fresh, moved);
 
-    const sorted = (owners: Map<string, string[]> | undefined) =>
+    const sorted = (owners: ReadonlyMap<string, string[]> | undefined) =>
       [...(owners ?? [])].map(([ref, keys]) => [ref, [...keys].sort()]).sort();
     expect(before.refOwners?.get(service('c-canary'))).toEqual(['test/c']);
     expect(updated.refOwners?.get(service('c-canary'))).toBeUndefined();
