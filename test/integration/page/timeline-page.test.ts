@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { pino } from 'pino';
@@ -94,13 +95,26 @@ describe('the timeline page', () => {
     cleanups.push(() => http.close());
     const page = await (await browser()).newPage();
     const row = `tr[data-canary="${s.ns}/podinfo"]`;
+    // The page reloads itself every second: a read that a reload cuts short ("Cannot find context with
+    // specified id", "Execution context was destroyed") is made again on the page reloaded.
+    const settled = async <T>(read: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await read();
+        } catch (error) {
+          if (attempt >= 20 || !/context|navigat|detached/i.test(String(error))) throw error;
+          await delay(100);
+        }
+      }
+    };
     const shows = async (phase: string, weight: number) => {
       // No reload from the test: the page's meta refresh brings each step.
       await page.waitForSelector(`${row}[data-phase="${phase}"][data-weight="${weight}"]`, {
         timeout: 15_000,
       });
-      expect(await page.textContent(`${row} td.weight`)).toBe(`${weight}%`);
+      expect(await settled(() => page.textContent(`${row} td.weight`))).toBe(`${weight}%`);
     };
+    const count = (selector: string) => settled(async () => (await page.$$(selector)).length);
 
     await s.reconcile(0);
     await page.goto(`${http.url}/`);
@@ -129,13 +143,13 @@ describe('the timeline page', () => {
     const steps = (await s.human.log('%H %s'))
       .filter((l) => /podinfo: (new revision|weight|promot)/.test(l))
       .reverse();
-    const attribute = async (selector: string, name: string) =>
-      Promise.all((await page.locator(selector).all()).map((l) => l.getAttribute(name)));
+    const attribute = (selector: string, name: string) =>
+      settled(async () => Promise.all((await page.locator(selector).all()).map((l) => l.getAttribute(name))));
     const links = await attribute(`${row} svg .latest a`, 'href');
     expect(links).toEqual(steps.map((l) => commitUrl(l.slice(0, 40))));
     const weights = (await attribute(`${row} svg .latest circle`, 'data-weight')).map(Number);
     expect(weights).toEqual([0, 10, 20, 30, 30, 0, 0]);
-    expect(await page.$$(`${row} svg circle.promoted`)).toHaveLength(1);
+    expect(await count(`${row} svg circle.promoted`)).toBe(1);
 
     // A second release that fails: the page shows the rollback, the chart both runs.
     await s.human.commitAndPush(
@@ -148,11 +162,13 @@ describe('the timeline page', () => {
     await s.reconcile(8);
     await s.reconcile(9);
     await shows('Failed', 0);
-    expect(await page.$$(`${row} svg g.run`)).toHaveLength(2);
-    expect(await page.textContent(`${row} ul.checks`)).toContain('✗ request-success-rate 91.5');
+    expect(await count(`${row} svg g.run`)).toBe(2);
+    expect(await settled(() => page.textContent(`${row} ul.checks`))).toContain(
+      '✗ request-success-rate 91.5',
+    );
 
     // Nothing secret on the page: the git password never, the URL without credentials.
-    expect(await page.content()).not.toContain(server.password);
+    expect(await settled(() => page.content())).not.toContain(server.password);
 
     const shot = process.env.GITCANARY_UPDATE_SCREENSHOT
       ? join('docs', 'timeline.png')
