@@ -37,7 +37,7 @@ export function meterRepository(
     },
     remoteHead: () => timed('poll', () => repo.remoteHead()),
     localHead: () => repo.localHead(),
-    fetch: () => timed('fetch', () => repo.fetch()),
+    fetch: (head?: string) => timed('fetch', () => repo.fetch(head)),
     listFiles: (commitOid, filter) => repo.listFiles(commitOid, filter),
     listChanges: (fromCommit, toCommit, filter) => repo.listChanges(fromCommit, toCommit, filter),
     readBlob: (oid, options) => repo.readBlob(oid, options),

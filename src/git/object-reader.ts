@@ -264,7 +264,7 @@ export class ObjectStore {
  * git's delta format: the result's size, then copies from the base and inserted bytes. BlobTooLargeError
  * when the result would be over `maxBytes`, before anything is made.
  */
-function applyDelta(base: Buffer, delta: Buffer, maxBytes?: number): Buffer {
+export function applyDelta(base: Buffer, delta: Buffer, maxBytes?: number): Buffer {
   let at = 0;
   const size = () => {
     let value = 0;

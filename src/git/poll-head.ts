@@ -13,5 +13,5 @@ export async function pollHead(
 ): Promise<PolledHead> {
   const [remote, local] = await Promise.all([repo.remoteHead(), repo.localHead()]);
   if (remote === local) return { head: remote, moved: false };
-  return { head: await repo.fetch(), moved: true };
+  return { head: await repo.fetch(remote), moved: true };
 }

@@ -18,11 +18,21 @@ export interface GitStats {
    * about 30 times slower. More than a few mean a store the fast reader does not expect.
    */
   objectFallbacks: number;
+  /** Fetches made by isomorphic-git, for a server that does not answer in protocol version 2 (fetch-head.ts). */
+  fetchFallbacks: number;
 }
 
 /** Stats of a repository that has made no request yet. */
 export function emptyGitStats(): GitStats {
-  return { listServerRefs: 0, fetches: 0, pushes: 0, httpRequests: 0, repairs: 0, objectFallbacks: 0 };
+  return {
+    listServerRefs: 0,
+    fetches: 0,
+    pushes: 0,
+    httpRequests: 0,
+    repairs: 0,
+    objectFallbacks: 0,
+    fetchFallbacks: 0,
+  };
 }
 
 /** A tree's entries as listing needs them, in git's order: blobs and subtrees, nothing else. */

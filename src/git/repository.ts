@@ -65,8 +65,11 @@ export interface Repository {
   remoteHead(): Promise<string>;
   /** The last head fetched or pushed, without asking the server; undefined before the first fetch. */
   localHead(): Promise<string | undefined>;
-  /** Shallow single-branch fetch; returns the fetched head and makes it the local head. */
-  fetch(): Promise<string>;
+  /**
+   * Shallow single-branch fetch; returns the fetched head and makes it the local head. `head`: where the
+   * caller just found the branch (a poll's ref listing), so that the fetch does not ask again.
+   */
+  fetch(head?: string): Promise<string>;
   /** Blob paths (POSIX, recursive) and oids of a commit's tree, without reading any blob. */
   listFiles(commitOid: string, filter?: (path: string) => boolean): Promise<RepositoryFile[]>;
   /**
@@ -168,7 +171,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
     readCommit: (oid) => readCommitRecord(ctx, oid),
     readFileAt: (commitOid, path) => readFileAt(ctx, commitOid, path),
     localHead: checked(() => readLocalHead(ctx)),
-    fetch: checked(() => fetchHead(ctx)),
+    fetch: checked((head?: string) => fetchHead(ctx, head)),
     listFiles: checked((commitOid: string, filter?: (path: string) => boolean) =>
       listFiles(ctx, commitOid, filter),
     ),

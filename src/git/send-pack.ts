@@ -10,6 +10,7 @@ import { PushConflictError } from './errors.js';
 import { readCommitInfo, readObject, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository-context.js';
 import { writePack, type PackObject } from './pack-writer.js';
+import { collect, flushPkt, pktLine, readPktLines } from './pkt-line.js';
 
 /** Commits further back than this are not searched for the base; the caller falls back to a full push. */
 const maxNewCommits = 10_000;
@@ -96,7 +97,7 @@ export async function sendPack(
     },
     // An array, as isomorphic-git itself passes bodies (typed as an iterator): its Node client then sends
     // one buffer with a Content-Length, which some servers require.
-    body: [pktLine(command), Buffer.from('0000'), packfile] as unknown as AsyncIterableIterator<Uint8Array>,
+    body: [pktLine(command), flushPkt, packfile] as unknown as AsyncIterableIterator<Uint8Array>,
   });
   const body = await collect(response.body);
   if (response.statusCode !== 200) {
@@ -110,37 +111,4 @@ export async function sendPack(
   // declining hook looks the same here, and pushWithRetry tells the two apart by fetching.
   const reason = status?.startsWith('ng ') ? status.slice(`ng ${ref} `.length) : (unpack ?? 'no report');
   throw new PushConflictError(`${ctx.displayUrl}: push refused by the server (${reason})`);
-}
-
-function pktLine(text: string): Buffer {
-  const payload = Buffer.from(text, 'utf8');
-  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
-}
-
-/** The payloads of a pkt-line stream, without their trailing newline; flush packets are skipped. */
-function readPktLines(buffer: Buffer): string[] {
-  const lines: string[] = [];
-  let at = 0;
-  while (at + 4 <= buffer.length) {
-    const length = Number.parseInt(buffer.subarray(at, at + 4).toString('ascii'), 16);
-    if (Number.isNaN(length)) break;
-    if (length < 4) {
-      at += 4;
-      continue;
-    }
-    lines.push(
-      buffer
-        .subarray(at + 4, at + length)
-        .toString('utf8')
-        .replace(/\n$/, ''),
-    );
-    at += length;
-  }
-  return lines;
-}
-
-async function collect(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  if (body) for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }

@@ -66,6 +66,7 @@ describe('the git repository edge', () => {
         httpRequests: 1,
         repairs: 0,
         objectFallbacks: 0,
+        fetchFallbacks: 0,
       });
     });
 
@@ -132,7 +133,66 @@ describe('the git repository edge', () => {
 
       expect(contents).toEqual(seed);
       expect(await repo.localHead()).toBe(head);
-      expect(repo.stats).toMatchObject({ listServerRefs: 0, fetches: 1, pushes: 0 });
+      // Not told where the branch is, the fetch asks first.
+      expect(repo.stats).toMatchObject({ listServerRefs: 1, fetches: 1, pushes: 0, httpRequests: 2 });
+    });
+
+    it('fetches a head it is told of in one request, then only what a commit on it added', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      const gitDir = await mkdtemp(join(scratch, 'store-'));
+      const repo = await open(url, { dir: gitDir });
+      const first = await repo.fetch(await repo.remoteHead());
+      const requests = repo.stats.httpRequests;
+      await commitWithCli(bareDir, { 'apps/podinfo/service.yaml': 'changed\n' }, 'change one file');
+      const next = (await gitCli(['--git-dir', bareDir, 'rev-parse', 'main'])).trim();
+
+      expect(await repo.fetch(next)).toBe(next);
+
+      expect(repo.stats.httpRequests - requests).toBe(1);
+      expect(repo.stats.fetchFallbacks).toBe(0);
+      expect(
+        await repo.readBlob(
+          (await repo.listFiles(next)).find((f) => f.path === 'apps/podinfo/service.yaml')?.oid ?? '',
+        ),
+      ).toBe('changed\n');
+      // git itself takes the store for a whole, shallow one: its packs, indexes and shallow list.
+      await gitCli(['--git-dir', gitDir, 'fsck', '--no-dangling']);
+      expect((await gitCli(['--git-dir', gitDir, 'rev-list', 'main'])).trim().split('\n')).toEqual([
+        next,
+        first,
+      ]);
+      // The second pack holds only the commit's new objects: the commit, two trees and the blob.
+      const counts = await gitCli(['--git-dir', gitDir, 'count-objects', '-v']);
+      expect(counts).toMatch(/packs: 2/);
+      const packs = (await readdir(join(gitDir, 'objects', 'pack'))).filter((f) => f.endsWith('.idx'));
+      const sizes = await Promise.all(
+        packs.map(
+          async (idx) =>
+            (await gitCli(['--git-dir', gitDir, 'verify-pack', '-v', join(gitDir, 'objects', 'pack', idx)]))
+              .split('\n')
+              .filter((line) => /^[0-9a-f]{40} /.test(line)).length,
+        ),
+      );
+      expect(sizes.sort((a, b) => a - b)[0]).toBe(5);
+    });
+
+    it('fetches the older way from a server that does not answer in protocol version 2', async () => {
+      const { url, bareDir } = await createSeededRepository(server, seed);
+      // The Git-Protocol header dropped on the way, as an old server or proxy would.
+      const withoutV2: HttpClient = {
+        request: (request) => {
+          const headers = { ...request.headers };
+          delete headers['git-protocol'];
+          return nodeHttp.request({ ...request, headers });
+        },
+      };
+      const repo = await open(url, { http: withoutV2 });
+
+      const head = await repo.fetch(await repo.remoteHead());
+
+      expect(head).toBe((await gitCli(['--git-dir', bareDir, 'rev-parse', 'main'])).trim());
+      expect(repo.stats.fetchFallbacks).toBe(1);
+      expect((await repo.listFiles(head)).length).toBe(Object.keys(seed).length);
     });
 
     it('lists a tree entry no path may hold as refused, never what is below it, and commits beside it', async () => {

@@ -7,7 +7,6 @@ import type { ReadBlobOptions, RepositoryFile, TreeChange } from '../../../src/g
 import { ManifestLoader, type LoadedCommit } from '../../../src/reconcile/manifest-loader.js';
 import { random, type Random } from '../../support/random.js';
 
-
 const names = ['a', 'b', 'c'];
 
 /** Mostly the app's own name, sometimes another's: a clash or a Canary without its target. */
