@@ -6,9 +6,9 @@ import type { DaemonMetrics, GitOperation, GitResult } from './metrics.js';
 
 export function meterRepository(
   repo: Repository,
-  metrics: Pick<DaemonMetrics, 'gitOperation' | 'countObjectFallbacks'>,
+  metrics: Pick<DaemonMetrics, 'gitOperation' | 'countGitFallbacks'>,
 ): Repository {
-  metrics.countObjectFallbacks(() => repo.stats.objectFallbacks);
+  metrics.countGitFallbacks(() => repo.stats);
   const timed = async <T>(operation: GitOperation, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const requestsBefore = repo.stats.httpRequests;

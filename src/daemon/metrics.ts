@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../core/model.js';
 import { conditionOf, conditions, readiness } from '../core/outcome-class.js';
+import type { GitStats } from '../git/repository-context.js';
 import type { NotifyResult } from '../kube/gitops-notifier.js';
 import type { ReconcileSummary } from '../reconcile/outcomes.js';
 
@@ -14,6 +15,9 @@ export { phases };
 export type GitOperation = 'poll' | 'fetch' | 'push';
 export type GitResult = 'success' | 'conflict' | 'error';
 export type WebhookResult = 'accepted' | 'ignored' | 'replayed' | 'unauthorized' | 'rejected';
+
+/** The repository's counts of work left to isomorphic-git (GitStats). */
+export type GitFallbacks = Pick<GitStats, 'objectFallbacks' | 'fetchFallbacks'>;
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -127,19 +131,18 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
-  /** Read from the repository's own count when scraped (see countObjectFallbacks). */
-  private objectFallbackCount: (() => number) | undefined;
-  private objectFallbacksSeen = 0;
-  private readonly objectFallbacks = new Counter({
-    name: 'gitcanary_git_object_fallbacks_total',
-    help: 'Git objects the fast reader did not find or could not read, read by isomorphic-git instead (about 30 times slower).',
-    registers: [this.registry],
-    collect: () => {
-      const count = this.objectFallbackCount?.() ?? 0;
-      if (count > this.objectFallbacksSeen) this.objectFallbacks.inc(count - this.objectFallbacksSeen);
-      this.objectFallbacksSeen = count;
-    },
-  });
+  /** Read from the repository's own counts when scraped (see countGitFallbacks). */
+  private gitFallbackCounts: (() => GitFallbacks) | undefined;
+  private readonly objectFallbacks = this.scrapedCounter(
+    'gitcanary_git_object_fallbacks_total',
+    'Git objects the fast reader did not find or could not read, read by isomorphic-git instead (about 30 times slower).',
+    (counts) => counts.objectFallbacks,
+  );
+  private readonly fetchFallbacks = this.scrapedCounter(
+    'gitcanary_git_fetch_fallbacks_total',
+    'Fetches made by isomorphic-git because the git server did not answer in protocol version 2 (two requests instead of one).',
+    (counts) => counts.fetchFallbacks,
+  );
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -195,9 +198,26 @@ export class DaemonMetrics {
     if (httpRequests > 0) this.httpRequests.inc(httpRequests);
   }
 
-  /** Counts the repository's object-reader fallbacks (GitStats.objectFallbacks), read at each scrape. */
-  countObjectFallbacks(count: () => number): void {
-    this.objectFallbackCount = count;
+  /** Counts the repository's fallbacks to isomorphic-git (GitStats), read at each scrape. */
+  countGitFallbacks(counts: () => GitFallbacks): void {
+    this.gitFallbackCounts = counts;
+  }
+
+  /** A counter that follows one of the repository's own counts, caught up at each scrape. */
+  private scrapedCounter(name: string, help: string, read: (counts: GitFallbacks) => number): Counter {
+    let seen = 0;
+    const counter: Counter = new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        const counts = this.gitFallbackCounts?.();
+        const count = counts ? read(counts) : 0;
+        if (count > seen) counter.inc(count - seen);
+        seen = count;
+      },
+    });
+    return counter;
   }
 
   setLeader(leading: boolean): void {

@@ -163,17 +163,21 @@ describe('DaemonMetrics', () => {
     expect(await sample(metrics, 'gitcanary_restored_objects_total{manager="unknown"}')).toBe(1);
   });
 
-  it('counts the object reader’s fallbacks from the repository’s own count, at each scrape', async () => {
+  it('counts the fallbacks to isomorphic-git from the repository’s own counts, at each scrape', async () => {
     const metrics = new DaemonMetrics({ processMetrics: false });
-    let fallbacks = 0;
-    metrics.countObjectFallbacks(() => fallbacks);
-    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(0);
+    const counts = { objectFallbacks: 0, fetchFallbacks: 0 };
+    metrics.countGitFallbacks(() => counts);
+    const samples = async () => [
+      await sample(metrics, 'gitcanary_git_object_fallbacks_total'),
+      await sample(metrics, 'gitcanary_git_fetch_fallbacks_total'),
+    ];
+    expect(await samples()).toEqual([0, 0]);
 
-    fallbacks = 3;
-    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(3);
-    fallbacks = 5;
-    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(5);
-    // Scraped again with nothing new: the counter stays where it is.
-    expect(await sample(metrics, 'gitcanary_git_object_fallbacks_total')).toBe(5);
+    Object.assign(counts, { objectFallbacks: 3, fetchFallbacks: 1 });
+    expect(await samples()).toEqual([3, 1]);
+    counts.objectFallbacks = 5;
+    expect(await samples()).toEqual([5, 1]);
+    // Scraped again with nothing new: the counters stay where they are.
+    expect(await samples()).toEqual([5, 1]);
   });
 });
