@@ -9,11 +9,14 @@
 // of the chain being walked are held.
 import { createHash } from 'node:crypto';
 import { crc32, inflateSync } from 'node:zlib';
-import { applyDelta, type ObjectType } from './object-reader.js';
-
-const packTypes: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
-const ofsDelta = 6;
-const refDelta = 7;
+import {
+  applyDelta,
+  ofsDelta,
+  packTypes,
+  readEntryHeader,
+  refDelta,
+  type ObjectType,
+} from './object-reader.js';
 
 export interface IndexedPack {
   /** The `.idx` file's bytes. */
@@ -86,29 +89,14 @@ export function indexPack(pack: Buffer): IndexedPack {
 
 /** An object's header: its type and size, and its base for a delta. */
 function readEntry(pack: Buffer, offset: number): Entry {
-  let at = offset;
-  let byte = pack[at++] ?? 0;
-  const code = (byte >> 4) & 7;
-  let size = byte & 0x0f;
-  for (let shift = 4; byte & 0x80; shift += 7) {
-    byte = pack[at++] ?? 0;
-    size += (byte & 0x7f) * 2 ** shift;
-  }
-  const entry: Entry = { offset, data: at, size, crc: 0, code };
-  if (code === ofsDelta) {
-    byte = pack[at++] ?? 0;
-    let distance = byte & 0x7f;
-    while (byte & 0x80) {
-      byte = pack[at++] ?? 0;
-      distance = (distance + 1) * 128 + (byte & 0x7f);
+  const header = readEntryHeader(pack, offset);
+  const entry: Entry = { offset, data: header.dataAt, size: header.size, crc: 0, code: header.code };
+  if (header.baseDistance !== undefined) {
+    if (header.baseDistance > offset) {
+      throw new PackFormatError(`a delta at offset ${offset} points before the pack`);
     }
-    if (distance > offset) throw new PackFormatError(`a delta at offset ${offset} points before the pack`);
-    entry.baseOffset = offset - distance;
-  } else if (code === refDelta) {
-    entry.baseOid = pack.toString('hex', at, at + 20);
-    at += 20;
-  }
-  entry.data = at;
+    entry.baseOffset = offset - header.baseDistance;
+  } else if (header.baseOid !== undefined) entry.baseOid = header.baseOid;
   return entry;
 }
 

@@ -22,13 +22,49 @@ export interface GitObject {
   content: Buffer;
 }
 
-const packTypes: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
-const ofsDelta = 6;
-const refDelta = 7;
+export const packTypes: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
+export const ofsDelta = 6;
+export const refDelta = 7;
 /** A delta's base is another version of a file, which may be larger than the file read: a wider bound. */
 const baseLimitFactor = 16;
 /** An object whose bytes in the pack are no more than this is read in one go (most manifests are ~1 KB). */
 const wholeReadBytes = 16 * 1024;
+
+/** An object's header in a pack: its type, its size (of the delta itself, for a delta) and a delta's base. */
+export interface EntryHeader {
+  code: number;
+  size: number;
+  /** Of an offset delta: how far before the entry its base starts. */
+  baseDistance?: number;
+  /** Of a reference delta: its base's id, in hex. */
+  baseOid?: string;
+  /** Where the entry's zlib stream starts. */
+  dataAt: number;
+}
+
+/** Reads the header of the entry at `start` of `data` (a pack, or an entry's first bytes). */
+export function readEntryHeader(data: Buffer, start: number): EntryHeader {
+  let at = start;
+  let byte = data[at++] ?? 0;
+  const code = (byte >> 4) & 7;
+  // The size: 4 bits, then 7 bits a byte.
+  let size = byte & 0x0f;
+  for (let shift = 4; byte & 0x80; shift += 7) {
+    byte = data[at++] ?? 0;
+    size += (byte & 0x7f) * 2 ** shift;
+  }
+  if (code === ofsDelta) {
+    byte = data[at++] ?? 0;
+    let distance = byte & 0x7f;
+    while (byte & 0x80) {
+      byte = data[at++] ?? 0;
+      distance = (distance + 1) * 128 + (byte & 0x7f);
+    }
+    return { code, size, baseDistance: distance, dataAt: at };
+  }
+  if (code === refDelta) return { code, size, baseOid: data.toString('hex', at, at + 20), dataAt: at + 20 };
+  return { code, size, dataAt: at };
+}
 
 /**
  * One pack: its index (for lookups), and its data read object by object from an open file. The data is not
@@ -81,28 +117,13 @@ class Pack {
     // refused on its header alone, as before any of its data is read.
     const end = this.endOf(offset);
     const data = this.bytes(offset, Math.min(end, offset + wholeReadBytes));
-    let at = 0;
-    let byte = data[at++] ?? 0;
-    const typeCode = (byte >> 4) & 7;
-    // The object's size (of the delta itself, for a delta): 4 bits, then 7 bits a byte.
-    let size = byte & 0x0f;
-    for (let shift = 4; byte & 0x80; shift += 7) {
-      byte = data[at++] ?? 0;
-      size += (byte & 0x7f) * 2 ** shift;
-    }
+    const { code: typeCode, size, baseDistance, baseOid, dataAt: at } = readEntryHeader(data, 0);
     const baseLimit = maxBytes === undefined ? undefined : maxBytes * baseLimitFactor;
     let base: GitObject | undefined;
-    if (typeCode === ofsDelta) {
-      byte = data[at++] ?? 0;
-      let distance = byte & 0x7f;
-      while (byte & 0x80) {
-        byte = data[at++] ?? 0;
-        distance = (distance + 1) * 128 + (byte & 0x7f);
-      }
-      base = this.readBase(offset - distance, store, baseLimit);
-    } else if (typeCode === refDelta) {
-      base = store.read(data.subarray(at, at + 20).toString('hex'), baseLimit);
-      at += 20;
+    if (baseDistance !== undefined) {
+      base = this.readBase(offset - baseDistance, store, baseLimit);
+    } else if (baseOid !== undefined) {
+      base = store.read(baseOid, baseLimit);
       if (!base) throw new Error(`${this.packPath}: delta base not found`);
     } else if (maxBytes !== undefined && size > maxBytes) {
       throw new BlobTooLargeError(size, maxBytes);

@@ -105,3 +105,24 @@ export async function cloneOverHttp(access: GitServerAccess, url: string, into: 
   ]);
   return dir;
 }
+
+/**
+ * `versions` commits of `count` near-identical Service files (every version changes some of them), plus
+ * `extra(version)`'s files: a history git packs mostly as deltas, chained. For the object reader's and the
+ * pack indexer's tests.
+ */
+export async function commitDeltaHistory(
+  gitDir: string,
+  count: number,
+  versions: number,
+  extra: (version: number) => Record<string, string> = () => ({}),
+): Promise<void> {
+  const service = (i: number, version: number) =>
+    `apiVersion: v1\nkind: Service\nmetadata:\n  name: app-${i}\n  labels:\n    version: v${version}\nspec:\n  ports:\n    - port: 9898\n`;
+  for (let version = 1; version <= versions; version += 1) {
+    const files: Record<string, string> = extra(version);
+    for (let i = 0; i < count; i += 1)
+      if (version === 1 || i % version === 0) files[`apps/app-${i}/service.yaml`] = service(i, version);
+    await commitWithCli(gitDir, files, `version ${version}`);
+  }
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexPack, PackFormatError } from '../../../src/git/index-pack.js';
-import { commitWithCli, gitCli } from '../../support/git-cli.js';
+import { commitDeltaHistory, gitCli } from '../../support/git-cli.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,18 +30,12 @@ describe('indexPack', () => {
     scratch = await mkdtemp(join(tmpdir(), 'gitcanary-index-pack-'));
     bare = join(scratch, 'repo.git');
     await gitCli(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-    // Near-identical files changed over a few commits: most are packed as deltas, some chained.
-    const service = (i: number, version: number) =>
-      `apiVersion: v1\nkind: Service\nmetadata:\n  name: app-${i}\n  labels:\n    version: v${version}\nspec:\n  ports:\n    - port: 9898\n`;
-    for (let version = 1; version <= 4; version += 1) {
-      const files: Record<string, string> = {};
-      for (let i = 0; i < 60; i += 1)
-        if (version === 1 || i % version === 0) files[`apps/app-${i}/service.yaml`] = service(i, version);
-      // An empty file, and one larger than a zlib window.
-      files['empty.txt'] = '';
-      files['large.txt'] = `${'line of text\n'.repeat(6000)}${version}\n`;
-      await commitWithCli(bare, files, `version ${version}`);
-    }
+    // Near-identical files changed over a few commits: most are packed as deltas, some chained. With an
+    // empty file, and one larger than a zlib window.
+    await commitDeltaHistory(bare, 60, 4, (version) => ({
+      'empty.txt': '',
+      'large.txt': `${'line of text\n'.repeat(6000)}${version}\n`,
+    }));
   });
   afterAll(async () => {
     await rm(scratch, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { BlobTooLargeError } from '../../../src/git/errors.js';
 import { ObjectStore } from '../../../src/git/object-reader.js';
 import { readBlobText } from '../../../src/git/read-tree.js';
 import type { RepositoryContext } from '../../../src/git/repository-context.js';
-import { commitWithCli, gitCli } from '../../support/git-cli.js';
+import { commitDeltaHistory, commitWithCli, gitCli } from '../../support/git-cli.js';
 
 /** Every object of the repository with its type and content, as `git cat-file --batch` prints them. */
 async function catAll(gitDir: string): Promise<Map<string, { type: string; content: string }>> {
@@ -34,14 +34,7 @@ describe('the object reader', () => {
     bare = join(scratch, 'repo.git');
     await gitCli(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
     // Many near-identical files, changed over a few commits: git stores most of them as deltas.
-    const service = (i: number, version: number) =>
-      `apiVersion: v1\nkind: Service\nmetadata:\n  name: app-${i}\n  labels:\n    version: v${version}\nspec:\n  ports:\n    - port: 9898\n`;
-    for (let version = 1; version <= 4; version += 1) {
-      const files: Record<string, string> = {};
-      for (let i = 0; i < 40; i += 1)
-        if (version === 1 || i % version === 0) files[`apps/app-${i}/service.yaml`] = service(i, version);
-      await commitWithCli(bare, files, `version ${version}`);
-    }
+    await commitDeltaHistory(bare, 40, 4);
   });
   afterAll(async () => {
     await rm(scratch, { recursive: true, force: true });
