@@ -12,11 +12,10 @@ import type { AssembledRepository, ResolvedCanary } from '../core/manifests/asse
 import { LayeredMap } from '../core/layered-map.js';
 import { liveRefs } from '../core/live-objects.js';
 import type { CanarySpec } from '../core/model.js';
-import { canaryKey, type PlanResult } from '../core/plan-rollout.js';
+import { canaryKey, type CanaryPlan, type PlanResult } from '../core/plan-rollout.js';
 import { inShard } from '../core/shards.js';
 import { liveRefKey, type LiveChanges } from '../kube/change-journal.js';
 import type { LoadedCommit } from './manifest-loader.js';
-import type { Removals } from './plan-removals.js';
 
 /** A Canary of the repository with its key, computed once per load. */
 export interface Keyed {
@@ -45,6 +44,13 @@ export interface ShardView {
   present: Set<string>;
   /** The Canaries each live object belongs to (`liveRefKey`): built the first time a pass needs it. */
   refOwners?: ReadonlyMap<string, string[]>;
+}
+
+/** The removals of Canaries gone from git a pass planned (plan-removals.ts), and what its search found. */
+export interface Removals {
+  plans: CanaryPlan[];
+  /** The generated paths no Canary claims, by path: what the next search starts from. */
+  unclaimed: string[];
 }
 
 /** What a pass planned, for the next one on the same assembled repository. */

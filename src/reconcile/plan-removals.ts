@@ -11,6 +11,7 @@ import { EventLoopTurns } from '../runtime/event-loop-turns.js';
 import { compareText } from '../core/manifests/manifest-error.js';
 import type { ReconcileContext } from './context.js';
 import type { LoadedCommit } from './manifest-loader.js';
+import type { Removals } from './pass-memo.js';
 
 /** What a pass on an earlier commit found, from which the orphans of a later one are found (see below). */
 export interface OrphanSearch {
@@ -20,12 +21,6 @@ export interface OrphanSearch {
   owners: ReadonlyMap<string, string>;
   /** Every path that changed since that commit. */
   changed: readonly string[];
-}
-
-export interface Removals {
-  plans: CanaryPlan[];
-  /** The generated paths no Canary claims, by path: what the next search starts from. */
-  unclaimed: string[];
 }
 
 /**

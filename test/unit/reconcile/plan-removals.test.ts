@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconcileContext } from '../../../src/reconcile/context.js';
 import type { LoadedCommit } from '../../../src/reconcile/manifest-loader.js';
-import { planRemovals, type Removals } from '../../../src/reconcile/plan-removals.js';
+import type { Removals } from '../../../src/reconcile/pass-memo.js';
+import { planRemovals } from '../../../src/reconcile/plan-removals.js';
 import { planRemoval } from '../../../src/core/removal.js';
 import { aCanary, minutes, Rollout } from '../core/builders.js';
 import { random, type Random } from '../../support/random.js';
