@@ -100,7 +100,8 @@ export async function emptyStore(gitdir: string): Promise<void> {
   const packs = await readdir(packDir).catch(() => [] as string[]);
   await Promise.all(
     packs
-      .filter((name) => /^pack-[0-9a-f]+\.(pack|idx|keep)$/.test(name))
+      // With the temporary files a fetch writes before renaming them (upload-pack.ts), left by a kill.
+      .filter((name) => /^pack-[0-9a-f]+\.(pack|idx|keep)(\.[0-9a-f]+\.tmp)?$/.test(name))
       .map((name) => rm(join(packDir, name))),
   );
   const objects = await readdir(join(gitdir, 'objects')).catch(() => [] as string[]);

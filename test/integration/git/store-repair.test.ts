@@ -59,9 +59,13 @@ describe('the local store repairs itself from the remote', () => {
     const { dir, bareDir, reopen, repairs } = await fetchedStore();
     const index = await packFile(dir, '.idx');
     await truncate(index, Math.floor((await readFile(index)).length / 2));
+    // And the temporary file of a pack a killed fetch was writing (upload-pack.ts renames it when whole).
+    const stray = `${await packFile(dir, '.pack')}.0123456789ab.tmp`;
+    await writeFile(stray, 'PACK, half written');
 
     const repo = await reopen();
     const files = await readAll(repo);
+    expect(await readdir(join(dir, 'objects', 'pack'))).not.toContain(stray.split('/').pop());
 
     expect(repairs).toEqual([[expect.stringMatching(/\.idx: .*torn write|not a version 2/) as unknown]]);
     expect(repo.stats.repairs).toBe(1);
