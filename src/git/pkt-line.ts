@@ -29,24 +29,18 @@ export function* packets(buffer: Buffer): Generator<Packet> {
   }
 }
 
-/** The payloads of a pkt-line stream as text, without their trailing newline; flush packets are skipped. */
+/**
+ * The payloads of a pkt-line stream as text, without their trailing newline; flush and delimiter packets
+ * are skipped, and the lines before a malformed packet are kept (a report cut short still says what it says).
+ */
 export function readPktLines(buffer: Buffer): string[] {
   const lines: string[] = [];
-  let at = 0;
-  while (at + 4 <= buffer.length) {
-    const length = Number.parseInt(buffer.subarray(at, at + 4).toString('ascii'), 16);
-    if (Number.isNaN(length)) break;
-    if (length < 4) {
-      at += 4;
-      continue;
+  try {
+    for (const packet of packets(buffer)) {
+      if (packet.kind === 'data') lines.push(packet.payload.toString('utf8').replace(/\n$/, ''));
     }
-    lines.push(
-      buffer
-        .subarray(at + 4, at + length)
-        .toString('utf8')
-        .replace(/\n$/, ''),
-    );
-    at += length;
+  } catch {
+    // Not a pkt-line from here on: what came before stands.
   }
   return lines;
 }
