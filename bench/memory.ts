@@ -4,32 +4,29 @@
 // libraries cost alone. The child is bundled as the image's CLI is (scripts/bundle.ts) and run by plain
 // Node with the image's flags, so the row measures `gitcanary run` as shipped (tsx would add ~35 MB).
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { bundle } from '../scripts/bundle.js';
+import { runtime } from './node-runtime.js';
 import type { ProcessMemory } from './reconciler-process.js';
 import type { SizeContext } from './scenarios.js';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Under node_modules, so that git ignores it.
-const child = join(root, 'node_modules', '.cache', 'gitcanary-bench', 'reconciler-process.mjs');
+export const reconcilerProcessEntry = join(
+  root,
+  'node_modules',
+  '.cache',
+  'gitcanary-bench',
+  'reconciler-process.mjs',
+);
 
 /** Bundles bench/reconciler-process.ts and what it imports, with the options of the image's bundle. */
 export async function bundleReconcilerProcess(): Promise<void> {
-  await bundle(join(root, 'bench', 'reconciler-process.ts'), child);
+  await bundle(join(root, 'bench', 'reconciler-process.ts'), reconcilerProcessEntry);
 }
-
-/** How the image runs node (deploy/node-runtime.json): the memory row measures gitcanary as shipped. */
-export interface NodeRuntime {
-  nodeFlags: string[];
-  env: Record<string, string>;
-}
-export const runtime = JSON.parse(
-  await readFile(join(root, 'deploy', 'node-runtime.json'), 'utf8'),
-) as NodeRuntime;
 
 export interface MemoryResult {
   peakRssMiB: number;
@@ -47,9 +44,9 @@ export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult>
   const idle = await runChild(runtime.nodeFlags, ['--idle'], runtime.env);
   const held = await runChild(runtime.nodeFlags, [], {
     ...runtime.env,
-    ...heldEnv(ctx, now),
+    ...reconcilerProcessEnv(ctx, now),
   });
-  const plain = await runChild([], [], heldEnv(ctx, now));
+  const plain = await runChild([], [], reconcilerProcessEnv(ctx, now));
   const [coldPassMs = Number.NaN, ...polls] = held.passMs;
   return {
     peakRssMiB: held.peakRssMiB,
@@ -62,7 +59,8 @@ export async function memory(ctx: SizeContext, now: Date): Promise<MemoryResult>
   };
 }
 
-function heldEnv(ctx: SizeContext, now: Date): Record<string, string> {
+/** What bench/reconciler-process.ts needs to hold `ctx`'s repository on a clock stopped at `now`. */
+export function reconcilerProcessEnv(ctx: SizeContext, now: Date): Record<string, string> {
   return {
     BENCH_REPO_URL: ctx.url,
     BENCH_GIT_USERNAME: ctx.server.username,
@@ -81,7 +79,7 @@ async function runChild(
   args: string[],
   env: Record<string, string>,
 ): Promise<ProcessMemory> {
-  const { stdout } = await execFileAsync(process.execPath, [...nodeFlags, child, ...args], {
+  const { stdout } = await execFileAsync(process.execPath, [...nodeFlags, reconcilerProcessEntry, ...args], {
     env: { ...process.env, ...env },
     maxBuffer: 16 * 1024 * 1024,
     timeout: 600_000,

@@ -3,9 +3,16 @@
 // a restart (fresh store, cluster in sync), reads the whole repository, polls a few times, and prints its
 // peak and steady RSS as JSON. With `--idle` it loads the same code and does nothing: the floor that Node
 // and the libraries cost before any repository is held.
+//
+// With `--serve` it is the no-op poll row's gitcanary (bench/scenarios.ts), spoken to in JSON lines: after
+// the first pass it prints {"type":"ready"}; each stdin line `poll` runs one pass and prints
+// {"type":"polled", …} (ServedPoll); `exit` ends it. A poll of a few tens of ms is timed here, in a process
+// that holds only gitcanary, as the image runs it: in the benchmark's own process (500+ MiB at 5,000
+// Canaries, the repositories and the peers' state) its garbage collections land in the poll.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { openRepository } from '../src/git/repository.js';
@@ -13,6 +20,8 @@ import { Cluster, loadKubeConfig } from '../src/kube/cluster.js';
 import { LiveCache } from '../src/kube/live-cache.js';
 import { reuseConnections } from '../src/kube/reuse-connections.js';
 import { createReconciler } from '../src/reconcile/create-reconciler.js';
+import type { Reconciler } from '../src/reconcile/reconciler.js';
+import { timed } from './measure.js';
 
 export interface ProcessMemory {
   /** Peak resident set size of the whole process (getrusage maxrss). */
@@ -27,6 +36,18 @@ export interface ProcessMemory {
   /** Of `external`: Buffers and ArrayBuffers. */
   arrayBuffersMiB: number;
   passMs: number[];
+}
+
+export type ServedMessage = { type: 'ready'; coldMs: number } | ({ type: 'polled' } & ServedPoll);
+
+export interface ServedPoll {
+  ms: number;
+  /** The longest event-loop block during the pass (measure.ts `timed`). */
+  loopBlockMs: number;
+  gitRequests: number;
+  /** Reads the Cluster sent (its own counter). */
+  clusterReads: number;
+  commits: number;
 }
 
 const mib = (bytes: number) => bytes / 1024 / 1024;
@@ -69,12 +90,21 @@ async function main(): Promise<void> {
       auth: { username: env('BENCH_GIT_USERNAME'), password: env('BENCH_GIT_PASSWORD') },
     });
     const now = new Date(env('BENCH_NOW'));
+    const cluster = new Cluster(kubeConfig, live ? { live } : {});
     const reconciler = createReconciler({
       repo,
-      cluster: new Cluster(kubeConfig, live ? { live } : {}),
+      cluster,
       namespaces,
       clock: () => now,
     });
+    if (process.argv.includes('--serve')) {
+      await serve(
+        reconciler,
+        () => repo.stats.httpRequests,
+        () => cluster.stats.reads,
+      );
+      return;
+    }
     const passMs: number[] = [];
     const polls = Number(process.env.BENCH_POLLS ?? 5);
     for (let i = 0; i <= polls; i += 1) {
@@ -93,6 +123,30 @@ async function main(): Promise<void> {
   } finally {
     live?.stop();
     await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+async function serve(
+  reconciler: Reconciler,
+  gitRequests: () => number,
+  clusterReads: () => number,
+): Promise<void> {
+  const print = (message: ServedMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
+  const cold = await timed(() => reconciler.reconcileOnce());
+  print({ type: 'ready', coldMs: cold.ms });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'exit') break;
+    if (line !== 'poll') throw new Error(`unknown request ${JSON.stringify(line)}`);
+    const [git, reads] = [gitRequests(), clusterReads()];
+    const { ms, loopBlockMs, value } = await timed(() => reconciler.reconcileOnce());
+    print({
+      type: 'polled',
+      ms,
+      loopBlockMs,
+      gitRequests: gitRequests() - git,
+      clusterReads: clusterReads() - reads,
+      commits: value.commits.length,
+    });
   }
 }
 

@@ -103,7 +103,7 @@ async function runTable(git: NativeGit) {
       runs: size >= 5000 || memoryOnly ? 1 : size >= 1000 ? Math.min(2, coldRuns) : coldRuns,
     });
     const times = { warmups: 1, runs };
-    const noop = memoryOnly ? undefined : await noopPoll(ctx, cold.bench, times);
+    const noop = memoryOnly ? undefined : await noopPoll(ctx, times);
     const changed = memoryOnly ? undefined : await changedPoll(ctx, cold.bench, times);
     const stepped = memoryOnly ? undefined : await step(ctx, cold.bench, times);
     await cold.bench.dispose();

@@ -1,13 +1,11 @@
 // A shard process of the shard-contention scenario as the benchmark drives it: bench/shard-process.ts,
-// bundled as the image's CLI is and run by node with the image's flags, spoken to in JSON lines. Its own
-// log (pino, warn and above) goes to a file, which the benchmark reads for the retries it logged.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { open } from 'node:fs/promises';
+// bundled as the image's CLI is and run by node with the image's flags, spoken to in JSON lines
+// (bench/json-lines-child.ts). Its own log (pino, warn and above) goes to a file, which the benchmark reads
+// for the retries it logged.
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle.js';
-import { runtime } from './memory.js';
+import { JsonLinesChild } from './json-lines-child.js';
 import type { ShardMessage, ShardReady, ShardRound } from './shard-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,92 +25,36 @@ export interface ShardChildOptions {
 }
 
 export class ShardChild {
-  private readonly waiting: ((message: ShardMessage) => void)[] = [];
-  private readonly queued: ShardMessage[] = [];
-  private readonly exited: Promise<number | null>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly logFile: string,
-  ) {
-    if (!child.stdout) throw new Error('unreachable: stdout is piped');
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const message = JSON.parse(line) as ShardMessage;
-      const resolve = this.waiting.shift();
-      if (resolve) resolve(message);
-      else this.queued.push(message);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
+  private constructor(private readonly child: JsonLinesChild<ShardMessage>) {}
 
   static async start(options: ShardChildOptions): Promise<ShardChild> {
-    const log = await open(options.logFile, 'w');
-    const child = spawn(process.execPath, [...runtime.nodeFlags, entry], {
-      env: {
-        ...process.env,
-        ...runtime.env,
-        ...options.env,
-        ...(options.shard === undefined ? {} : { BENCH_SHARD: options.shard }),
-      },
-      stdio: ['pipe', 'pipe', log.fd],
+    const child = await JsonLinesChild.start<ShardMessage>({
+      entry,
+      env: { ...options.env, ...(options.shard === undefined ? {} : { BENCH_SHARD: options.shard }) },
+      logFile: options.logFile,
+      name: 'shard process',
     });
-    // The child holds its own copy of the descriptor.
-    await log.close();
-    return new ShardChild(child, options.logFile);
+    return new ShardChild(child);
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  get logFile(): string {
+    return this.child.logFile;
   }
 
-  async ready(timeoutMs: number): Promise<ShardReady> {
-    const message = await this.next(timeoutMs);
-    if (message.type !== 'ready') throw new Error(`shard process ${this.pid}: ${message.type} before ready`);
-    return message;
+  ready(timeoutMs: number): Promise<ShardReady> {
+    return this.child.expect('ready', timeoutMs);
   }
 
   /** Sets its clock; the round's result comes from `settled`. */
   setClock(now: Date): void {
-    this.child.stdin?.write(`${JSON.stringify({ now: now.toISOString() })}\n`);
+    this.child.send({ now: now.toISOString() });
   }
 
-  async settled(timeoutMs: number): Promise<ShardRound> {
-    const message = await this.next(timeoutMs);
-    if (message.type !== 'settled')
-      throw new Error(`shard process ${this.pid}: ${message.type}, not settled`);
-    return message;
+  settled(timeoutMs: number): Promise<ShardRound> {
+    return this.child.expect('settled', timeoutMs);
   }
 
-  /** Asks it to exit, and kills it (this child, by its pid) if it has not within `graceMs`. */
-  async stop(graceMs = 30_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.stdin?.end('exit\n');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  private next(timeoutMs: number): Promise<ShardMessage> {
-    const queued = this.queued.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`shard process ${this.pid} said nothing for ${timeoutMs} ms; see ${this.logFile}`),
-          ),
-        timeoutMs,
-      );
-      // After the message came this rejects nothing: the promise is settled.
-      void this.exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`shard process ${this.pid} exited (${code}); see ${this.logFile}`));
-      });
-      this.waiting.push((message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-    });
+  stop(graceMs?: number): Promise<void> {
+    return this.child.stop(graceMs);
   }
 }
