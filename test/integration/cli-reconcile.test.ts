@@ -163,6 +163,9 @@ describe('gitcanary reconcile --once', () => {
     const app = await mkdtemp(join(tmpdir(), 'gitcanary-image-'));
     dirs.push(app);
     await bundle('src/cli/main.ts', join(app, 'dist', 'bundle', 'gitcanary.mjs'));
+    // V8 holds the source for the process's life, two bytes a character if one is outside Latin-1.
+    const source = await readFile(join(app, 'dist', 'bundle', 'gitcanary.mjs'), 'utf8');
+    expect(source.match(/[\u0080-\uffff]/g) ?? []).toEqual([]);
     await copyFile('package.json', join(app, 'package.json'));
     const runtime = JSON.parse(await readFile('deploy/node-runtime.json', 'utf8')) as {
       nodeFlags: string[];
