@@ -3,7 +3,6 @@
 // no volatile fields) so an unchanged state is an unchanged file.
 import { dump } from 'js-yaml';
 import { ownDocument } from './own-strings.js';
-import type { StringPool } from './string-pool.js';
 import { loadYaml } from './load-yaml.js';
 import { withFieldLines } from './manifests/field-line.js';
 import { dns1123LabelProblem, dns1123SubdomainProblem, kubeLimits } from './manifests/kube-names.js';
@@ -193,18 +192,15 @@ export function parseOrphanedFile(
   };
 }
 
-/**
- * Reads a generated file back. A file someone broke by hand is an error for its Canary, not a crash. With a
- * pool, its strings are shared with the other files read with it (string-pool.ts).
- */
-export function parseGeneratedFile(canary: CanarySpec, text: string, pool?: StringPool): GeneratedFileResult {
+/** Reads a generated file back. A file someone broke by hand is an error for its Canary, not a crash. */
+export function parseGeneratedFile(canary: CanarySpec, text: string): GeneratedFileResult {
   const loaded = loadYaml(text);
   if (!loaded.ok) return { ok: false, ...loaded.problem };
   const docs: unknown[] = [];
   for (const [index, doc] of loaded.documents.entries()) {
     if (doc === null || doc === undefined) continue;
     // Own strings: what is kept of the file (the state in a remembered plan) must not pin its whole text.
-    const own = ownDocument(doc, pool);
+    const own = ownDocument(doc);
     if (!own.ok) {
       const [located] = withFieldLines(
         [{ code: 'ManifestInvalid', file: '', document: index, field: own.field, message: own.message }],

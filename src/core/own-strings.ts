@@ -8,7 +8,6 @@
 // tree. The copy is that walk, so it counts what it makes and stops at a fixed budget; it refuses the keys
 // that name a JavaScript object's prototype, and an alias that contains itself.
 import { formatFieldPath } from './manifests/manifest-error.js';
-import type { StringPool } from './string-pool.js';
 
 export const documentLimits = {
   /** Nodes (mappings, sequences, keys and scalars) of one document once its aliases are expanded. */
@@ -26,11 +25,10 @@ type OwnDocument<T> = { ok: true; value: T } | { ok: false; field: string; messa
 
 /**
  * `value` copied, with every string in a string of its own, within documentLimits; or why not, with the
- * path of the field where the copy stopped. Plain objects and arrays are copied, other values kept. With a
- * pool, a string equal to one copied before (by any document) is that one.
+ * path of the field where the copy stopped. Plain objects and arrays are copied, other values kept.
  */
-export function ownDocument<T>(value: T, pool?: StringPool): OwnDocument<T> {
-  const copier = new BoundedCopy(pool);
+export function ownDocument<T>(value: T): OwnDocument<T> {
+  const copier = new BoundedCopy();
   try {
     return { ok: true, value: copier.copy(value, 0) as T };
   } catch (error) {
@@ -40,9 +38,6 @@ export function ownDocument<T>(value: T, pool?: StringPool): OwnDocument<T> {
 }
 
 class Refused extends Error {}
-
-// A JSON round trip makes a fresh flat string, where slice, concat and template literals may not.
-const ownString = (value: string) => JSON.parse(JSON.stringify(value)) as string;
 
 class BoundedCopy {
   /** Where the copy is, for the error. */
@@ -54,11 +49,10 @@ class BoundedCopy {
   private readonly ancestors: object[] = [];
   private aliased = false;
 
-  constructor(private readonly pool: StringPool | undefined) {}
-
   copy(value: unknown, depth: number): unknown {
     this.count(typeof value === 'string' ? value.length : 0);
-    if (typeof value === 'string') return this.pool ? this.pool.intern(value, ownString) : ownString(value);
+    // A JSON round trip makes a fresh flat string, where slice, concat and template literals may not.
+    if (typeof value === 'string') return JSON.parse(JSON.stringify(value)) as string;
     if (value === null || typeof value !== 'object') return value;
     const plain = Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
     // Dates and other values of a richer schema: nothing to copy.

@@ -26,7 +26,6 @@ import {
 import { fileLimits, overPassBudget, passLimits, tooLarge } from '../core/load-yaml.js';
 import type { CanarySpec } from '../core/model.js';
 import { LayeredMap } from '../core/layered-map.js';
-import { StringPool } from '../core/string-pool.js';
 import { blobOid } from '../git/blob-oid.js';
 import { BlobTooLargeError } from '../git/errors.js';
 import type { Repository } from '../git/repository.js';
@@ -94,8 +93,6 @@ export class ManifestLoader {
   /** How the last commit's Canaries were joined: a new commit joins again only those its changes concern. */
   private assembly: AssemblyMemo = noAssembly;
   private base: LoadBase | undefined;
-  /** One copy of the short strings the files repeat (namespaces, kinds, phases), across loads. */
-  private readonly strings = new StringPool();
   private readonly root: string;
 
   constructor(
@@ -296,7 +293,7 @@ export class ManifestLoader {
       const message = tooLarge(error.bytes);
       return { ok: false, error: { code: 'ManifestInvalid', file: path, message, canary: key } };
     }
-    const parsed = parseGeneratedFile(canary, content, this.strings);
+    const parsed = parseGeneratedFile(canary, content);
     return parsed.ok
       ? { ok: true, file: parsed.file, content }
       : { ok: false, error: generatedFileError(path, parsed, key) };
@@ -367,7 +364,7 @@ export class ManifestLoader {
       const parsed = { ...nothing, errors: [{ code: 'ManifestInvalid' as const, file: path, message }] };
       return { oid, parsed, bytes: 0, nodes: 0 };
     }
-    const parsed = parseManifestFile(path, text, this.options, this.strings);
+    const parsed = parseManifestFile(path, text, this.options);
     const cost = { bytes: Buffer.byteLength(text), nodes: parsed.nodes ?? 0 };
     const empty =
       parsed.services.length +

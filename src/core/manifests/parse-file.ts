@@ -15,7 +15,6 @@ import { serviceSpecIssues } from './service-spec-issues.js';
 import { withFieldLines } from './field-line.js';
 import { isGeneratedPath } from '../generated-file.js';
 import { ownDocument } from '../own-strings.js';
-import type { StringPool } from '../string-pool.js';
 import { loadYaml } from '../load-yaml.js';
 import { INGRESS_API_VERSION } from '../routers/ingress-copy.js';
 import {
@@ -75,13 +74,7 @@ export function isManifestPath(path: string): boolean {
   return (lower.endsWith('.yaml') || lower.endsWith('.yml')) && !isGeneratedPath(path);
 }
 
-/** With a pool, the strings of what is kept are shared with the other files parsed with it (string-pool.ts). */
-export function parseManifestFile(
-  path: string,
-  content: string,
-  options: ParseManifestOptions,
-  pool?: StringPool,
-): ParsedFile {
+export function parseManifestFile(path: string, content: string, options: ParseManifestOptions): ParsedFile {
   const parsed: ParsedFile = {
     services: [],
     ingresses: [],
@@ -106,7 +99,7 @@ export function parseManifestFile(
     const { apiVersion, kind } = document;
     // Only the documents gitcanary reads are copied, so only they are bounded and checked.
     const read = (): Record<string, unknown> | undefined => {
-      const own = ownDocument(document, pool);
+      const own = ownDocument(document);
       if (own.ok) return own.value;
       const canary = kind === 'Canary' ? canaryKeyOf(document, options.defaultNamespace) : {};
       parsed.errors.push({
