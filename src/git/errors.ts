@@ -62,7 +62,7 @@ const tlsConfigCodes = new Set([
 /**
  * Maps a failure of a remote operation onto the reconciler's vocabulary, or gives `undefined` when it is
  * not a remote failure (a bug, a local disk fault), which callers rethrow unchanged. `subject` starts the
- * message (e.g. the repository URL without credentials). Never inspects `err.message`.
+ * message: the repository URL without credentials and the request that failed, `https://…/repo.git (push)`. Never inspects `err.message`.
  */
 export function classifyGitError(err: unknown, subject = 'git'): GitError | undefined {
   const code = codeOf(err);

@@ -40,9 +40,9 @@ export async function fetchHead(ctx: RepositoryContext, head?: string): Promise<
     } catch (err) {
       if (err instanceof ProtocolV2Unsupported) return fetchWithIsomorphicGit(ctx, local);
       if (err instanceof FetchAnswerError) {
-        throw new GitTransientError(`${ctx.displayUrl}: ${err.message}`, { cause: err });
+        throw new GitTransientError(`${ctx.displayUrl} (fetch): ${err.message}`, { cause: err });
       }
-      throw classifyGitError(err, ctx.displayUrl) ?? err;
+      throw classifyGitError(err, `${ctx.displayUrl} (fetch)`) ?? err;
     }
   }
   // Moved with writeRef, not merge: after a shallow fetch there is no history to merge through.
@@ -71,7 +71,7 @@ async function fetchWithIsomorphicGit(ctx: RepositoryContext, local: string | un
     });
     fetched = result.fetchHead;
   } catch (err) {
-    throw classifyGitError(err, ctx.displayUrl) ?? err;
+    throw classifyGitError(err, `${ctx.displayUrl} (fetch)`) ?? err;
   }
   if (!fetched) throw new GitConfigError(`${ctx.displayUrl}: branch ${ctx.branch} does not exist`);
   await git.writeRef({ fs, gitdir: ctx.gitdir, ref: ctx.localRef, value: fetched, force: true });

@@ -43,7 +43,7 @@ export async function cloneHistory(options: HistoryCloneOptions): Promise<Histor
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    throw classifyGitError(err, new URL(options.url).host) ?? err;
+    throw classifyGitError(err, `${new URL(options.url).host} (cloning history)`) ?? err;
   }
   const missing = (err: unknown) => err instanceof git.Errors.NotFoundError;
   return {

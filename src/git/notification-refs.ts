@@ -31,7 +31,7 @@ export async function readRemoteRef(ctx: RepositoryContext, ref: string): Promis
     });
     return refs.find((r) => r.ref === ref)?.oid;
   } catch (err) {
-    throw classifyGitError(err, ctx.displayUrl) ?? err;
+    throw classifyGitError(err, `${ctx.displayUrl} (reading ${ref})`) ?? err;
   }
 }
 
@@ -49,7 +49,7 @@ export async function updateRemoteRef(
   try {
     await sendPack(ctx, { old: old ?? zeroOid, new: next, ref }, []);
   } catch (err) {
-    throw classifyGitError(err, ctx.displayUrl) ?? err;
+    throw classifyGitError(err, `${ctx.displayUrl} (updating ${ref})`) ?? err;
   }
 }
 

@@ -19,7 +19,7 @@ export async function pushCommit(ctx: RepositoryContext, commitOid: string): Pro
       await generalPush(ctx, commitOid);
     }
   } catch (err) {
-    throw classifyGitError(err, ctx.displayUrl) ?? err;
+    throw classifyGitError(err, `${ctx.displayUrl} (push)`) ?? err;
   } finally {
     // On the server now, or refused and re-planned on another head: either way not sent again.
     if (base !== undefined) forgetWritten(ctx, commitOid, base);

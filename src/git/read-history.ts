@@ -48,7 +48,7 @@ export async function readHistory(options: ReadHistoryOptions): Promise<HistoryC
       timestamp: entry.commit.committer.timestamp,
     }));
   } catch (err) {
-    throw classifyGitError(err, new URL(options.url).host) ?? err;
+    throw classifyGitError(err, `${new URL(options.url).host} (reading history)`) ?? err;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

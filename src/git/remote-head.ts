@@ -18,7 +18,7 @@ export async function readRemoteHead(ctx: RepositoryContext): Promise<string> {
       protocolVersion: 1,
     });
   } catch (err) {
-    throw classifyGitError(err, ctx.displayUrl) ?? err;
+    throw classifyGitError(err, `${ctx.displayUrl} (ref listing)`) ?? err;
   }
   // The prefix also matches e.g. refs/heads/main-old.
   const head = refs.find((ref) => ref.ref === ctx.remoteRef);

@@ -95,10 +95,20 @@ describe('the git repository edge', () => {
       expect((error as GitConfigError).message).not.toContain('wrong-password');
     });
 
-    it('throws GitTransientError when nothing listens on the port', async () => {
+    it('throws GitTransientError when nothing listens on the port, naming the request', async () => {
       const repo = await open(`http://127.0.0.1:${await freePort()}/gone.git`);
 
-      await expect(repo.remoteHead()).rejects.toBeInstanceOf(GitTransientError);
+      const listing = await repo.remoteHead().catch((err: unknown) => err);
+      const fetched = await repo.fetch().catch((err: unknown) => err);
+      const fetchedHead = await repo.fetch('0'.repeat(40)).catch((err: unknown) => err);
+
+      expect(listing).toBeInstanceOf(GitTransientError);
+      expect((listing as Error).message).toMatch(
+        /gone\.git \(ref listing\): network error \(ECONNREFUSED\)$/,
+      );
+      // Without a head, the fetch lists the refs first; told the head, it fails in its own request.
+      expect((fetched as Error).message).toContain('gone.git (ref listing): ');
+      expect((fetchedHead as Error).message).toMatch(/gone\.git \(fetch\): network error \(ECONNREFUSED\)$/);
     });
 
     it('throws GitTransientError when the server never answers', async () => {

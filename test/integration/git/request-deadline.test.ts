@@ -69,6 +69,7 @@ describe('the deadline of a git request', () => {
     const pushed = repo.push(commit);
 
     await expect(pushed).rejects.toBeInstanceOf(GitTransientError);
+    await expect(pushed).rejects.toThrow(/ \(push\): /);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
