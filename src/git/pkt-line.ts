@@ -44,10 +44,3 @@ export function readPktLines(buffer: Buffer): string[] {
   }
   return lines;
 }
-
-/** A response body, whole. */
-export async function collect(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  if (body) for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}

@@ -5,12 +5,12 @@
 // it built on), so a push is one round trip where isomorphic-git makes two and reads every tree of both
 // heads to decide what to send. Our own commits' objects are sent as they were written (kept by
 // write-commit.ts, packed by pack-writer.ts), so a step's push reads nothing back from the store.
-import git from 'isomorphic-git';
 import { PushConflictError } from './errors.js';
 import { readCommitInfo, readObject, readTreeEntries } from './read-tree.js';
 import type { RepositoryContext } from './repository-context.js';
 import { writePack, type PackObject } from './pack-writer.js';
-import { collect, flushPkt, pktLine, readPktLines } from './pkt-line.js';
+import { flushPkt, pktLine, readPktLines } from './pkt-line.js';
+import { postServiceRequest } from './service-request.js';
 
 /** Commits further back than this are not searched for the base; the caller falls back to a full push. */
 const maxNewCommits = 10_000;
@@ -87,22 +87,7 @@ export async function sendPack(
   const ref = update.ref ?? ctx.remoteRef;
   const packfile = writePack(objects);
   const command = `${update.old} ${update.new} ${ref}\0report-status agent=gitcanary\n`;
-  const response = await ctx.http.request({
-    url: `${ctx.url.replace(/\/+$/, '')}/git-receive-pack`,
-    method: 'POST',
-    headers: {
-      ...ctx.headers(),
-      'content-type': 'application/x-git-receive-pack-request',
-      accept: 'application/x-git-receive-pack-result',
-    },
-    // An array, as isomorphic-git itself passes bodies (typed as an iterator): its Node client then sends
-    // one buffer with a Content-Length, which some servers require.
-    body: [pktLine(command), flushPkt, packfile] as unknown as AsyncIterableIterator<Uint8Array>,
-  });
-  const body = await collect(response.body);
-  if (response.statusCode !== 200) {
-    throw new git.Errors.HttpError(response.statusCode, response.statusMessage, body.toString('utf8'));
-  }
+  const body = await postServiceRequest(ctx, 'git-receive-pack', [pktLine(command), flushPkt, packfile]);
   const report = readPktLines(body);
   const unpack = report.find((line) => line.startsWith('unpack '));
   const status = report.find((line) => line === `ok ${ref}` || line.startsWith(`ng ${ref} `));

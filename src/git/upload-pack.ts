@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
 import { indexPack } from './index-pack.js';
-import { collect, delimPkt, flushPkt, packets, pktLine } from './pkt-line.js';
+import { delimPkt, flushPkt, packets, pktLine } from './pkt-line.js';
 import type { RepositoryContext } from './repository-context.js';
+import { postServiceRequest } from './service-request.js';
 
 /** The server does not answer in protocol version 2: the caller fetches the older way. */
 export class ProtocolV2Unsupported extends Error {
@@ -45,28 +45,12 @@ export async function fetchPack(ctx: RepositoryContext, request: FetchRequest): 
     ...(request.have ? [`have ${request.have}\n`] : []),
     'done\n',
   ];
-  const response = await ctx.http.request({
-    url: `${ctx.url.replace(/\/+$/, '')}/git-upload-pack`,
-    method: 'POST',
-    headers: {
-      ...ctx.headers(),
-      'content-type': 'application/x-git-upload-pack-request',
-      accept: 'application/x-git-upload-pack-result',
-      'git-protocol': 'version=2',
-    },
-    // One buffer, as in send-pack.ts: isomorphic-git's Node client then sends a Content-Length.
-    body: [
-      pktLine('command=fetch\n'),
-      pktLine('agent=gitcanary\n'),
-      delimPkt,
-      ...lines.map(pktLine),
-      flushPkt,
-    ] as unknown as AsyncIterableIterator<Uint8Array>,
-  });
-  const body = await collect(response.body);
-  if (response.statusCode !== 200) {
-    throw new git.Errors.HttpError(response.statusCode, response.statusMessage, body.toString('utf8'));
-  }
+  const body = await postServiceRequest(
+    ctx,
+    'git-upload-pack',
+    [pktLine('command=fetch\n'), pktLine('agent=gitcanary\n'), delimPkt, ...lines.map(pktLine), flushPkt],
+    { 'git-protocol': 'version=2' },
+  );
   const answer = readAnswer(body);
   if (answer.pack.length > 0) await writePackFiles(ctx.gitdir, answer.pack);
   const updated = new Set(shallow);
