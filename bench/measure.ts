@@ -64,3 +64,9 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
 }
+
+/** A `kB` field of /proc/<pid>/status (VmHWM, VmRSS), or undefined when it has none. */
+export function statusKiB(status: string, field: string): number | undefined {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  return match ? Number(match[1]) : undefined;
+}
