@@ -1,18 +1,19 @@
 // The apply stage: after the commit, each plan's objects are applied where they differ from the live ones,
 // and its deletions made. A reused plan was found unchanged already; the others are applied concurrently,
 // each one's objects in order, and the change set keeps plan order. An apply that finds nothing to do
-// confirms the plan to the cache, which may then reuse it.
+// confirms the plan to the cache, which may then reuse it (a plan at rest that the cluster holds was
+// confirmed while planning: plan-canary.ts, confirmHeld).
 import { diffObject } from '../core/cluster-diff.js';
 import { canaryLabel, isManagedByUs } from '../core/generated-objects.js';
-import { liveList } from '../core/live-objects.js';
 import type { KubeObject } from '../core/model.js';
-import type { CanaryPlan, LiveObjects } from '../core/plan-rollout.js';
+import type { CanaryPlan } from '../core/plan-rollout.js';
 import { describeRef, refOf } from '../kube/cluster.js';
 import { failedCondition } from '../core/outcome-class.js';
 import { isRefusal, kubeErrorFact } from '../kube/errors.js';
 import { concurrency, type Pass, type ReconcileContext } from './context.js';
 import { mapConcurrently } from './map-concurrently.js';
 import { addChanges, emptyChangeSet, oneLine, type ChangeSet } from './outcomes.js';
+import { liveByName } from './live-diff.js';
 import { keepVersionsOnly } from './plan-canary.js';
 
 export async function applyPass(ctx: ReconcileContext, pass: Pass, changes: ChangeSet): Promise<void> {
@@ -124,12 +125,4 @@ async function record(
   // Only a Canary at rest for good (its plan kept for reuse) lets the whole of its live objects go.
   const rest = ctx.cache.confirm(plan.canary, plan, own.unchanged);
   if (rest?.forgetLive && resolved) keepVersionsOnly(ctx, resolved.canary);
-}
-
-export function liveByName(live: LiveObjects): Map<string, KubeObject> {
-  return new Map(
-    liveList(live)
-      .filter((o): o is KubeObject => !!o)
-      .map((o) => [`${o.kind}/${o.metadata.name}`, o]),
-  );
 }

@@ -60,6 +60,11 @@ export class PlanCache {
     return entry.rest;
   }
 
+  /** The result kept for `key`: after `confirm`, the plan without its desired objects. */
+  kept(key: string): PlanResult | undefined {
+    return this.entries.get(key)?.result;
+  }
+
   /** The names of a reused plan's objects, all unchanged; undefined when `plan` was made afresh. */
   unchangedNames(key: string, plan: CanaryPlan): string[] | undefined {
     const entry = this.entries.get(key);

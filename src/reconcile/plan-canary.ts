@@ -16,6 +16,7 @@ import {
   type PlanResult,
 } from '../core/plan-rollout.js';
 import type { ReconcileContext } from './context.js';
+import { allUnchanged } from './live-diff.js';
 
 /**
  * The last plan of a Canary when all it was made from is unchanged, seen in the live cache alone: no
@@ -90,13 +91,36 @@ export async function planCanary(
     applyFailed: applyError !== undefined,
     restored: restored !== undefined,
   });
-  if (cache.remember(key, inputs, result, rest) && rest?.forgetLive) {
+  const remembered = cache.remember(key, inputs, result, rest);
+  if (remembered && rest?.forgetLive) {
     // A plan at rest is reused without its generated file's text: the loader need not keep it.
     if (inputs.generatedOid) loader.forget(inputs.generatedOid);
     // In commit-only mode it is reusable at once, and only the live objects' versions are compared.
     if (!options.applies) keepVersionsOnly(ctx, canary);
   }
-  return { result, live };
+  const confirmed = remembered && analyzing ? confirmHeld(ctx, canary, result, live) : undefined;
+  return confirmed ? { result: confirmed } : { result, live };
+}
+
+/**
+ * A plan at rest whose objects the cluster holds already, as observed for it, is confirmed here, as its
+ * apply would confirm it after the commit: that apply would write nothing, so nothing is applied before git.
+ * What the pass keeps is then the plan without its objects and no live objects: a cold start of 5,000
+ * Canaries in sync no longer holds every Canary's rendered objects and live objects until the apply stage
+ * (the peak of its memory). Undefined when the plan must go to the apply stage.
+ */
+function confirmHeld(
+  ctx: ReconcileContext,
+  canary: CanarySpec,
+  result: PlanResult,
+  live: LiveObjects,
+): PlanResult | undefined {
+  if (!ctx.options.applies || result.kind !== 'plan' || result.deletions?.length) return undefined;
+  const names = allUnchanged(result.desired, live);
+  const rest = names && ctx.cache.confirm(result.canary, result, names);
+  if (!rest) return undefined;
+  if (rest.forgetLive) keepVersionsOnly(ctx, canary);
+  return ctx.cache.kept(result.canary);
 }
 
 /** A Canary at rest: its reused plan compares only the versions of its live objects, not their content. */

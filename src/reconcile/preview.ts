@@ -1,6 +1,6 @@
 // What a reconcile would do now, without doing it: the commit, the file changes and the cluster patches.
 import { diffObject } from '../core/cluster-diff.js';
-import { liveByName } from './apply-pass.js';
+import { liveByName } from './live-diff.js';
 import type { Pass, ReconcileContext } from './context.js';
 import type { CanaryPreview, FilePreview } from './outcomes.js';
 
