@@ -13,6 +13,7 @@ import type {
   SourceRef,
   StringMatch,
 } from '../model.js';
+import { noMetadata, orEmpty, orNoEntries } from './shared-empty.js';
 import { routerOf } from '../routers/router-registry.js';
 import { canaryFieldTrees, classifyFields, readsField } from './canary-fields.js';
 import {
@@ -301,7 +302,7 @@ function normalizeAnalysis(
     ...(stepWeights !== undefined ? { stepWeights } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
     ...(stepWeightPromotion !== undefined ? { stepWeightPromotion } : {}),
-    match: reads('match') ? (spec.match ?? []).map(readMatch) : [],
+    match: orEmpty(reads('match') ? (spec.match ?? []).map(readMatch) : []),
     mirror: reads('mirror') ? (spec.mirror ?? false) : false,
     ...(mirrorWeight !== undefined ? { mirrorWeight } : {}),
     ...(affinity
@@ -345,10 +346,13 @@ function readService(
   );
   const metadata = (
     written: { labels?: unknown; annotations?: unknown } | null | undefined,
-  ): CustomMetadata => ({
-    labels: (written?.labels as Record<string, string> | null | undefined) ?? {},
-    annotations: (written?.annotations as Record<string, string> | null | undefined) ?? {},
-  });
+  ): CustomMetadata =>
+    written?.labels == null && written?.annotations == null
+      ? noMetadata
+      : {
+          labels: orNoEntries(written.labels as Record<string, string> | null | undefined),
+          annotations: orNoEntries(written.annotations as Record<string, string> | null | undefined),
+        };
   for (const [key, value] of [
     ['timeout', spec.timeout],
     ['backendTimeout', spec.backendTimeout],
@@ -376,9 +380,9 @@ function readService(
   return {
     ...(spec.port != null ? { port: spec.port } : {}),
     apexName: spec.name ?? targetName,
-    gatewayRefs,
-    hosts: spec.hosts ?? [],
-    match: (spec.match ?? []).map(readMatch),
+    gatewayRefs: orEmpty(gatewayRefs),
+    hosts: orEmpty(spec.hosts ?? []),
+    match: orEmpty((spec.match ?? []).map(readMatch)),
     ...definedOnly({
       timeout: spec.timeout ?? undefined,
       backendTimeout: spec.backendTimeout ?? undefined,
@@ -387,22 +391,24 @@ function readService(
     ...(rewrite ? { rewrite } : {}),
     ...(headers ? { headers } : {}),
     ...readMeshService(spec, issues),
-    mirror: (spec.mirror ?? []).map((mirror) => ({
-      backendRef: definedOnly({
-        name: mirror.backendRef.name,
-        namespace: mirror.backendRef.namespace ?? undefined,
-        group: mirror.backendRef.group ?? undefined,
-        kind: mirror.backendRef.kind ?? undefined,
-        port: mirror.backendRef.port ?? undefined,
-      }),
-      ...(mirror.percent != null ? { percent: mirror.percent } : {}),
-    })),
+    mirror: orEmpty(
+      (spec.mirror ?? []).map((mirror) => ({
+        backendRef: definedOnly({
+          name: mirror.backendRef.name,
+          namespace: mirror.backendRef.namespace ?? undefined,
+          group: mirror.backendRef.group ?? undefined,
+          kind: mirror.backendRef.kind ?? undefined,
+          port: mirror.backendRef.port ?? undefined,
+        }),
+        ...(mirror.percent != null ? { percent: mirror.percent } : {}),
+      })),
+    ),
     apex: metadata(spec.apex),
     primary: metadata(spec.primary),
     canary: metadata(spec.canary),
     unmanaged: {
-      labels: spec.unmanagedMetadata?.labels ?? [],
-      annotations: spec.unmanagedMetadata?.annotations ?? [],
+      labels: orEmpty(spec.unmanagedMetadata?.labels ?? []),
+      annotations: orEmpty(spec.unmanagedMetadata?.annotations ?? []),
     },
     notCopied,
   };

@@ -2,6 +2,7 @@
 // MetricTemplates and Ingresses (which a Canary's ingressRef may name) it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
+import { orEmpty } from './shared-empty.js';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
 import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
@@ -195,7 +196,21 @@ export function parseManifestFile(path: string, content: string, options: ParseM
   });
   parsed.errors = withFieldLines(parsed.errors, loaded.text);
   parsed.warnings = withFieldLines(parsed.warnings, loaded.text);
-  return parsed;
+  return compacted(parsed);
+}
+
+/** The file's empty lists shared: it is held while it is in the repository, and most of its lists are empty. */
+function compacted(parsed: ParsedFile): ParsedFile {
+  return {
+    ...parsed,
+    services: orEmpty(parsed.services),
+    ingresses: orEmpty(parsed.ingresses),
+    canaries: orEmpty(parsed.canaries),
+    canaryChecks: orEmpty(parsed.canaryChecks),
+    metricTemplates: orEmpty(parsed.metricTemplates),
+    errors: orEmpty(parsed.errors),
+    warnings: orEmpty(parsed.warnings),
+  };
 }
 
 function ingressOf(

@@ -400,3 +400,45 @@ describe('formatManifestError', () => {
     expect(line).toBe('a.yaml:7: warning: spec.autoscalerRef: not applicable');
   });
 });
+
+describe('what a parsed file holds for the life of the process', () => {
+  it('shares one frozen empty value for every field a file or a Canary leaves empty', () => {
+    const [a, b] = ['a.yaml', 'b.yaml'].map((path, index) =>
+      parseManifestFile(path, canary('gitcanary.dev/v1alpha1', `app-${index}`), options),
+    );
+    const [first, second] = [a?.canaries[0], b?.canaries[0]];
+    if (!a || !b || !first || !second) throw new Error('expected a Canary in each file');
+
+    expect(first.name).not.toBe(second.name);
+    for (const pick of [
+      (p: typeof a) => p.services,
+      (p: typeof a) => p.ingresses,
+      (p: typeof a) => p.metricTemplates,
+      (p: typeof a) => p.errors,
+    ]) {
+      expect(pick(a)).toBe(pick(b));
+      expect(Object.isFrozen(pick(a))).toBe(true);
+    }
+    expect(first.service.hosts).toBe(second.service.hosts);
+    expect(first.service.match).toBe(second.service.match);
+    expect(first.service.unmanaged.labels).toBe(second.service.unmanaged.labels);
+    expect(first.service.apex).toBe(second.service.primary);
+    expect(first.service.canary).toBe(second.service.apex);
+    expect(first.analysis.match).toBe(second.analysis.match);
+    expect(Object.isFrozen(first.service.apex.labels)).toBe(true);
+    expect(() => first.service.hosts.push('example.com')).toThrow(TypeError);
+  });
+
+  it('keeps what a Canary writes as its own', () => {
+    const written = canary('gitcanary.dev/v1alpha1', 'podinfo').replace(
+      '  service:\n',
+      '  service:\n    hosts: [app.example.com]\n    apex:\n      labels: {tier: web}\n',
+    );
+
+    const parsed = parseManifestFile('a.yaml', written, options).canaries[0];
+
+    expect(parsed?.service.hosts).toEqual(['app.example.com']);
+    expect(parsed?.service.apex).toEqual({ labels: { tier: 'web' }, annotations: {} });
+    expect(Object.isFrozen(parsed?.service.hosts)).toBe(false);
+  });
+});
