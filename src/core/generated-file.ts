@@ -1,6 +1,7 @@
 // The one file gitcanary writes per Canary, beside it: the rollout state and the objects it keeps in the
 // cluster, as plain Kubernetes documents a GitOps tool can apply. Rendered deterministically (sorted keys,
 // no volatile fields) so an unchanged state is an unchanged file.
+import { flat } from './flat-string.js';
 import { dump } from 'js-yaml';
 import { ownDocument } from './own-strings.js';
 import { loadYaml } from './load-yaml.js';
@@ -27,7 +28,7 @@ export interface GeneratedFile {
 export function generatedPath(canary: CanarySpec): string {
   const slash = canary.source.file.lastIndexOf('/');
   const dir = slash >= 0 ? canary.source.file.slice(0, slash + 1) : '';
-  return `${dir}${canary.name}.gitcanary.yaml`;
+  return flat(dir, canary.name, '.gitcanary.yaml');
 }
 
 export function isGeneratedPath(path: string): boolean {

@@ -5,6 +5,7 @@
 // Tree objects are remembered by oid between listings (a tree's oid names its content), so listing a new
 // commit reads only the trees along the paths that changed: the root, `apps/` and `apps/podinfo/` for a
 // one-file change, instead of every folder of the repository. Listing the same commit again reads nothing.
+import { flat } from '../core/flat-string.js';
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { EventLoopTurns } from '../runtime/event-loop-turns.js';
@@ -168,7 +169,7 @@ async function diffEntry(
   turns: EventLoopTurns,
 ): Promise<void> {
   const name = (now ?? old)?.name ?? '';
-  const path = `${prefix}${name}`;
+  const path = flat(prefix, name);
   const refused = refusedEntryName(name);
   if (refused) {
     changes.push({ path, refused });
@@ -282,9 +283,9 @@ async function walkTree(
   trees.set(treeOid, listing);
   for (const { name, oid, tree } of listing) {
     const refused = refusedEntryName(name);
-    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
-    else if (tree) await walkTree(ctx, oid, `${prefix}${name}/`, files, trees, turns);
-    else files.push({ path: `${prefix}${name}`, oid });
+    if (refused) files.push({ path: flat(prefix, name), oid, refused });
+    else if (tree) await walkTree(ctx, oid, flat(prefix, name, '/'), files, trees, turns);
+    else files.push({ path: flat(prefix, name), oid });
   }
 }
 
@@ -296,9 +297,9 @@ function walkKnownTree(
 ): void {
   for (const { name, oid, tree } of trees.get(treeOid) ?? []) {
     const refused = refusedEntryName(name);
-    if (refused) files.push({ path: `${prefix}${name}`, oid, refused });
-    else if (tree) walkKnownTree(trees, oid, `${prefix}${name}/`, files);
-    else files.push({ path: `${prefix}${name}`, oid });
+    if (refused) files.push({ path: flat(prefix, name), oid, refused });
+    else if (tree) walkKnownTree(trees, oid, flat(prefix, name, '/'), files);
+    else files.push({ path: flat(prefix, name), oid });
   }
 }
 

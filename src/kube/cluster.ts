@@ -1,5 +1,6 @@
 // The cluster edge: reads the objects gitcanary generates and writes them by server-side apply with one
 // field manager. Counts its requests so a reconcile can report (and tests can assert) how quiet it was.
+import { flat } from '../core/flat-string.js';
 import {
   KubeConfig,
   KubernetesObjectApi,
@@ -20,7 +21,7 @@ interface ClusterStats {
   writes: number;
 }
 
-export const describeRef = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
+export const describeRef = (ref: ObjectRef) => flat(ref.kind, '/', ref.namespace, '/', ref.name);
 
 interface ClusterOptions {
   /**

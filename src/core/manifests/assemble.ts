@@ -2,6 +2,8 @@
 // metrics refer to and the Ingress its ingressRef names. A Canary whose target is missing, ambiguous or
 // claimed by another Canary, or whose template or Ingress is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
 // while the others keep going.
+import { flat } from '../flat-string.js';
+import { orEmpty } from './shared-empty.js';
 import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
 import type { MetricTemplate, MetricTemplateManifest } from '../analysis/metric-template.js';
 import type { AlertProviderManifest } from '../alerts/alert-provider.js';
@@ -380,7 +382,7 @@ function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
   };
   const done = (resolved?: ResolvedCanary): CanaryResolution => ({
     lookups,
-    errors,
+    errors: orEmpty(errors),
     ...(resolved ? { resolved } : {}),
   });
 
@@ -442,11 +444,11 @@ function sameItems(a: readonly unknown[] | undefined, b: readonly unknown[] | un
 }
 
 function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  return flat(namespace, '/', name);
 }
 
 function location(source: SourceRef): string {
-  return `${source.file}#${source.document + 1}`;
+  return flat(source.file, '#', String(source.document + 1));
 }
 
 function locations(items: readonly { source: SourceRef }[]): string {
