@@ -3,6 +3,7 @@
 // live objects' versions) and of `now`. So it can be reused while those inputs are the same objects and
 // `now` has not reached the time its hold ends. Errors are reused the same way: an input a person must
 // fix gives the same error until the input changes (Flux's Stalled), so it is not planned at every poll.
+import { compactList } from './manifests/shared-empty.js';
 import type { AnalysisNeeds } from './analysis-report.js';
 import { liveList } from './live-objects.js';
 import type { ResolvedCanary } from './manifests/assemble.js';
@@ -82,7 +83,7 @@ export function inputsSeen(inputs: PlanInputs): InputsSeen | undefined {
     target: inputs.resolved.target,
     ingress: inputs.resolved.references?.ingress,
     generatedOid: inputs.generatedOid,
-    versions,
+    versions: compactList(versions),
   };
 }
 

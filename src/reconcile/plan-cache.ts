@@ -4,6 +4,7 @@
 // In apply mode a plan is reused only once an apply found the cluster already holding what it wants; it
 // is then kept without its desired objects (the bulk of its memory): they are known to be in the cluster,
 // and the change set names them. In commit-only mode nothing is applied, so it is reusable at once.
+import { compactList, emptyList } from '../core/manifests/shared-empty.js';
 import { inputsSeen, stillHolds, type InputsSeen, type PlanInputs, type Rest } from '../core/at-rest.js';
 import type { CanaryPlan, PlanResult } from '../core/plan-rollout.js';
 import { DueTimes } from './due-times.js';
@@ -40,7 +41,7 @@ export class PlanCache {
     this.entries.set(key, {
       seen,
       rest,
-      result: result.kind === 'plan' && !this.applies ? { ...result, desired: [] } : result,
+      result: result.kind === 'plan' && !this.applies ? { ...result, desired: emptyList } : result,
       confirmed: !waitsForApply,
     });
     this.due.set(key, rest.until);
@@ -55,8 +56,8 @@ export class PlanCache {
     const entry = this.entries.get(key);
     if (entry?.result !== plan) return undefined;
     entry.confirmed = true;
-    entry.names = names;
-    entry.result = { ...plan, desired: [] };
+    entry.names = compactList(names);
+    entry.result = { ...plan, desired: emptyList };
     return entry.rest;
   }
 

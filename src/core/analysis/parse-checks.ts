@@ -7,7 +7,7 @@ import type { CanarySpec } from '../model.js';
 import { FLAGGER_V1ALPHA3, FLAGGER_V1BETA1, GITCANARY_V1ALPHA1 } from '../manifests/canary-schema.js';
 import { InvalidDurationError, parseDuration } from '../manifests/duration.js';
 import { formatFieldPath } from '../manifests/manifest-error.js';
-import { orEmpty } from '../manifests/shared-empty.js';
+import { compactList } from '../manifests/shared-empty.js';
 import { isBuiltinMetric, type BuiltinMetric } from './builtin-queries.js';
 import type { ThresholdRange } from './evaluate-metric.js';
 import { parseQueryTemplate, type QueryTemplate } from './query-template.js';
@@ -144,7 +144,7 @@ export function parseCanaryChecks(canary: CanarySpec, at: string): ParseChecksRe
   });
   return issues.length > 0
     ? { ok: false, issues, warnings }
-    : { ok: true, checks: { metrics: orEmpty(metrics), webhooks: orEmpty(webhooks) }, warnings };
+    : { ok: true, checks: { metrics: compactList(metrics), webhooks: compactList(webhooks) }, warnings };
 }
 
 function readMetric(

@@ -3,7 +3,7 @@
 // claimed by another Canary, or whose template or Ingress is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
 // while the others keep going.
 import { flat } from '../flat-string.js';
-import { orEmpty } from './shared-empty.js';
+import { compactList } from './shared-empty.js';
 import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
 import type { MetricTemplate, MetricTemplateManifest } from '../analysis/metric-template.js';
 import type { AlertProviderManifest } from '../alerts/alert-provider.js';
@@ -381,8 +381,8 @@ function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
     errors.push({ code: 'ManifestInvalid', ...canary.source, field, message, canary: key });
   };
   const done = (resolved?: ResolvedCanary): CanaryResolution => ({
-    lookups,
-    errors: orEmpty(errors),
+    lookups: compactList(lookups),
+    errors: compactList(errors),
     ...(resolved ? { resolved } : {}),
   });
 

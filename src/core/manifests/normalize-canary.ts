@@ -13,7 +13,7 @@ import type {
   SourceRef,
   StringMatch,
 } from '../model.js';
-import { noMetadata, orEmpty, orNoEntries } from './shared-empty.js';
+import { noMetadata, compactList, orNoEntries } from './shared-empty.js';
 import { routerOf } from '../routers/router-registry.js';
 import { canaryFieldTrees, classifyFields, readsField } from './canary-fields.js';
 import {
@@ -302,7 +302,7 @@ function normalizeAnalysis(
     ...(stepWeights !== undefined ? { stepWeights } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
     ...(stepWeightPromotion !== undefined ? { stepWeightPromotion } : {}),
-    match: orEmpty(reads('match') ? (spec.match ?? []).map(readMatch) : []),
+    match: compactList(reads('match') ? (spec.match ?? []).map(readMatch) : []),
     mirror: reads('mirror') ? (spec.mirror ?? false) : false,
     ...(mirrorWeight !== undefined ? { mirrorWeight } : {}),
     ...(affinity
@@ -380,9 +380,9 @@ function readService(
   return {
     ...(spec.port != null ? { port: spec.port } : {}),
     apexName: spec.name ?? targetName,
-    gatewayRefs: orEmpty(gatewayRefs),
-    hosts: orEmpty(spec.hosts ?? []),
-    match: orEmpty((spec.match ?? []).map(readMatch)),
+    gatewayRefs: compactList(gatewayRefs),
+    hosts: compactList(spec.hosts ?? []),
+    match: compactList((spec.match ?? []).map(readMatch)),
     ...definedOnly({
       timeout: spec.timeout ?? undefined,
       backendTimeout: spec.backendTimeout ?? undefined,
@@ -391,7 +391,7 @@ function readService(
     ...(rewrite ? { rewrite } : {}),
     ...(headers ? { headers } : {}),
     ...readMeshService(spec, issues),
-    mirror: orEmpty(
+    mirror: compactList(
       (spec.mirror ?? []).map((mirror) => ({
         backendRef: definedOnly({
           name: mirror.backendRef.name,
@@ -407,8 +407,8 @@ function readService(
     primary: metadata(spec.primary),
     canary: metadata(spec.canary),
     unmanaged: {
-      labels: orEmpty(spec.unmanagedMetadata?.labels ?? []),
-      annotations: orEmpty(spec.unmanagedMetadata?.annotations ?? []),
+      labels: compactList(spec.unmanagedMetadata?.labels ?? []),
+      annotations: compactList(spec.unmanagedMetadata?.annotations ?? []),
     },
     notCopied,
   };

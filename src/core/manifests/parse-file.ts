@@ -2,7 +2,7 @@
 // MetricTemplates and Ingresses (which a Canary's ingressRef may name) it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
-import { orEmpty } from './shared-empty.js';
+import { compactList } from './shared-empty.js';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
 import { isCanaryApiVersion, ObjectMeta } from './canary-schema.js';
@@ -203,13 +203,13 @@ export function parseManifestFile(path: string, content: string, options: ParseM
 function compacted(parsed: ParsedFile): ParsedFile {
   return {
     ...parsed,
-    services: orEmpty(parsed.services),
-    ingresses: orEmpty(parsed.ingresses),
-    canaries: orEmpty(parsed.canaries),
-    canaryChecks: orEmpty(parsed.canaryChecks),
-    metricTemplates: orEmpty(parsed.metricTemplates),
-    errors: orEmpty(parsed.errors),
-    warnings: orEmpty(parsed.warnings),
+    services: compactList(parsed.services),
+    ingresses: compactList(parsed.ingresses),
+    canaries: compactList(parsed.canaries),
+    canaryChecks: compactList(parsed.canaryChecks),
+    metricTemplates: compactList(parsed.metricTemplates),
+    errors: compactList(parsed.errors),
+    warnings: compactList(parsed.warnings),
   };
 }
 
