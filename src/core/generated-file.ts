@@ -24,11 +24,18 @@ export interface GeneratedFile {
   routes: KubeObject[];
 }
 
-/** `<dir of the Canary's file>/<canary name>.gitcanary.yaml`. */
+const generatedPaths = new WeakMap<CanarySpec, string>();
+
+/** `<dir of the Canary's file>/<canary name>.gitcanary.yaml`, made once per parsed Canary (as canaryKey). */
 export function generatedPath(canary: CanarySpec): string {
-  const slash = canary.source.file.lastIndexOf('/');
-  const dir = slash >= 0 ? canary.source.file.slice(0, slash + 1) : '';
-  return flat(dir, canary.name, '.gitcanary.yaml');
+  let path = generatedPaths.get(canary);
+  if (path === undefined) {
+    const slash = canary.source.file.lastIndexOf('/');
+    const dir = slash >= 0 ? canary.source.file.slice(0, slash + 1) : '';
+    path = flat(dir, canary.name, '.gitcanary.yaml');
+    generatedPaths.set(canary, path);
+  }
+  return path;
 }
 
 export function isGeneratedPath(path: string): boolean {

@@ -1,7 +1,7 @@
 // The decision of one reconcile for one Canary, as a pure function: from the target in git, the state in
 // the generated file, the live objects, the analysis report and `now`, it returns the new generated file,
 // the commit message and the objects the cluster should hold. It performs no I/O and reads no clock.
-import { flat } from './flat-string.js';
+import { canaryKey } from './manifests/canary-key.js';
 import type { AnalysisNeeds, AnalysisReport } from './analysis-report.js';
 import { diffObject } from './cluster-diff.js';
 import { replaceSpec } from './edit-manifest.js';
@@ -134,7 +134,7 @@ export function planPrerequisites(input: {
   return { revision, needs, targetFile: revertsOnFailure(canary) };
 }
 
-export const canaryKey = (canary: CanarySpec) => flat(canary.namespace, '/', canary.name);
+export { canaryKey } from './manifests/canary-key.js';
 
 export function planRollout(input: PlanInput): PlanResult {
   const { canary } = input;

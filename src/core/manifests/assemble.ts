@@ -2,6 +2,7 @@
 // metrics refer to and the Ingress its ingressRef names. A Canary whose target is missing, ambiguous or
 // claimed by another Canary, or whose template or Ingress is missing, is reported and left out, so one bad manifest stalls only the canaries it concerns
 // while the others keep going.
+import { canaryKey } from './canary-key.js';
 import { flat } from '../flat-string.js';
 import { compactList } from './shared-empty.js';
 import type { CanarySpec, ServiceManifest, SourceRef } from '../model.js';
@@ -375,8 +376,8 @@ function resolveCanary(canary: CanarySpec, indexes: Indexes): CanaryResolution {
     return { get } as unknown as ReadonlyMap<string, readonly T[]>;
   };
   const errors: ManifestError[] = [];
-  const key = objectKey(canary.namespace, canary.name);
-  const targetKey = objectKey(canary.namespace, canary.targetName);
+  const key = canaryKey(canary);
+  const targetKey = canary.targetName === canary.name ? key : objectKey(canary.namespace, canary.targetName);
   const problem = (field: string, message: string): void => {
     errors.push({ code: 'ManifestInvalid', ...canary.source, field, message, canary: key });
   };
