@@ -29,14 +29,16 @@ ENV NODE_ENV=production
 COPY package.json ./
 COPY --from=build /app/dist/bundle ./dist/bundle
 # The git object store is a cache (git holds the state); in Kubernetes an emptyDir is mounted here.
-# MALLOC_MMAP_THRESHOLD_ and the node flags below are deploy/node-runtime.json (a test keeps them equal): a
+# The MALLOC_ settings and the node flags below are deploy/node-runtime.json (a test keeps them equal): a
 # small young generation, a heap that grows 10% past what is live, only the hottest functions compiled by
-# the optimizing compiler (an interrupt budget 15 times V8's), and every buffer of a page or more given
-# back to the system when freed: the first fetch inflates each object into buffers of a few KB, which glibc
-# would otherwise keep resident, fragmented, for the process's whole life.
+# the optimizing compiler (an interrupt budget 15 times V8's), every buffer of a page or more given back to
+# the system when freed (the first fetch inflates each object into buffers of a few KB, which glibc would
+# otherwise keep resident, fragmented, for the process's whole life), and one malloc arena for all threads
+# (V8's and libuv's helper threads would each keep one of their own, resident).
 ENV GITCANARY_WORKDIR=/var/lib/gitcanary/repo \
     GITCANARY_LISTEN=:8080 \
-    MALLOC_MMAP_THRESHOLD_=4096
+    MALLOC_MMAP_THRESHOLD_=4096 \
+    MALLOC_ARENA_MAX=1
 EXPOSE 8080
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
