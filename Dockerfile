@@ -31,7 +31,8 @@ COPY --from=build /app/dist/bundle ./dist/bundle
 # The git object store is a cache (git holds the state); in Kubernetes an emptyDir is mounted here.
 # The MALLOC_ settings and the node flags below are deploy/node-runtime.json (a test keeps them equal): a
 # small young generation, a heap that grows 10% past what is live, only the hottest functions compiled by
-# the optimizing compiler (an interrupt budget 15 times V8's), every buffer of a page or more given back to
+# the optimizing compiler (an interrupt budget 15 times V8's) and the baseline code of functions no longer
+# run let go as their bytecode is, every buffer of a page or more given back to
 # the system when freed (the first fetch inflates each object into buffers of a few KB, which glibc would
 # otherwise keep resident, fragmented, for the process's whole life), and one malloc arena for all threads
 # (V8's and libuv's helper threads would each keep one of their own, resident).
@@ -42,5 +43,5 @@ ENV GITCANARY_WORKDIR=/var/lib/gitcanary/repo \
 EXPOSE 8080
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=1", "--heap-growing-percent=10", "--interrupt-budget=1000000", "dist/bundle/gitcanary.mjs"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=1", "--heap-growing-percent=10", "--interrupt-budget=1000000", "--flush-baseline-code", "dist/bundle/gitcanary.mjs"]
 CMD ["run"]
