@@ -60,7 +60,8 @@ function report(passMs: number[]): ProcessMemory {
   const usage = process.memoryUsage();
   return {
     peakRssMiB:
-      (statusKiB(readFileSync('/proc/self/status', 'utf8'), 'VmHWM') ?? process.resourceUsage().maxRSS) / 1024,
+      (statusKiB(readFileSync('/proc/self/status', 'utf8'), 'VmHWM') ?? process.resourceUsage().maxRSS) /
+      1024,
     holdRssMiB: mib(usage.rss),
     heapUsedMiB: mib(usage.heapUsed),
     heapTotalMiB: mib(usage.heapTotal),

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { statusKiB } from '../../../bench/measure.js';
 
-const status = ['Name:\tnode', 'VmPeak:\t 1234567 kB', 'VmHWM:\t  171384 kB', 'VmRSS:\t  165028 kB', ''].join('\n');
+const status = ['Name:\tnode', 'VmPeak:\t 1234567 kB', 'VmHWM:\t  171384 kB', 'VmRSS:\t  165028 kB', ''].join(
+  '\n',
+);
 
 describe('statusKiB', () => {
   it('reads the field asked for, not the one beside it', () => {
