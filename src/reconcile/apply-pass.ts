@@ -3,7 +3,6 @@
 // each one's objects in order, and the change set keeps plan order. An apply that finds nothing to do
 // confirms the plan to the cache, which may then reuse it (a plan at rest that the cluster holds was
 // confirmed while planning: plan-canary.ts, confirmHeld).
-import { diffObject } from '../core/cluster-diff.js';
 import { canaryLabel, isManagedByUs } from '../core/generated-objects.js';
 import type { KubeObject } from '../core/model.js';
 import type { CanaryPlan } from '../core/plan-rollout.js';
@@ -13,7 +12,7 @@ import { isRefusal, kubeErrorFact } from '../kube/errors.js';
 import { concurrency, type Pass, type ReconcileContext } from './context.js';
 import { mapConcurrently } from './map-concurrently.js';
 import { addChanges, emptyChangeSet, oneLine, type ChangeSet } from './outcomes.js';
-import { liveByName } from './live-diff.js';
+import { liveDiffs } from './live-diff.js';
 import { keepVersionsOnly } from './plan-canary.js';
 
 export async function applyPass(ctx: ReconcileContext, pass: Pass, changes: ChangeSet): Promise<void> {
@@ -42,10 +41,9 @@ async function applyPlan(ctx: ReconcileContext, pass: Pass, plan: CanaryPlan): P
     if (isRefusal(err)) refusal ??= oneLine((err as Error).message);
     logger.error({ canary: plan.canary, object: name, err }, `${what} failed; the next reconcile retries`);
   };
-  const byName = liveByName(pass.live.get(plan.canary) ?? {});
-  for (const object of plan.desired) {
+  for (const diff of liveDiffs(plan.desired, pass.live.get(plan.canary) ?? {})) {
+    const { object } = diff;
     const name = describeRef(refOf(object));
-    const diff = diffObject(object, byName.get(`${object.kind}/${object.metadata.name}`));
     if (diff.action === 'unchanged') {
       own.unchanged.push(name);
       continue;

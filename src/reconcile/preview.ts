@@ -1,6 +1,5 @@
 // What a reconcile would do now, without doing it: the commit, the file changes and the cluster patches.
-import { diffObject } from '../core/cluster-diff.js';
-import { liveByName } from './live-diff.js';
+import { liveDiffs } from './live-diff.js';
 import type { Pass, ReconcileContext } from './context.js';
 import type { CanaryPreview, FilePreview } from './outcomes.js';
 
@@ -22,15 +21,14 @@ export async function previewPass(
         after: change.content,
       });
     }
-    const byName = liveByName(pass.live.get(plan.canary) ?? {});
     canaries.push({
       canary: plan.canary,
       ...(plan.commitMessage ? { commitMessage: plan.commitMessage } : {}),
       files,
       cluster: ctx.options.applies
-        ? plan.desired
-            .map((object) => diffObject(object, byName.get(`${object.kind}/${object.metadata.name}`)))
-            .filter((diff) => diff.action !== 'unchanged')
+        ? liveDiffs(plan.desired, pass.live.get(plan.canary) ?? {}).filter(
+            (diff) => diff.action !== 'unchanged',
+          )
         : [],
     });
   }

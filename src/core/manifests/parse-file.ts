@@ -2,6 +2,7 @@
 // MetricTemplates and Ingresses (which a Canary's ingressRef may name) it defines. Everything else a GitOps repository holds (Deployments, ConfigMaps,
 // kustomization.yaml, READMEs) is passed over silently, and gitcanary's own generated files are never read
 // back as input.
+import { canaryKey } from './canary-key.js';
 import { compactList } from './shared-empty.js';
 import { z } from 'zod';
 import type { CanarySpec, KubeObject, ServiceManifest, SourceRef } from '../model.js';
@@ -147,14 +148,14 @@ export function parseManifestFile(path: string, content: string, options: ParseM
           code: 'FieldIgnored' as const,
           ...source,
           ...issue,
-          canary: `${canary.namespace}/${canary.name}`,
+          canary: canaryKey(canary),
         })),
       );
       if (checks.ok) {
         parsed.canaries.push(canary);
         parsed.canaryChecks.push({ source, checks: checks.checks });
       } else {
-        const key = `${canary.namespace}/${canary.name}`;
+        const key = canaryKey(canary);
         parsed.errors.push(
           ...checks.issues.map((issue) => ({
             code: 'ManifestInvalid' as const,
